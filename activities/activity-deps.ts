@@ -1,0 +1,14 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Kysely } from 'kysely';
+import type { Database } from '../lib/db/schema';
+import type { ArtifactStore } from '../lib/store/artifact-store';
+
+/** Clients the worker builds once and hands to every activity. */
+export interface ActivityDeps {
+  db: Kysely<Database>;
+  store: ArtifactStore;
+  /** Client and default bucket for S3 data sources. */
+  sourceS3: { client: S3Client; bucket: string };
+  /** Scratch space for downloads; each activity cleans up its own subdirectory. */
+  workDir: string;
+}

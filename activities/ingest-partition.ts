@@ -1,0 +1,28 @@
+import { heartbeat } from '@temporalio/activity';
+import type { ModelSpec } from '../lib/config/model-spec';
+import { registerDatasets, snapshotPartition, type PartitionSnapshot } from '../lib/data/partition-ingestion';
+import type { DatasetSummary } from '../workflows/definitions';
+import type { ActivityDeps } from './activity-deps';
+import { failPermanentlyOn } from './permanent-failure';
+
+export function createIngestActivities(deps: ActivityDeps) {
+  return {
+    /** Validates one source partition and writes its content-addressed snapshot. */
+    async ingestPartition(input: { spec: ModelSpec; day: string }): Promise<PartitionSnapshot> {
+      heartbeat({ day: input.day });
+      return failPermanentlyOn(() => snapshotPartition(deps, input));
+    },
+
+    /** Records every snapshot of the run at once; a snapshot already recorded is reused. */
+    async registerDatasets(input: { model: string; snapshots: PartitionSnapshot[]; workflowId: string }): Promise<DatasetSummary[]> {
+      const registered = await registerDatasets(deps.db, input);
+      return registered.map(({ dataset, created }) => ({
+        id: dataset.id,
+        day: dataset.partitionDay,
+        rowCount: dataset.rowCount,
+        snapshotKey: dataset.snapshotKey,
+        reused: !created,
+      }));
+    },
+  };
+}

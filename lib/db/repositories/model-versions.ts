@@ -1,0 +1,88 @@
+import { sql } from 'kysely';
+import type { ModelVersionRow, ModelVersionStage } from '../schema';
+import type { DbExecutor } from './executor';
+
+export interface ModelVersion {
+  id: string;
+  model: string;
+  version: number;
+  trainingRunId: string;
+  artifactKey: string;
+  artifactSha256: string;
+  artifactSize: number;
+  stage: ModelVersionStage;
+  stageReason: string;
+  workflowId: string;
+  createdAt: Date;
+}
+
+export type NewModelVersion = Pick<ModelVersion, 'model' | 'trainingRunId' | 'artifactKey' | 'artifactSha256' | 'artifactSize' | 'workflowId'>;
+
+function toModelVersion(row: ModelVersionRow): ModelVersion {
+  return {
+    id: row.id,
+    model: row.model,
+    version: row.version,
+    trainingRunId: row.training_run_id,
+    artifactKey: row.artifact_key,
+    artifactSha256: row.artifact_sha256,
+    artifactSize: Number(row.artifact_size),
+    stage: row.stage,
+    stageReason: row.stage_reason,
+    workflowId: row.workflow_id,
+    createdAt: row.created_at,
+  };
+}
+
+export async function getModelVersion(db: DbExecutor, id: string): Promise<ModelVersion> {
+  const row = await db.selectFrom('model_versions').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw new Error(`model version ${id} does not exist`);
+  return toModelVersion(row);
+}
+
+export async function findVersionByTrainingRun(db: DbExecutor, trainingRunId: string): Promise<ModelVersion | undefined> {
+  const row = await db.selectFrom('model_versions').selectAll().where('training_run_id', '=', trainingRunId).executeTakeFirst();
+  return row && toModelVersion(row);
+}
+
+export async function findChampion(db: DbExecutor, model: string): Promise<ModelVersion | undefined> {
+  const row = await db.selectFrom('model_versions').selectAll().where('model', '=', model).where('stage', '=', 'champion').executeTakeFirst();
+  return row && toModelVersion(row);
+}
+
+export async function listModelVersions(db: DbExecutor, model: string): Promise<ModelVersion[]> {
+  const rows = await db.selectFrom('model_versions').selectAll().where('model', '=', model).orderBy('version').execute();
+  return rows.map(toModelVersion);
+}
+
+/**
+ * Registers a candidate with the next version number of its model. Numbers are
+ * allocated under a row lock on the model (call inside a transaction), so concurrent pipelines never collide.
+ */
+export async function insertModelVersion(db: DbExecutor, version: NewModelVersion): Promise<ModelVersion> {
+  await db.selectFrom('models').select('name').where('name', '=', version.model).forUpdate().executeTakeFirstOrThrow();
+  const { next } = await db
+    .selectFrom('model_versions')
+    .select(sql<number>`coalesce(max(version), 0) + 1`.as('next'))
+    .where('model', '=', version.model)
+    .executeTakeFirstOrThrow();
+  const row = await db
+    .insertInto('model_versions')
+    .values({
+      model: version.model,
+      version: Number(next),
+      training_run_id: version.trainingRunId,
+      artifact_key: version.artifactKey,
+      artifact_sha256: version.artifactSha256,
+      artifact_size: String(version.artifactSize),
+      stage: 'candidate',
+      workflow_id: version.workflowId,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toModelVersion(row);
+}
+
+export async function setVersionStage(db: DbExecutor, id: string, stage: ModelVersionStage, reason: string): Promise<void> {
+  await db.updateTable('model_versions').set({ stage, stage_reason: reason, updated_at: new Date() }).where('id', '=', id).execute();
+}

@@ -1,0 +1,105 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** JSON columns: written as strings (pg serialises objects), read back parsed. */
+type Json<T> = ColumnType<T, string, string>;
+type CreatedAt = ColumnType<Date, never, never>;
+
+/** Stages a model version moves through; later issues add shadow and canary transitions. */
+export type ModelVersionStage = 'candidate' | 'rejected' | 'shadow' | 'canary' | 'champion' | 'archived' | 'rolled_back';
+export type PipelineRunStatus = 'running' | 'succeeded' | 'failed';
+
+export interface ModelTable {
+  name: string;
+  spec: Json<unknown>;
+  workflow_id: string;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, never, Date>;
+}
+
+/** One immutable snapshot of one source partition, identified by the hash of its source content. */
+export interface DatasetTable {
+  id: Generated<string>;
+  model: string;
+  partition_day: string;
+  source_hash: string;
+  snapshot_key: string;
+  snapshot_sha256: string;
+  size_bytes: string;
+  row_count: string;
+  column_stats: Json<unknown>;
+  workflow_id: string;
+  created_at: CreatedAt;
+}
+
+export interface TrainingRunTable {
+  id: Generated<string>;
+  model: string;
+  /** sha256 over the training inputs (dataset snapshots, trainer settings, warm start): same inputs, same run. */
+  fingerprint: string;
+  dataset_ids: ColumnType<string[], string[], string[]>;
+  trainer: Json<unknown>;
+  mode: string;
+  mode_reason: string;
+  metrics: Json<unknown>;
+  duration_ms: number;
+  workflow_id: string;
+  created_at: CreatedAt;
+}
+
+export interface ModelVersionTable {
+  id: Generated<string>;
+  model: string;
+  version: number;
+  training_run_id: string;
+  artifact_key: string;
+  artifact_sha256: string;
+  artifact_size: string;
+  stage: ModelVersionStage;
+  stage_reason: ColumnType<string, string | undefined, string>;
+  workflow_id: string;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, never, Date>;
+}
+
+export interface EvaluationTable {
+  id: Generated<string>;
+  model_version_id: string;
+  kind: 'offline' | 'shadow' | 'canary';
+  dataset_id: string;
+  champion_version_id: string | null;
+  metrics: Json<unknown>;
+  champion_metrics: Json<unknown> | null;
+  passed: boolean | null;
+  reason: string | null;
+  workflow_id: string;
+  created_at: CreatedAt;
+}
+
+export interface PipelineRunTable {
+  workflow_id: string;
+  run_id: string;
+  model: string;
+  window_day: string;
+  status: PipelineRunStatus;
+  result: Json<unknown> | null;
+  error: string | null;
+  started_at: CreatedAt;
+  finished_at: Date | null;
+}
+
+export interface Database {
+  models: ModelTable;
+  datasets: DatasetTable;
+  training_runs: TrainingRunTable;
+  model_versions: ModelVersionTable;
+  evaluations: EvaluationTable;
+  pipeline_runs: PipelineRunTable;
+}
+
+export type DatasetRow = Selectable<DatasetTable>;
+export type NewDatasetRow = Insertable<DatasetTable>;
+export type ModelVersionRow = Selectable<ModelVersionTable>;
+export type ModelVersionUpdate = Updateable<ModelVersionTable>;
+export type TrainingRunRow = Selectable<TrainingRunTable>;
+export type EvaluationRow = Selectable<EvaluationTable>;
+export type PipelineRunRow = Selectable<PipelineRunTable>;

@@ -1,0 +1,146 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { GetObjectCommand, HeadObjectCommand, NotFound, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { ArtifactChecksumError, ArtifactNotFoundError } from './artifact-errors';
+
+/** Where an artifact lives and what its bytes hash to; the pair is what Postgres records. */
+export interface ArtifactRef {
+  key: string;
+  sha256: string;
+  size: number;
+}
+
+export interface ArtifactStoreOptions {
+  client: S3Client;
+  bucket: string;
+  /** Objects at least this large go up as multipart uploads. */
+  multipartThreshold?: number;
+  partSize?: number;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * Content-addressed artifact storage over any S3-compatible server.
+ * Keys embed the sha256 of the content, so a write is idempotent and an
+ * object never changes once written; every read verifies the hash.
+ */
+export class ArtifactStore {
+  readonly bucket: string;
+  private readonly client: S3Client;
+  private readonly multipartThreshold: number;
+  private readonly partSize: number;
+
+  constructor(options: ArtifactStoreOptions) {
+    this.client = options.client;
+    this.bucket = options.bucket;
+    this.multipartThreshold = options.multipartThreshold ?? 16 * MiB;
+    this.partSize = options.partSize ?? 8 * MiB;
+  }
+
+  /** The key of content with this hash: `<namespace>/<sha256><extension>`. */
+  static keyFor(namespace: string, sha256: string, extension: string): string {
+    return `${namespace.replace(/\/+$/, '')}/${sha256}${extension}`;
+  }
+
+  /** Uploads a local file unless an object with the same content key already exists. */
+  async putFile(namespace: string, file: string, extension: string): Promise<ArtifactRef> {
+    const [sha256, { size }] = await Promise.all([sha256OfFile(file), stat(file)]);
+    const key = ArtifactStore.keyFor(namespace, sha256, extension);
+    if ((await this.headSize(key)) === size) return { key, sha256, size };
+    if (size >= this.multipartThreshold) {
+      const upload = new Upload({
+        client: this.client,
+        params: { Bucket: this.bucket, Key: key, Body: createReadStream(file), Metadata: { sha256 } },
+        partSize: this.partSize,
+        queueSize: 2,
+      });
+      await upload.done();
+    } else {
+      await this.client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: createReadStream(file), ContentLength: size, Metadata: { sha256 } }),
+      );
+    }
+    return { key, sha256, size };
+  }
+
+  /** Uploads bytes unless an object with the same content key already exists. */
+  async putBytes(namespace: string, bytes: Uint8Array, extension: string): Promise<ArtifactRef> {
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const key = ArtifactStore.keyFor(namespace, sha256, extension);
+    if ((await this.headSize(key)) !== bytes.byteLength) {
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, Metadata: { sha256 } }));
+    }
+    return { key, sha256, size: bytes.byteLength };
+  }
+
+  /** Reads a whole artifact into memory and checks its hash. */
+  async getBytes(ref: Pick<ArtifactRef, 'key' | 'sha256'>): Promise<Uint8Array> {
+    const body = await this.openBody(ref.key);
+    const bytes = await body.transformToByteArray();
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (actual !== ref.sha256) throw new ArtifactChecksumError(ref.key, ref.sha256, actual);
+    return bytes;
+  }
+
+  /**
+   * Streams an artifact to a local file, hashing on the way. The file appears
+   * under its final name only once the hash matched: never half-written.
+   */
+  async downloadToFile(ref: Pick<ArtifactRef, 'key' | 'sha256'>, file: string): Promise<void> {
+    await mkdir(path.dirname(file), { recursive: true });
+    const partial = `${file}.partial-${process.pid}`;
+    const body = await this.openBody(ref.key);
+    const hash = createHash('sha256');
+    const source = Readable.from(body as AsyncIterable<Uint8Array>);
+    source.on('data', (chunk: Buffer) => hash.update(chunk));
+    try {
+      await pipeline(source, createWriteStream(partial));
+      const actual = hash.digest('hex');
+      if (actual !== ref.sha256) throw new ArtifactChecksumError(ref.key, ref.sha256, actual);
+      await rename(partial, file);
+    } finally {
+      await rm(partial, { force: true });
+    }
+  }
+
+  /** Size of the object at key, or undefined when it does not exist. */
+  async headSize(key: string): Promise<number | undefined> {
+    try {
+      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      return head.ContentLength;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  private async openBody(key: string) {
+    try {
+      const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      if (!response.Body) throw new ArtifactNotFoundError(key, this.bucket);
+      return response.Body;
+    } catch (err) {
+      if (isNotFound(err)) throw new ArtifactNotFoundError(key, this.bucket);
+      throw err;
+    }
+  }
+}
+
+function isNotFound(err: unknown): boolean {
+  if (err instanceof NoSuchKey || err instanceof NotFound) return true;
+  const meta = (err as { $metadata?: { httpStatusCode?: number }; name?: string }) ?? {};
+  return meta.$metadata?.httpStatusCode === 404 || meta.name === 'NoSuchKey' || meta.name === 'NotFound';
+}
+
+/** Streams a file through sha256. */
+export async function sha256OfFile(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file), hash);
+  return hash.digest('hex');
+}

@@ -1,0 +1,112 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { defaultCacheDir } from '../../lib/services/cache-dir';
+import { locateTemporalCli } from '../../lib/services/temporal-cli';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { sql } from 'kysely';
+import { inject } from 'vitest';
+import type { ActivityDeps } from '../../activities';
+import { createDatabase } from '../../lib/db/connection';
+import { createActivityClients } from '../../worker/activity-clients';
+import { createRetrainWorkers, runWorkersUntil, WORKFLOWS_PATH } from '../../worker/retrain-workers';
+import type { TestServices } from './test-services';
+
+const execFileAsync = promisify(execFile);
+
+export interface PipelineHarness {
+  services: TestServices;
+  client: Client;
+  taskQueue: string;
+  deps: ActivityDeps;
+  databaseUrl: string;
+  /**
+   * Writes a finished workflow's history to test/replay/histories/<name>.json
+   * when RETRAIN_RECORD_HISTORIES=1 (how the committed replay histories are made).
+   */
+  recordHistory(workflowId: string, name: string): Promise<void>;
+  /** Runs the workers while `body` runs; they stop when it settles. */
+  withWorkers<T>(body: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * A fresh, migrated database, a unique task queue and a worker set for one
+ * test file, over the real services of the global setup.
+ */
+export async function createPipelineHarness(name: string): Promise<PipelineHarness> {
+  const services = inject('services');
+  installQuietRuntime();
+  const suffix = `${name.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(3).toString('hex')}`;
+  const admin = createDatabase(services.databaseUrl, 1);
+  await sql.raw(`create database retrain_${suffix}`).execute(admin);
+  await admin.destroy();
+  const url = new URL(services.databaseUrl);
+  url.pathname = `/retrain_${suffix}`;
+  const databaseUrl = url.toString();
+
+  const workDir = await mkdtemp(path.join(services.workDir, `${suffix}-`));
+  const clients = await createActivityClients({ databaseUrl, s3: services.s3, workDir });
+  const connection = await Connection.connect({ address: services.temporalAddress });
+  const client = new Client({ connection, namespace: services.namespace });
+  const nativeConnection = await NativeConnection.connect({ address: services.temporalAddress });
+  const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+  const taskQueue = `test-${suffix}`;
+
+  return {
+    services,
+    client,
+    taskQueue,
+    deps: clients.deps,
+    databaseUrl,
+    async recordHistory(workflowId, historyName) {
+      if (process.env.RETRAIN_RECORD_HISTORIES !== '1') return;
+      // The CLI's JSON is the format Worker.runReplayHistory reads (and what `temporal workflow show` gives users).
+      const cli = await locateTemporalCli({ cacheDir: defaultCacheDir() });
+      const { stdout } = await execFileAsync(
+        cli,
+        ['workflow', 'show', '--workflow-id', workflowId, '--address', services.temporalAddress, '--namespace', services.namespace, '--output', 'json'],
+        { maxBuffer: 64 * 1024 * 1024 },
+      );
+      const file = path.join(__dirname, '..', 'replay', 'histories', `${historyName}.json`);
+      await writeFile(file, `${JSON.stringify(JSON.parse(stdout), null, 1)}\n`);
+    },
+    async withWorkers(body) {
+      const workers: Worker[] = await createRetrainWorkers({
+        connection: nativeConnection,
+        namespace: services.namespace,
+        taskQueue,
+        deps: clients.deps,
+        workflowBundle,
+      });
+      return runWorkersUntil(workers, body());
+    },
+    async close() {
+      await clients.close();
+      await connection.close();
+      await nativeConnection.close();
+      await rm(workDir, { recursive: true, force: true });
+    },
+  };
+}
+
+let runtimeInstalled = false;
+
+/** Worker lifecycle logs drown test output; keep warnings and errors. Install once per process. */
+function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  runtimeInstalled = true;
+}
+
+const quietLogger = {
+  log() {},
+  trace() {},
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+};

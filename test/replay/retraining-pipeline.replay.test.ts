@@ -1,0 +1,35 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { describe, expect, it } from 'vitest';
+
+const HISTORY_DIR = path.join(__dirname, 'histories');
+const WORKFLOWS = path.join(__dirname, '..', '..', 'workflows', 'index.ts');
+const histories = readdirSync(HISTORY_DIR).filter((f) => f.endsWith('.json')).sort();
+const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
+function loadHistory(file: string): unknown {
+  return JSON.parse(readFileSync(path.join(HISTORY_DIR, file), 'utf8'));
+}
+
+describe('recorded workflow histories', () => {
+  it('has histories to replay', () => {
+    expect(histories.length).toBeGreaterThan(0);
+  });
+
+  it.each(histories)('replays %s against the current workflow code', async (file) => {
+    await Worker.runReplayHistory({ workflowsPath: WORKFLOWS, bundlerOptions: { logger: quiet } as never }, loadHistory(file));
+  });
+
+  // Proves the replay check can fail: a workflow that schedules its activities in another order must be rejected.
+  it('rejects a workflow whose commands differ from the recorded history', async () => {
+    const file = histories.find((f) => f.includes('succeeded'));
+    expect(file).toBeDefined();
+    const replay = Worker.runReplayHistory(
+      { workflowsPath: path.join(__dirname, 'reordered-pipeline-workflow.ts') },
+      loadHistory(file!),
+    );
+    await expect(replay).rejects.toBeInstanceOf(DeterminismViolationError);
+  });
+});

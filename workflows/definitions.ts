@@ -1,0 +1,71 @@
+import { defineQuery } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { ModelSpec } from '../lib/config/model-spec';
+import type { BinaryClassifierMetrics } from '../lib/ml/metrics';
+import type { PromotionDecision } from '../lib/policy/offline-promotion-gate';
+
+/** Importable by clients (CLI, tests) without pulling in workflow code. */
+
+export const RETRAINING_PIPELINE = 'retrainingPipeline';
+
+/** Workflow id of the pipeline run for one model and one data window: re-running a day reuses the id. */
+export function retrainingPipelineId(model: string, day: string): string {
+  return `retrain/${model}/${day}`;
+}
+
+export interface RetrainingPipelineInput {
+  /** The model spec as parsed at start; kept in the history so the run is reproducible. */
+  spec: ModelSpec;
+  /** The newest partition (YYYY-MM-DD): held out for evaluation; the training window precedes it. */
+  day: string;
+}
+
+export type PipelineStage = 'ingest' | 'train' | 'evaluate' | 'promote' | 'done' | 'failed';
+
+export interface DatasetSummary {
+  id: string;
+  day: string;
+  rowCount: number;
+  snapshotKey: string;
+  /** True when this run found an existing snapshot of the same content instead of writing one. */
+  reused: boolean;
+}
+
+export interface RetrainingPipelineResult {
+  model: string;
+  day: string;
+  workflowId: string;
+  datasets: { training: DatasetSummary[]; holdout: DatasetSummary };
+  version: { id: string; version: number; artifactKey: string; artifactSha256: string; reused: boolean };
+  trainingMode: { mode: string; reason: string };
+  metrics: { candidate: BinaryClassifierMetrics; champion: BinaryClassifierMetrics | null; championVersion: number | null };
+  decision: PromotionDecision;
+  reason: string;
+  /** The champion when the run finished. */
+  championVersion: number | null;
+}
+
+export interface RetrainingPipelineState {
+  stage: PipelineStage;
+  day: string;
+  message: string;
+}
+
+export const pipelineStateQuery = defineQuery<RetrainingPipelineState>('pipelineState');
+
+export const searchAttributes = {
+  model: defineSearchAttributeKey('RetrainModel', SearchAttributeType.KEYWORD),
+  stage: defineSearchAttributeKey('RetrainStage', SearchAttributeType.KEYWORD),
+  awaitingApproval: defineSearchAttributeKey('RetrainAwaitingApproval', SearchAttributeType.BOOL),
+  dataWindow: defineSearchAttributeKey('RetrainDataWindow', SearchAttributeType.KEYWORD),
+} as const;
+
+/** Task queues by kind of work, derived from the control queue the pipeline runs on. */
+export function taskQueuesFor(controlQueue: string) {
+  return {
+    control: controlQueue,
+    data: `${controlQueue}.data`,
+    train: `${controlQueue}.train`,
+    eval: `${controlQueue}.eval`,
+  } as const;
+}

@@ -1,0 +1,1 @@
+export { retrainingPipeline } from './retraining-pipeline';

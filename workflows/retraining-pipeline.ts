@@ -1,0 +1,138 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities';
+import { decideOfflinePromotion } from '../lib/policy/offline-promotion-gate';
+import { partitionsForRun } from '../lib/policy/training-window';
+import {
+  pipelineStateQuery,
+  searchAttributes,
+  taskQueuesFor,
+  type DatasetSummary,
+  type PipelineStage,
+  type RetrainingPipelineInput,
+  type RetrainingPipelineResult,
+  type RetrainingPipelineState,
+} from './definitions';
+
+type Activities = ReturnType<typeof createActivities>;
+
+/** Permanent faults: retrying cannot fix bad data or a tampered artifact. */
+const permanentErrors = ['SchemaValidation', 'PartitionNotFound', 'ArtifactChecksumMismatch', 'ArtifactNotFound', 'InvalidFeature'];
+
+const shortIo = {
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes: permanentErrors },
+} as const;
+
+const longRunning = {
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: permanentErrors },
+} as const;
+
+/**
+ * One retraining run for one model and one day: ingest the partitions the run
+ * needs, train on the trailing window, evaluate candidate and champion on the
+ * held-out day, and promote the candidate when the offline gates pass.
+ */
+export async function retrainingPipeline(input: RetrainingPipelineInput): Promise<RetrainingPipelineResult> {
+  const { spec, day } = input;
+  const info = workflowInfo();
+  const queues = taskQueuesFor(info.taskQueue);
+  const control = proxyActivities<Activities>({ ...shortIo, taskQueue: queues.control });
+  const data = proxyActivities<Activities>({ ...shortIo, taskQueue: queues.data });
+  const train = proxyActivities<Activities>({ ...longRunning, taskQueue: queues.train });
+  const evaluation = proxyActivities<Activities>({ ...longRunning, taskQueue: queues.eval });
+
+  const state: RetrainingPipelineState = { stage: 'ingest', day, message: 'starting' };
+  setHandler(pipelineStateQuery, () => state);
+  const enterStage = (stage: PipelineStage, message: string) => {
+    state.stage = stage;
+    state.message = message;
+    upsertSearchAttributes([{ key: searchAttributes.stage, value: stage }]);
+    setCurrentDetails(`**${spec.name}** run for **${day}**\n\nstage: \`${stage}\`\n\n${message}`);
+  };
+
+  upsertSearchAttributes([
+    { key: searchAttributes.model, value: spec.name },
+    { key: searchAttributes.dataWindow, value: day },
+  ]);
+  await control.recordPipelineStart({ spec, day, workflowId: info.workflowId, runId: info.runId });
+
+  try {
+    const { training, holdout } = partitionsForRun(day, spec.training.windowPartitions);
+    enterStage('ingest', `ingesting ${training.length} training partitions and the holdout ${holdout}`);
+    const snapshots = await Promise.all([...training, holdout].map((partitionDay) => data.ingestPartition({ spec, day: partitionDay })));
+    const registered = await data.registerDatasets({ model: spec.name, snapshots, workflowId: info.workflowId });
+    const trainingDatasets = registered.slice(0, training.length);
+    const holdoutDataset = registered[training.length] as DatasetSummary;
+
+    enterStage('train', `training ${spec.training.trainer.algorithm} on ${trainingDatasets.reduce((n, d) => n + d.rowCount, 0)} rows`);
+    const candidate = await train.trainModel({
+      spec,
+      datasetIds: trainingDatasets.map((d) => d.id),
+      workflowId: info.workflowId,
+    });
+
+    enterStage('evaluate', `scoring v${candidate.version} and the champion on ${holdout}`);
+    const offline = await evaluation.evaluateOffline({
+      spec,
+      candidateVersionId: candidate.id,
+      holdoutDatasetId: holdoutDataset.id,
+      workflowId: info.workflowId,
+    });
+
+    const gate = decideOfflinePromotion({
+      candidateVersion: candidate.version,
+      candidate: offline.candidate,
+      champion: offline.champion && offline.championVersion !== null ? { ...offline.champion, version: offline.championVersion } : null,
+      gates: spec.gates,
+    });
+
+    enterStage('promote', `${gate.decision}: ${gate.reason}`);
+    const promotion = await control.applyPromotionDecision({
+      versionId: candidate.id,
+      evaluationId: offline.evaluationId,
+      decision: gate.decision,
+      reason: gate.reason,
+    });
+
+    const result: RetrainingPipelineResult = {
+      model: spec.name,
+      day,
+      workflowId: info.workflowId,
+      datasets: { training: trainingDatasets, holdout: holdoutDataset },
+      version: { id: candidate.id, version: candidate.version, artifactKey: candidate.artifactKey, artifactSha256: candidate.artifactSha256, reused: candidate.reused },
+      trainingMode: candidate.trainingMode,
+      metrics: { candidate: offline.candidate, champion: offline.champion, championVersion: offline.championVersion },
+      decision: gate.decision,
+      reason: gate.reason,
+      championVersion: promotion.championVersion,
+    };
+    await control.recordPipelineFinish({ workflowId: info.workflowId, runId: info.runId, outcome: { status: 'succeeded', result } });
+    enterStage('done', `${gate.decision} v${candidate.version}: ${gate.reason}`);
+    return result;
+  } catch (err) {
+    const message = describeFailure(err);
+    log.error('retraining pipeline failed', { message });
+    enterStage('failed', message);
+    await control.recordPipelineFinish({ workflowId: info.workflowId, runId: info.runId, outcome: { status: 'failed', error: message } });
+    throw err;
+  }
+}
+
+/** The innermost message of a failure chain: the reason a person needs to read. */
+function describeFailure(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause) return describeFailure(err.cause);
+  if (err instanceof ApplicationFailure) return err.type ? `${err.type}: ${err.message}` : err.message;
+  return err instanceof Error ? err.message : String(err);
+}
