@@ -1,4 +1,4 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import type { ModelSpec } from '../lib/config/model-spec';
 import { RETRAINING_PIPELINE, retrainingPipelineId, searchAttributes, type RetrainingPipelineResult } from '../workflows/definitions';
 import type { retrainingPipeline } from '../workflows/retraining-pipeline';
@@ -10,7 +10,7 @@ import type { retrainingPipeline } from '../workflows/retraining-pipeline';
 export async function startRetrainingPipeline(
   client: Client,
   input: { spec: ModelSpec; day: string; taskQueue: string },
-): Promise<WorkflowHandle<typeof retrainingPipeline>> {
+): Promise<WorkflowHandleWithFirstExecutionRunId<typeof retrainingPipeline>> {
   const { spec, day, taskQueue } = input;
   return client.workflow.start<typeof retrainingPipeline>(RETRAINING_PIPELINE, {
     taskQueue,

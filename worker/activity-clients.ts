@@ -1,20 +1,12 @@
 import { mkdir } from 'node:fs/promises';
-import { S3Client } from '@aws-sdk/client-s3';
 import type { ActivityDeps } from '../activities';
 import { createDatabase } from '../lib/db/connection';
 import { migrateToLatest } from '../lib/db/migrate';
+import { createS3Client, type S3Config } from '../lib/services/s3-config';
 import { ArtifactStore } from '../lib/store/artifact-store';
 
-export interface S3Connection {
-  endpoint: string;
-  region: string;
-  accessKeyId: string;
-  secretAccessKey: string;
-  bucket: string;
-}
-
 /** Builds the clients activities need, once per process, after bringing the schema up to date. */
-export async function createActivityClients(config: { databaseUrl: string; s3: S3Connection; workDir: string }): Promise<{
+export async function createActivityClients(config: { databaseUrl: string; s3: S3Config; workDir: string }): Promise<{
   deps: ActivityDeps;
   close(): Promise<void>;
 }> {
@@ -25,12 +17,7 @@ export async function createActivityClients(config: { databaseUrl: string; s3: S
     await db.destroy();
     throw err;
   }
-  const client = new S3Client({
-    endpoint: config.s3.endpoint,
-    region: config.s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: config.s3.accessKeyId, secretAccessKey: config.s3.secretAccessKey },
-  });
+  const client = createS3Client(config.s3);
   await mkdir(config.workDir, { recursive: true });
   return {
     deps: {

@@ -19,6 +19,8 @@ const Environment = z.object({
   S3_SECRET_ACCESS_KEY: z.string().optional(),
   S3_REGION: z.string().default('us-east-1'),
   S3_BUCKET: z.string().default('retrain'),
+  /** Worker and workflow log level (pino JSON on stderr). */
+  RETRAIN_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
   /** Which S3 server the stack starts when S3_ENDPOINT is unset. */
   RETRAIN_S3_SERVER: z.enum(['embedded', 'versitygw']).default('embedded'),
 });

@@ -51,8 +51,8 @@ describe('retrainingPipeline on flight-delay data', () => {
     // A model name unique to this file keeps workflow ids apart from other runs on the shared Temporal server.
     spec = { ...example, name: `flight-delay-${harness.taskQueue.slice(-6)}`, source: { kind: 's3', prefix, format: 'parquet' } };
     await prepareFlightDelayPartitions({
-      from: '2001-01-01',
-      to: '2001-01-09',
+      from: '2001-01-02',
+      to: '2001-01-10',
       target: { kind: 's3', client: harness.deps.sourceS3.client, bucket: harness.deps.sourceS3.bucket, prefix },
     });
   });
@@ -64,12 +64,12 @@ describe('retrainingPipeline on flight-delay data', () => {
   let first: RetrainingPipelineResult;
 
   it('ingests every partition with its exact row count and trains a champion that scores the held-out day', async () => {
-    first = await runPipeline({ spec, day: '2001-01-08' });
+    first = await runPipeline({ spec, day: '2001-01-09' });
 
     expect(first.datasets.training.map((d) => d.day)).toEqual([
-      '2001-01-01', '2001-01-02', '2001-01-03', '2001-01-04', '2001-01-05', '2001-01-06', '2001-01-07',
+      '2001-01-02', '2001-01-03', '2001-01-04', '2001-01-05', '2001-01-06', '2001-01-07', '2001-01-08',
     ]);
-    expect(first.datasets.holdout.day).toBe('2001-01-08');
+    expect(first.datasets.holdout.day).toBe('2001-01-09');
     for (const dataset of [...first.datasets.training, first.datasets.holdout]) {
       expect(dataset.rowCount, dataset.day).toBe(await sourceRowCount(dataset.day));
       expect(dataset.reused).toBe(false);
@@ -97,7 +97,7 @@ describe('retrainingPipeline on flight-delay data', () => {
 
   it('running the same day again creates no second dataset and no second version', async () => {
     const datasetsBefore = await countDatasets(harness.deps.db, spec.name);
-    const again = await runPipeline({ spec, day: '2001-01-08' });
+    const again = await runPipeline({ spec, day: '2001-01-09' });
 
     expect(await countDatasets(harness.deps.db, spec.name)).toBe(datasetsBefore);
     expect(await listModelVersions(harness.deps.db, spec.name)).toHaveLength(1);
@@ -110,9 +110,9 @@ describe('retrainingPipeline on flight-delay data', () => {
   });
 
   it('the next day trains a challenger and compares it with the champion on the same holdout', async () => {
-    const second = await runPipeline({ spec, day: '2001-01-09' });
+    const second = await runPipeline({ spec, day: '2001-01-10' });
     expect(second.version.version).toBe(2);
-    // Its seven training partitions (01-02..01-08) were all snapshotted by the first day's run.
+    // Its seven training partitions (01-03..01-09) were all snapshotted by the first day's run.
     expect(second.datasets.training.filter((d) => d.reused)).toHaveLength(7);
     expect(second.datasets.holdout.reused).toBe(false);
     expect(second.metrics.championVersion).toBe(1);
@@ -126,7 +126,7 @@ describe('retrainingPipeline on flight-delay data', () => {
   describe('invalid partitions', () => {
     async function expectSchemaFailure(badDay: string, rewrite: string, column: RegExp) {
       const dir = path.join(harness.deps.workDir, `bad-source-${badDay}`);
-      await prepareFlightDelayPartitions({ from: '2001-01-02', to: '2001-01-09', target: { kind: 'local', dir } });
+      await prepareFlightDelayPartitions({ from: '2001-01-03', to: '2001-01-10', target: { kind: 'local', dir } });
       const instance = await DuckDBInstance.create(':memory:');
       const connection = await instance.connect();
       const file = path.join(dir, `date=${badDay}`, 'part-0.parquet');
@@ -138,7 +138,7 @@ describe('retrainingPipeline on flight-delay data', () => {
       instance.closeSync();
 
       const badSpec: ModelSpec = { ...spec, name: `${spec.name}-bad-${badDay.slice(-2)}`, source: { kind: 'local', path: dir, format: 'parquet' } };
-      const err = await runPipeline({ spec: badSpec, day: '2001-01-09' }).catch((e: unknown) => e);
+      const err = await runPipeline({ spec: badSpec, day: '2001-01-10' }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(WorkflowFailedError);
       const activityFailure = (err as WorkflowFailedError).cause;
       expect(activityFailure).toBeInstanceOf(ActivityFailure);
@@ -153,7 +153,7 @@ describe('retrainingPipeline on flight-delay data', () => {
       const runs = await listPipelineRuns(harness.deps.db, badSpec.name);
       expect(runs.map((r) => r.status)).toEqual(['failed']);
       expect(runs[0]?.error).toMatch(column);
-      await harness.recordHistory(retrainingPipelineId(badSpec.name, '2001-01-09'), `retraining-pipeline-failed-${badDay}`);
+      await harness.recordHistory(retrainingPipelineId(badSpec.name, '2001-01-10'), `retraining-pipeline-failed-${badDay}`);
     }
 
     it('a partition missing a column fails the run naming the column and registers nothing', async () => {

@@ -1,0 +1,25 @@
+import type { RetrainEnvironment } from '../../lib/config/environment';
+import { loadModelSpec } from '../../lib/config/model-spec';
+import { parsePartitionDay } from '../../lib/data/partition-day';
+import { runRetrainingPipeline, startRetrainingPipeline } from '../pipeline-starter';
+import { connectToStack } from '../stack-client';
+import { renderPipelineResults } from '../version-table';
+
+/** `retrain run`: starts the pipeline for one day on the running stack and, unless told not to, waits for its result. */
+export async function runCommand(env: RetrainEnvironment, options: { specFile: string; day: string; wait: boolean }): Promise<void> {
+  const spec = loadModelSpec(options.specFile);
+  const day = parsePartitionDay(options.day, '--day');
+  const stack = await connectToStack(env);
+  try {
+    const input = { spec, day, taskQueue: stack.connection.taskQueue };
+    if (!options.wait) {
+      const handle = await startRetrainingPipeline(stack.client, input);
+      process.stdout.write(`started ${handle.workflowId} (run ${handle.firstExecutionRunId})\n`);
+      return;
+    }
+    const result = await runRetrainingPipeline(stack.client, input);
+    process.stdout.write(`${renderPipelineResults([result])}\n`);
+  } finally {
+    await stack.close();
+  }
+}

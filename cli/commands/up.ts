@@ -1,0 +1,37 @@
+import type { RetrainEnvironment } from '../../lib/config/environment';
+import { startInProcessStack } from '../in-process-stack';
+import { removeStackFile, writeStackFile } from '../stack-file';
+
+/** `retrain up`: services plus a worker on every task queue, until Ctrl-C. */
+export async function upCommand(env: RetrainEnvironment): Promise<void> {
+  const log = (msg: string) => process.stderr.write(`[retrain] ${msg}\n`);
+  const running = await startInProcessStack(env, log);
+  const { stack } = running;
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  try {
+    await writeStackFile(env, running.connection);
+    const workers = running.runWorkersUntil(Promise.race([stopped, stack.unexpectedExit]));
+    process.stdout.write(
+      [
+        '',
+        'Retrain is up.',
+        `  Temporal UI   ${stack.temporal.uiUrl}/namespaces/${stack.temporal.namespace}/workflows`,
+        `  Temporal      ${stack.temporal.address} (namespace ${stack.temporal.namespace}, task queue ${env.RETRAIN_TASK_QUEUE})`,
+        `  Postgres      ${stack.databaseUrl}`,
+        `  S3            ${stack.s3.endpoint} (bucket ${stack.s3.bucket})`,
+        `  Data, logs    ${stack.dataDir}`,
+        '',
+        'Press Ctrl-C to stop everything.',
+        '',
+      ].join('\n'),
+    );
+    const signal = await workers;
+    log(`${signal} received: stopping the worker and the services`);
+  } finally {
+    await removeStackFile(env);
+    await running.close();
+  }
+}

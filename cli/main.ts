@@ -1,0 +1,98 @@
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import { loadEnvironment } from '../lib/config/environment';
+import { ALL_QUEUE_KINDS, type TaskQueueKind } from '../worker/retrain-workers';
+import { installWorkerLogging } from '../worker/worker-logging';
+import { runWorkerProcess } from '../worker/worker-process';
+import { demoCommand } from './commands/demo';
+import { prepCommand } from './commands/prep';
+import { runCommand } from './commands/run';
+import { statusCommand } from './commands/status';
+import { upCommand } from './commands/up';
+import { connectToStack } from './stack-client';
+
+const EXAMPLE_SPEC = path.join(__dirname, '..', 'examples', 'flight-delay', 'model.json');
+
+function parseQueueKinds(value: string): TaskQueueKind[] {
+  const kinds = value.split(',').map((k) => k.trim());
+  for (const kind of kinds) {
+    if (!(ALL_QUEUE_KINDS as readonly string[]).includes(kind)) {
+      throw new Error(`unknown task queue kind '${kind}'; known: ${ALL_QUEUE_KINDS.join(', ')}`);
+    }
+  }
+  return kinds as TaskQueueKind[];
+}
+
+async function main(): Promise<void> {
+  // The pinned AWS SDK supports Node 20; its notice about future releases is noise on every command.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  installWorkerLogging(loadEnvironment().RETRAIN_LOG_LEVEL);
+  const program = new Command('retrain').description('Keeps ML models fresh: durable retraining pipelines on Temporal.').showHelpAfterError();
+  const specOption = () => new Option('--spec <file>', 'model spec (JSON)').default(EXAMPLE_SPEC, 'examples/flight-delay/model.json');
+
+  program
+    .command('up')
+    .description('start Temporal (with Web UI), Postgres, S3 and a worker; Ctrl-C stops everything')
+    .action(async () => upCommand(loadEnvironment()));
+
+  program
+    .command('demo')
+    .description('start the embedded stack, prepare flight-delay data and retrain for two consecutive days')
+    .addOption(specOption())
+    .option('--day <YYYY-MM-DD>', 'first day to retrain for', '2001-01-09')
+    .option('--keep-running', 'keep the stack up after the demo until Ctrl-C', false)
+    .action(async (opts: { spec: string; day: string; keepRunning: boolean }) =>
+      demoCommand(loadEnvironment(), { specFile: opts.spec, firstDay: opts.day, keepRunning: opts.keepRunning }),
+    );
+
+  program
+    .command('prep')
+    .description("write the example's daily partitions to the spec's source (needs `retrain up` for S3 sources)")
+    .addOption(specOption())
+    .requiredOption('--from <YYYY-MM-DD>', 'first day')
+    .requiredOption('--to <YYYY-MM-DD>', 'last day (inclusive)')
+    .action(async (opts: { spec: string; from: string; to: string }) => prepCommand(loadEnvironment(), { specFile: opts.spec, from: opts.from, to: opts.to }));
+
+  program
+    .command('run')
+    .description('run the retraining pipeline for one day on the running stack')
+    .addOption(specOption())
+    .requiredOption('--day <YYYY-MM-DD>', 'the held-out day; the training window precedes it')
+    .option('--no-wait', 'start the run and return')
+    .action(async (opts: { spec: string; day: string; wait: boolean }) => runCommand(loadEnvironment(), { specFile: opts.spec, day: opts.day, wait: opts.wait }));
+
+  program
+    .command('status')
+    .description("list a model's versions and their stages")
+    .option('--model <name>', 'model name', 'flight-delay')
+    .action(async (opts: { model: string }) => statusCommand(loadEnvironment(), opts));
+
+  program
+    .command('worker')
+    .description('run a worker against existing services (TEMPORAL_ADDRESS, DATABASE_URL, S3_*), or the stack of `retrain up`')
+    .option('--queues <kinds>', `task queue kinds to poll (${ALL_QUEUE_KINDS.join(',')})`, ALL_QUEUE_KINDS.join(','))
+    .action(async (opts: { queues: string }) => {
+      const env = loadEnvironment();
+      const kinds = parseQueueKinds(opts.queues);
+      const stack = await connectToStack(env);
+      const { connection } = stack;
+      await stack.close();
+      await runWorkerProcess({
+        temporalAddress: connection.temporal.address,
+        namespace: connection.temporal.namespace,
+        taskQueue: connection.taskQueue,
+        databaseUrl: connection.databaseUrl,
+        s3: connection.s3,
+        dataDir: env.dataDir,
+        kinds,
+        log: (msg) => process.stderr.write(`[retrain] ${msg}\n`),
+      });
+    });
+
+  await program.parseAsync(process.argv);
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,56 @@
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { registerSearchAttributes } from '../lib/services/register-search-attributes';
+import type { S3Config } from '../lib/services/s3-config';
+import { RETRAIN_SEARCH_ATTRIBUTES } from '../lib/services/search-attributes';
+import { createActivityClients } from './activity-clients';
+import { createRetrainWorkers, runWorkersUntil, type TaskQueueKind } from './retrain-workers';
+
+export interface WorkerProcessOptions {
+  temporalAddress: string;
+  namespace: string;
+  taskQueue: string;
+  databaseUrl: string;
+  s3: S3Config;
+  dataDir: string;
+  kinds: readonly TaskQueueKind[];
+  log: (msg: string) => void;
+}
+
+/**
+ * A worker process joining an existing cluster: more machines mean more of
+ * these on the same task queues (e.g. `--queues train` on a GPU machine).
+ * Runs until SIGINT/SIGTERM, then drains and closes its connections.
+ */
+export async function runWorkerProcess(options: WorkerProcessOptions): Promise<void> {
+  const connection = await Connection.connect({ address: options.temporalAddress });
+  try {
+    await registerSearchAttributes(connection, options.namespace, RETRAIN_SEARCH_ATTRIBUTES);
+  } finally {
+    await connection.close();
+  }
+  const clients = await createActivityClients({ databaseUrl: options.databaseUrl, s3: options.s3, workDir: path.join(options.dataDir, 'work') });
+  const nativeConnection = await NativeConnection.connect({ address: options.temporalAddress });
+  try {
+    const workers = await createRetrainWorkers({
+      connection: nativeConnection,
+      namespace: options.namespace,
+      taskQueue: options.taskQueue,
+      deps: clients.deps,
+      kinds: options.kinds,
+    });
+    options.log(`worker polling ${options.kinds.join(', ')} queues of ${options.taskQueue} at ${options.temporalAddress}`);
+    const signal = await runWorkersUntil(
+      workers,
+      new Promise<NodeJS.Signals>((resolve) => {
+        process.once('SIGINT', () => resolve('SIGINT'));
+        process.once('SIGTERM', () => resolve('SIGTERM'));
+      }),
+    );
+    options.log(`${signal} received: worker stopped`);
+  } finally {
+    await nativeConnection.close();
+    await clients.close();
+  }
+}
