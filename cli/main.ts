@@ -92,7 +92,16 @@ async function main(): Promise<void> {
   await program.parseAsync(process.argv);
 }
 
+/** The whole cause chain, e.g. "Workflow execution failed: Activity task failed: partition ... not found". */
+function describeError(err: unknown): string {
+  const messages: string[] = [];
+  for (let e: unknown = err; e instanceof Error && messages.length < 10; e = e.cause) {
+    if (e.message !== messages.at(-1)) messages.push(e.message);
+  }
+  return messages.length > 0 ? messages.join(': ') : String(err);
+}
+
 main().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
+  console.error(`retrain: ${describeError(err)}`);
   process.exit(1);
 });
