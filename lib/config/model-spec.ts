@@ -123,7 +123,7 @@ export function loadModelSpec(file: string): ModelSpec {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`cannot read model spec ${file}: ${(err as Error).message}`);
+    throw new Error(`cannot read model spec ${file}: ${(err as Error).message}`, { cause: err });
   }
   const spec = parseModelSpec(raw, `model spec ${file}`);
   if (spec.source.kind === 'local' && !path.isAbsolute(spec.source.path)) {
