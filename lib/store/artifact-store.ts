@@ -52,7 +52,7 @@ export class ArtifactStore {
   async putFile(namespace: string, file: string, extension: string): Promise<ArtifactRef> {
     const [sha256, { size }] = await Promise.all([sha256OfFile(file), stat(file)]);
     const key = ArtifactStore.keyFor(namespace, sha256, extension);
-    if ((await this.headSize(key)) === size) return { key, sha256, size };
+    if (await this.holds(key, sha256, size)) return { key, sha256, size };
     if (size >= this.multipartThreshold) {
       const upload = new Upload({
         client: this.client,
@@ -73,7 +73,7 @@ export class ArtifactStore {
   async putBytes(namespace: string, bytes: Uint8Array, extension: string): Promise<ArtifactRef> {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const key = ArtifactStore.keyFor(namespace, sha256, extension);
-    if ((await this.headSize(key)) !== bytes.byteLength) {
+    if (!(await this.holds(key, sha256, bytes.byteLength))) {
       await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, Metadata: { sha256 } }));
     }
     return { key, sha256, size: bytes.byteLength };
@@ -109,13 +109,16 @@ export class ArtifactStore {
     }
   }
 
-  /** Size of the object at key, or undefined when it does not exist. */
-  async headSize(key: string): Promise<number | undefined> {
+  /**
+   * Whether the object at key was written by this store with this content: same
+   * size and the sha256 recorded in its metadata. Anything else is (re)written.
+   */
+  private async holds(key: string, sha256: string, size: number): Promise<boolean> {
     try {
       const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return head.ContentLength;
+      return head.ContentLength === size && head.Metadata?.sha256 === sha256;
     } catch (err) {
-      if (isNotFound(err)) return undefined;
+      if (isNotFound(err)) return false;
       throw err;
     }
   }
