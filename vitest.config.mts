@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     // The pinned AWS SDK supports Node 20; its notice about future releases is noise in test output.
     env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    reporters: ['default', './test/plain-summary-reporter.ts'],
     projects: [
       {
         extends: true,
