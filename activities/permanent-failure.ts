@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
+import { PERMANENT_ERROR_TYPES } from '../lib/policy/permanent-errors';
 
-/** Error types that retrying cannot fix; lib/ errors carry them in a `type` field. */
-const permanentTypes = new Set(['SchemaValidation', 'PartitionNotFound', 'ArtifactChecksumMismatch', 'ArtifactNotFound', 'InvalidFeature']);
+const permanentTypes: ReadonlySet<string> = new Set(PERMANENT_ERROR_TYPES);
 
 /**
  * Runs an activity body and turns a permanent lib/ error into a non-retryable

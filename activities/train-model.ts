@@ -1,6 +1,8 @@
-import { heartbeat } from '@temporalio/activity';
+import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
 import type { ModelSpec } from '../lib/config/model-spec';
-import { trainCandidate } from '../lib/ml/candidate-training';
+import { trainCandidate, type TrainingHeartbeat } from '../lib/ml/candidate-training';
+import { assessTrainingContext, type AssessedTrainingContext } from '../lib/ml/training-context';
+import type { TrainingModeDecision } from '../lib/policy/training-mode';
 import type { ActivityDeps } from './activity-deps';
 import { failPermanentlyOn } from './permanent-failure';
 
@@ -10,17 +12,37 @@ export interface TrainModelResult {
   artifactKey: string;
   artifactSha256: string;
   reused: boolean;
-  trainingMode: { mode: string; reason: string };
+  /** The epoch this attempt resumed from after an earlier attempt died (0: started fresh). */
+  resumedFromEpoch: number;
   rows: number;
   finalLoss: number | null;
+  logsKey: string | null;
 }
 
 export function createTrainActivities(deps: ActivityDeps) {
   return {
-    /** Trains and registers a candidate version; heartbeats after every epoch. */
-    async trainModel(input: { spec: ModelSpec; datasetIds: string[]; workflowId: string }): Promise<TrainModelResult> {
-      heartbeat({ phase: 'loading' });
-      const result = await failPermanentlyOn(() => trainCandidate(deps, input, (progress) => heartbeat(progress)));
+    /** Facts for the fine-tune-or-scratch policy: champion, run history, feature drift. */
+    async assessTrainingContext(input: { spec: ModelSpec; datasetIds: string[]; day: string }): Promise<AssessedTrainingContext> {
+      heartbeat({ phase: 'drift' });
+      return failPermanentlyOn(() => assessTrainingContext(deps, input));
+    },
+
+    /**
+     * Trains and registers a candidate. Heartbeats every epoch with a checkpoint
+     * in S3; a retried attempt (e.g. after a worker crash) resumes from it.
+     */
+    async trainModel(input: {
+      spec: ModelSpec;
+      datasetIds: string[];
+      day: string;
+      decision: TrainingModeDecision;
+      context: AssessedTrainingContext;
+      workflowId: string;
+    }): Promise<TrainModelResult> {
+      const lastHeartbeat = activityInfo().heartbeatDetails as TrainingHeartbeat | undefined;
+      const result = await failPermanentlyOn(() =>
+        trainCandidate(deps, input, { heartbeat: (details) => heartbeat(details), lastHeartbeat, signal: cancellationSignal() }),
+      );
       const { version } = result;
       return {
         id: version.id,
@@ -28,9 +50,10 @@ export function createTrainActivities(deps: ActivityDeps) {
         artifactKey: version.artifactKey,
         artifactSha256: version.artifactSha256,
         reused: result.reused,
-        trainingMode: result.trainingMode,
+        resumedFromEpoch: result.resumedFromEpoch,
         rows: result.rows,
         finalLoss: result.finalLoss,
+        logsKey: result.logsKey,
       };
     },
   };

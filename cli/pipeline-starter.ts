@@ -25,7 +25,8 @@ export async function startRetrainingPipeline(
     staticDetails: [
       `**Model** ${spec.name}: ${spec.description}`,
       `**Holdout day** ${day}; training window: the ${spec.training.windowPartitions} days before it`,
-      `**Trainer** ${spec.training.trainer.algorithm}; gates: AUC >= ${spec.gates.minAuc}, at most ${spec.gates.maxAucRegression} below the champion`,
+      `**Trainer** ${describeTrainer(spec)}; fine-tuning ${spec.training.policy.fineTune ? `on, from scratch every ${spec.training.policy.scratchEveryNthRun} runs` : 'off'}`,
+      `**Gates** ${describeGates(spec)}`,
     ].join('\n\n'),
   });
 }
@@ -33,4 +34,16 @@ export async function startRetrainingPipeline(
 export async function runRetrainingPipeline(client: Client, input: { spec: ModelSpec; day: string; taskQueue: string }): Promise<RetrainingPipelineResult> {
   const handle = await startRetrainingPipeline(client, input);
   return handle.result();
+}
+
+function describeTrainer(spec: ModelSpec): string {
+  const trainer = spec.training.trainer;
+  return trainer.kind === 'builtin' ? `built-in ${trainer.algorithm}` : `external \`${trainer.command.join(' ')}\``;
+}
+
+function describeGates(spec: ModelSpec): string {
+  const { minimums, maxRegression } = spec.gates;
+  const floors = Object.entries(minimums).map(([metric, value]) => `${metric} >= ${value}`);
+  const regressions = Object.entries(maxRegression).map(([metric, value]) => `${metric} at most ${value} worse than the champion`);
+  return [...floors, ...regressions].join(', ') || 'none';
 }

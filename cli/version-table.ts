@@ -12,18 +12,25 @@ export function renderTable(header: string[], rows: string[][]): string {
 /** One line per pipeline run: what was trained, how it scored against the champion, and what was decided. */
 export function renderPipelineResults(results: RetrainingPipelineResult[]): string {
   return renderTable(
-    ['day', 'version', 'train rows', 'holdout rows', 'AUC', 'champion AUC', 'log loss', 'decision', 'champion after', 'reason'],
+    ['day', 'version', 'training', 'holdout rows', 'AUC', 'champion AUC', 'AUC delta (CI)', 'decision', 'champion after', 'reason'],
     results.map((r) => [
       r.day,
       `v${r.version.version}${r.version.reused ? ' (reused)' : ''}`,
-      String(r.datasets.training.reduce((n, d) => n + d.rowCount, 0)),
+      r.training.mode === 'fine_tune' ? `fine-tune of v${r.training.baseVersion}` : 'from scratch',
       String(r.datasets.holdout.rowCount),
       f3(r.metrics.candidate.auc),
       r.metrics.championVersion === null ? '-' : `${f3(r.metrics.champion?.auc)} (v${r.metrics.championVersion})`,
-      f3(r.metrics.candidate.logLoss),
+      aucDelta(r),
       r.decision,
       r.championVersion === null ? '-' : `v${r.championVersion}`,
       r.reason,
     ]),
   );
+}
+
+function aucDelta(r: RetrainingPipelineResult): string {
+  const d = r.evaluation.deltas?.auc;
+  if (!d || r.metrics.championVersion === r.version.version) return '-';
+  const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
+  return `${signed(d.delta)} (${signed(d.low)}..${signed(d.high)})`;
 }

@@ -1,8 +1,11 @@
 import { defineQuery } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { ModelSpec } from '../lib/config/model-spec';
+import type { MetricDeltas } from '../lib/ml/evaluation-summary';
 import type { BinaryClassifierMetrics } from '../lib/ml/metrics';
+import type { OfflineGateCheck } from '../lib/policy/offline-gates';
 import type { PromotionDecision } from '../lib/policy/offline-promotion-gate';
+import type { TrainingMode } from '../lib/policy/training-mode';
 
 /** Importable by clients (CLI, tests) without pulling in workflow code. */
 
@@ -37,8 +40,29 @@ export interface RetrainingPipelineResult {
   workflowId: string;
   datasets: { training: DatasetSummary[]; holdout: DatasetSummary };
   version: { id: string; version: number; artifactKey: string; artifactSha256: string; reused: boolean };
-  trainingMode: { mode: string; reason: string };
+  training: {
+    mode: TrainingMode;
+    reason: string;
+    /** The champion version a fine-tuning run started from. */
+    baseVersion: number | null;
+    /** The epoch the final attempt resumed from after a crashed one (0: none). */
+    resumedFromEpoch: number;
+    /** Rows trained on (0 when an existing version was reused). */
+    rows: number;
+    finalLoss: number | null;
+    /** stdout/stderr of an external trainer in the artifact store. */
+    logsKey: string | null;
+    worstDrift: { feature: string; score: number } | null;
+  };
   metrics: { candidate: BinaryClassifierMetrics; champion: BinaryClassifierMetrics | null; championVersion: number | null };
+  evaluation: {
+    id: string;
+    /** candidate - champion per metric with paired bootstrap intervals; null without a champion. */
+    deltas: MetricDeltas | null;
+    gates: OfflineGateCheck[];
+    /** The HTML report: its key in the store and a link valid for 7 days. */
+    report: { key: string; url: string } | null;
+  };
   decision: PromotionDecision;
   reason: string;
   /** The champion when the run finished. */

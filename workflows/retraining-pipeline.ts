@@ -10,6 +10,8 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { decideOfflinePromotion } from '../lib/policy/offline-promotion-gate';
+import { PERMANENT_ERROR_TYPES } from '../lib/policy/permanent-errors';
+import { chooseTrainingMode } from '../lib/policy/training-mode';
 import { partitionsForRun } from '../lib/policy/training-window';
 import {
   pipelineStateQuery,
@@ -24,8 +26,7 @@ import {
 
 type Activities = ReturnType<typeof createActivities>;
 
-/** Permanent faults: retrying cannot fix bad data or a tampered artifact. */
-const permanentErrors = ['SchemaValidation', 'PartitionNotFound', 'ArtifactChecksumMismatch', 'ArtifactNotFound', 'InvalidFeature'];
+const permanentErrors = [...PERMANENT_ERROR_TYPES];
 
 const shortIo = {
   startToCloseTimeout: '5 minutes',
@@ -36,7 +37,7 @@ const shortIo = {
 const longRunning = {
   startToCloseTimeout: '2 hours',
   heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '5 seconds', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: permanentErrors },
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: permanentErrors },
 } as const;
 
 /**
@@ -50,7 +51,8 @@ export async function retrainingPipeline(input: RetrainingPipelineInput): Promis
   const queues = taskQueuesFor(info.taskQueue);
   const control = proxyActivities<Activities>({ ...shortIo, taskQueue: queues.control });
   const data = proxyActivities<Activities>({ ...shortIo, taskQueue: queues.data });
-  const train = proxyActivities<Activities>({ ...longRunning, taskQueue: queues.train });
+  // Training heartbeats every epoch; a worker that dies mid-training is noticed after this long and the retry resumes from the last checkpoint.
+  const train = proxyActivities<Activities>({ ...longRunning, heartbeatTimeout: spec.training.heartbeatTimeoutSeconds * 1000, taskQueue: queues.train });
   const evaluation = proxyActivities<Activities>({ ...longRunning, taskQueue: queues.eval });
 
   const state: RetrainingPipelineState = { stage: 'ingest', day, message: 'starting' };
@@ -76,12 +78,11 @@ export async function retrainingPipeline(input: RetrainingPipelineInput): Promis
     const trainingDatasets = registered.slice(0, training.length);
     const holdoutDataset = registered[training.length] as DatasetSummary;
 
-    enterStage('train', `training ${spec.training.trainer.algorithm} on ${trainingDatasets.reduce((n, d) => n + d.rowCount, 0)} rows`);
-    const candidate = await train.trainModel({
-      spec,
-      datasetIds: trainingDatasets.map((d) => d.id),
-      workflowId: info.workflowId,
-    });
+    const datasetIds = trainingDatasets.map((d) => d.id);
+    const context = await train.assessTrainingContext({ spec, datasetIds, day });
+    const decision = chooseTrainingMode(context, spec.training.policy, spec.training.trainer);
+    enterStage('train', `${decision.mode === 'fine_tune' ? 'fine-tuning' : 'training from scratch'}: ${decision.reason}`);
+    const candidate = await train.trainModel({ spec, datasetIds, day, decision, context, workflowId: info.workflowId });
 
     enterStage('evaluate', `scoring v${candidate.version} and the champion on ${holdout}`);
     const offline = await evaluation.evaluateOffline({
@@ -91,14 +92,8 @@ export async function retrainingPipeline(input: RetrainingPipelineInput): Promis
       workflowId: info.workflowId,
     });
 
-    const gate = decideOfflinePromotion({
-      candidateVersion: candidate.version,
-      candidate: offline.candidate,
-      champion: offline.champion && offline.championVersion !== null ? { ...offline.champion, version: offline.championVersion } : null,
-      gates: spec.gates,
-    });
-
-    enterStage('promote', `${gate.decision}: ${gate.reason}`);
+    const gate = decideOfflinePromotion(offline.summary, spec.gates);
+    enterStage('promote', `${gate.decision}: ${gate.reason}${offline.report ? `\n\n[evaluation report](${offline.report.url})` : ''}`);
     const promotion = await control.applyPromotionDecision({
       versionId: candidate.id,
       evaluationId: offline.evaluationId,
@@ -106,14 +101,25 @@ export async function retrainingPipeline(input: RetrainingPipelineInput): Promis
       reason: gate.reason,
     });
 
+    const { summary } = offline;
     const result: RetrainingPipelineResult = {
       model: spec.name,
       day,
       workflowId: info.workflowId,
       datasets: { training: trainingDatasets, holdout: holdoutDataset },
       version: { id: candidate.id, version: candidate.version, artifactKey: candidate.artifactKey, artifactSha256: candidate.artifactSha256, reused: candidate.reused },
-      trainingMode: candidate.trainingMode,
-      metrics: { candidate: offline.candidate, champion: offline.champion, championVersion: offline.championVersion },
+      training: {
+        mode: decision.mode,
+        reason: decision.reason,
+        baseVersion: context.champion && decision.baseVersionId === context.champion.versionId ? context.champion.version : null,
+        resumedFromEpoch: candidate.resumedFromEpoch,
+        rows: candidate.rows,
+        finalLoss: candidate.finalLoss,
+        logsKey: candidate.logsKey,
+        worstDrift: context.worstDrift,
+      },
+      metrics: { candidate: summary.candidate, champion: summary.champion, championVersion: summary.championVersion },
+      evaluation: { id: offline.evaluationId, deltas: summary.deltas, gates: gate.gates, report: offline.report },
       decision: gate.decision,
       reason: gate.reason,
       championVersion: promotion.championVersion,

@@ -54,6 +54,7 @@ export async function demoCommand(env: RetrainEnvironment, options: DemoOptions)
         '',
         renderPipelineResults(results),
         '',
+        ...results.flatMap((r) => (r.evaluation.report ? [`Evaluation report for ${r.day} (v${r.version.version}): ${r.evaluation.report.url}`] : [])),
         `Runs in the Temporal UI: ${stack.temporal.uiUrl}/namespaces/${stack.temporal.namespace}/workflows?query=${query}`,
         options.keepRunning
           ? 'The stack keeps running: press Ctrl-C to stop it.'

@@ -51,21 +51,91 @@ export type SourceSpec = z.infer<typeof SourceSpec>;
 
 export const BuiltinTrainerSpec = z.object({
   kind: z.literal('builtin'),
-  algorithm: z.literal('logistic_regression').default('logistic_regression'),
+  /** Multinomial (softmax) logistic regression, or a one-hidden-layer perceptron. */
+  algorithm: z.enum(['logistic_regression', 'mlp']).default('logistic_regression'),
+  /** Epochs of a from-scratch run. */
   epochs: z.number().int().positive().default(8),
+  /** Epochs of a fine-tuning run (warm start from the champion's weights). */
+  fineTuneEpochs: z.number().int().positive().default(3),
   batchSize: z.number().int().positive().default(256),
   learningRate: z.number().positive().default(0.05),
-  /** L2 penalty on weights (not the bias). */
+  /** L2 penalty on weights (not biases). */
   l2: z.number().nonnegative().default(1e-5),
+  /** Hidden units of the MLP (ignored by logistic regression). */
+  hiddenUnits: z.number().int().positive().max(1024).default(32),
   seed: z.number().int().default(42),
 });
 export type BuiltinTrainerSpec = z.infer<typeof BuiltinTrainerSpec>;
 
+/**
+ * A user's own training program (e.g. a Python script). It is run with a JSON
+ * contract file (see docs/external-trainer.md) and must write an ONNX model
+ * with the same input/output contract as the built-in trainers, and a metrics JSON.
+ */
+export const ExternalTrainerSpec = z.object({
+  kind: z.literal('external'),
+  /** argv of the program; relative paths resolve from the spec file's directory. */
+  command: z.array(z.string().min(1)).min(1),
+  /** Extra environment variables for the program. */
+  env: z.record(z.string(), z.string()).default({}),
+  /** Passed through to the program untouched. */
+  hyperparameters: z.record(z.string(), z.unknown()).default({}),
+  /** Whether the program can fine-tune from a warm-start ONNX model; if not, every run is from scratch. */
+  supportsWarmStart: z.boolean().default(false),
+  /** The run fails (and the process group is killed) after this long. */
+  timeoutSeconds: z.number().int().positive().default(3600),
+});
+export type ExternalTrainerSpec = z.infer<typeof ExternalTrainerSpec>;
+
+export const TrainerSpec = z.discriminatedUnion('kind', [BuiltinTrainerSpec, ExternalTrainerSpec]);
+export type TrainerSpec = z.infer<typeof TrainerSpec>;
+
+/** When a run retrains from scratch instead of fine-tuning the champion (any rule that fires wins). */
+export const TrainingPolicySpec = z.object({
+  /** Fine-tune at all; false: every run is from scratch. */
+  fineTune: z.boolean().default(true),
+  /** Every Nth training run of the model is from scratch (N = 1: always). */
+  scratchEveryNthRun: z.number().int().positive().default(5),
+  /** Retrain from scratch when the last from-scratch model's data is older than this many days. */
+  maxDaysSinceScratch: z.number().int().positive().default(30),
+  /** Retrain from scratch when any feature's drift score (PSI) between the champion's training data and the new window exceeds this. */
+  maxFeatureDrift: z.number().positive().default(0.25),
+});
+export type TrainingPolicySpec = z.infer<typeof TrainingPolicySpec>;
+
+export const MetricName = z.enum(['auc', 'prAuc', 'accuracy', 'f1', 'logLoss', 'brier', 'ece']);
+export type MetricName = z.infer<typeof MetricName>;
+
+export const SliceSpec = z.object({
+  /** Slice family name shown in reports, e.g. "origin". */
+  name: identifier,
+  /** DuckDB expression over source columns whose value names the slice; defaults to the column `name`. */
+  sql: z.string().optional(),
+  /** Only the most frequent values on the holdout become slices. */
+  top: z.number().int().positive().max(50).default(5),
+});
+export type SliceSpec = z.infer<typeof SliceSpec>;
+
+export const EvaluationSpec = z.object({
+  slices: z.array(SliceSpec).default([]),
+  /** Paired bootstrap over holdout rows for the confidence intervals of metric differences. */
+  bootstrapSamples: z.number().int().min(50).max(10_000).default(300),
+  confidence: z.number().gt(0.5).lt(1).default(0.95),
+  seed: z.number().int().default(7),
+});
+export type EvaluationSpec = z.infer<typeof EvaluationSpec>;
+
 export const GateSpec = z.object({
-  /** The candidate's ROC AUC on the held-out partition must be at least this. */
-  minAuc: z.number().min(0).max(1).default(0.6),
-  /** The candidate may be at most this much worse than the champion in ROC AUC (0 = must not be worse). */
-  maxAucRegression: z.number().min(0).max(1).default(0.01),
+  /** Absolute floor (or, for logLoss, brier and ece, ceiling) per metric on the held-out day. */
+  minimums: z.partialRecord(MetricName, z.number()).default({ auc: 0.6 }),
+  /**
+   * Allowed regression vs the champion per metric: the gate passes only when the
+   * confidence interval of (candidate - champion) excludes a loss larger than this.
+   */
+  maxRegression: z.partialRecord(MetricName, z.number().nonnegative()).default({ auc: 0.01 }),
+  /** Allowed regression per slice (same rule), for slices with at least `sliceMinRows` holdout rows. */
+  sliceMaxRegression: z.partialRecord(MetricName, z.number().nonnegative()).default({}),
+  sliceMinRows: z.number().int().positive().default(200),
 });
 export type GateSpec = z.infer<typeof GateSpec>;
 
@@ -88,8 +158,12 @@ export const ModelSpec = z.object({
   training: z.object({
     /** Trailing partitions before the run's day that form the training set. */
     windowPartitions: z.number().int().positive().default(7),
-    trainer: BuiltinTrainerSpec.default(BuiltinTrainerSpec.parse({ kind: 'builtin' })),
+    trainer: TrainerSpec.default(BuiltinTrainerSpec.parse({ kind: 'builtin' })),
+    policy: TrainingPolicySpec.default(TrainingPolicySpec.parse({})),
+    /** A training attempt that stops heartbeating this long is retried (resuming from its last checkpoint). */
+    heartbeatTimeoutSeconds: z.number().int().positive().default(60),
   }),
+  evaluation: EvaluationSpec.default(EvaluationSpec.parse({})),
   gates: GateSpec.default(GateSpec.parse({})),
 }).superRefine((spec, ctx) => {
   const columns = new Set(spec.schema.columns.map((c) => c.name));
@@ -117,7 +191,7 @@ export function parseModelSpec(input: unknown, origin = 'model spec'): ModelSpec
   return result.data;
 }
 
-/** Loads a JSON model spec file; a local source path is resolved relative to the file. */
+/** Loads a JSON model spec file; a local source path and `./`-relative trainer arguments resolve from the file's directory. */
 export function loadModelSpec(file: string): ModelSpec {
   let raw: unknown;
   try {
@@ -126,8 +200,12 @@ export function loadModelSpec(file: string): ModelSpec {
     throw new Error(`cannot read model spec ${file}: ${(err as Error).message}`, { cause: err });
   }
   const spec = parseModelSpec(raw, `model spec ${file}`);
-  if (spec.source.kind === 'local' && !path.isAbsolute(spec.source.path)) {
-    return { ...spec, source: { ...spec.source, path: path.resolve(path.dirname(file), spec.source.path) } };
-  }
-  return spec;
+  const dir = path.dirname(path.resolve(file));
+  const source = spec.source.kind === 'local' ? { ...spec.source, path: path.resolve(dir, spec.source.path) } : spec.source;
+  const { trainer } = spec.training;
+  const resolvedTrainer =
+    trainer.kind === 'external'
+      ? { ...trainer, command: trainer.command.map((arg, i) => (i > 0 && (arg.startsWith('./') || arg.startsWith('../')) ? path.resolve(dir, arg) : arg)) }
+      : trainer;
+  return { ...spec, source, training: { ...spec.training, trainer: resolvedTrainer } };
 }

@@ -17,12 +17,21 @@ interface ColumnExpression {
 }
 
 /**
- * Applies the spec's feature expressions (a feature without `sql` is the column of
- * the same name) and label expression to snapshot Parquet files. Rows come out
- * ordered by the partition column, then the other declared columns, so the same
- * snapshot always gives the same table. A failing expression is reported by name.
+ * The SELECT that applies a spec's feature expressions (and label expression) to snapshot
+ * Parquet files; loadFeatureTable and writeFeatureParquet both run it. Columns are
+ * `__column_<i>`: the features in spec order (DOUBLE or VARCHAR), then the label (BOOLEAN)
+ * when `withLabel`, which also drops rows whose label is null.
  */
-export async function loadFeatureTable(snapshotFiles: readonly string[], spec: ModelSpec, options: LoadFeatureTableOptions = {}): Promise<FeatureTable> {
+export interface FeatureTableQuery {
+  readonly sql: string;
+  /** The ORDER BY list of `sql` (quoted column names): a deterministic order of snapshot rows. */
+  readonly orderBy: string;
+  /** Turns a failure of `sql` into an error naming the expression that cannot be computed. */
+  explainFailure(connection: DuckDBConnection, err: unknown): Promise<Error>;
+}
+
+/** Builds the feature query; rows are ordered by the partition column, then the other declared columns. */
+export function featureTableQuery(snapshotFiles: readonly string[], spec: ModelSpec, options: LoadFeatureTableOptions = {}): FeatureTableQuery {
   const withLabel = options.withLabel ?? true;
   const expressions: ColumnExpression[] = spec.features.map((f) => featureExpression(f));
   if (withLabel) expressions.push({ what: `label '${spec.label.name}'`, sql: spec.label.sql, castTo: 'BOOLEAN' });
@@ -31,11 +40,24 @@ export async function loadFeatureTable(snapshotFiles: readonly string[], spec: M
   const select = expressions.map((e, i) => `CAST((${e.sql}) AS ${e.castTo}) AS __column_${i}`).join(', ');
   const where = withLabel ? `WHERE (${spec.label.sql}) IS NOT NULL` : '';
   const orderColumns = [spec.partition.column, ...spec.schema.columns.map((c) => c.name).filter((name) => name !== spec.partition.column)];
-  const sql = `SELECT ${select} FROM ${relation} ${where} ORDER BY ${orderColumns.map(quotedIdentifier).join(', ')}`;
+  const orderBy = orderColumns.map(quotedIdentifier).join(', ');
+  const sql = `SELECT ${select} FROM ${relation} ${where} ORDER BY ${orderBy}`;
+  return { sql, orderBy, explainFailure: (connection, err) => explainFailure(connection, relation, expressions, err) };
+}
+
+/**
+ * Applies the spec's feature expressions (a feature without `sql` is the column of
+ * the same name) and label expression to snapshot Parquet files. Rows come out
+ * ordered by the partition column, then the other declared columns, so the same
+ * snapshot always gives the same table. A failing expression is reported by name.
+ */
+export async function loadFeatureTable(snapshotFiles: readonly string[], spec: ModelSpec, options: LoadFeatureTableOptions = {}): Promise<FeatureTable> {
+  const withLabel = options.withLabel ?? true;
+  const query = featureTableQuery(snapshotFiles, spec, { withLabel });
 
   return withDuckDB(async (connection) => {
-    const result = await connection.run(sql).catch(async (err: unknown) => {
-      throw await explainFailure(connection, relation, expressions, err);
+    const result = await connection.run(query.sql).catch(async (err: unknown) => {
+      throw await query.explainFailure(connection, err);
     });
     const rows = result.rowCount;
     const chunks = await result.fetchAllChunks();

@@ -1,9 +1,13 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as initial from './migrations/2026-11-26-0001-initial';
+import * as trainingPolicyAndReports from './migrations/2026-11-26-0002-training-policy-and-reports';
+import * as predictionBatches from './migrations/2026-11-26-0003-prediction-batches';
 
 /** Migrations in code, keyed by their timestamp-prefixed file name (the order Kysely applies them in). */
 const migrations: Record<string, Migration> = {
   '2026-11-26-0001-initial': initial,
+  '2026-11-26-0002-training-policy-and-reports': trainingPolicyAndReports,
+  '2026-11-26-0003-prediction-batches': predictionBatches,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

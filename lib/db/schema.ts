@@ -42,6 +42,10 @@ export interface TrainingRunTable {
   mode_reason: string;
   metrics: Json<unknown>;
   duration_ms: number;
+  window_day: string | null;
+  base_version_id: string | null;
+  context: Json<unknown> | null;
+  logs_key: string | null;
   workflow_id: string;
   created_at: CreatedAt;
 }
@@ -56,6 +60,9 @@ export interface ModelVersionTable {
   artifact_size: string;
   stage: ModelVersionStage;
   stage_reason: ColumnType<string, string | undefined, string>;
+  training_signature: ColumnType<string, string | undefined, string>;
+  weights_key: string | null;
+  weights_sha256: string | null;
   workflow_id: string;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, never, Date>;
@@ -71,6 +78,8 @@ export interface EvaluationTable {
   champion_metrics: Json<unknown> | null;
   passed: boolean | null;
   reason: string | null;
+  report_key: string | null;
+  report_sha256: string | null;
   workflow_id: string;
   created_at: CreatedAt;
 }
@@ -87,6 +96,18 @@ export interface PipelineRunTable {
   finished_at: Date | null;
 }
 
+/** Predictions of one model version on one dataset snapshot (batch inference); one row per pair. */
+export interface PredictionBatchTable {
+  id: Generated<string>;
+  model_version_id: string;
+  dataset_id: string;
+  output_key: string;
+  output_sha256: string;
+  row_count: string;
+  workflow_id: string | null;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   models: ModelTable;
   datasets: DatasetTable;
@@ -94,6 +115,7 @@ export interface Database {
   model_versions: ModelVersionTable;
   evaluations: EvaluationTable;
   pipeline_runs: PipelineRunTable;
+  prediction_batches: PredictionBatchTable;
 }
 
 export type DatasetRow = Selectable<DatasetTable>;
@@ -103,3 +125,4 @@ export type ModelVersionUpdate = Updateable<ModelVersionTable>;
 export type TrainingRunRow = Selectable<TrainingRunTable>;
 export type EvaluationRow = Selectable<EvaluationTable>;
 export type PipelineRunRow = Selectable<PipelineRunTable>;
+export type PredictionBatchRow = Selectable<PredictionBatchTable>;

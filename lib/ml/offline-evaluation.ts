@@ -3,13 +3,17 @@ import path from 'node:path';
 import type { Kysely } from 'kysely';
 import type { ModelSpec } from '../config/model-spec';
 import { loadFeatureTable } from '../data/feature-table-loader';
+import { loadSliceKeys } from '../data/slice-keys-loader';
 import { getDataset } from '../db/repositories/datasets';
 import { findEvaluation, insertEvaluation } from '../db/repositories/evaluations';
 import { findChampion, getModelVersion, type ModelVersion } from '../db/repositories/model-versions';
 import type { Database } from '../db/schema';
+import { evaluateOfflineGates } from '../policy/offline-gates';
 import type { ArtifactStore } from '../store/artifact-store';
+import { renderEvaluationReport } from './evaluation-report';
+import { computeOfflineEvaluation, type OfflineEvaluationSummary } from './evaluation-summary';
 import type { FeatureTable } from './feature-table';
-import { evaluateBinaryClassifier, type BinaryClassifierMetrics } from './metrics';
+import type { BinaryClassifierMetrics } from './metrics';
 import { loadOnnxScorer } from './onnx-scorer';
 
 export interface OfflineEvaluationDeps {
@@ -20,13 +24,12 @@ export interface OfflineEvaluationDeps {
 
 export interface OfflineEvaluationResult {
   evaluationId: string;
-  candidate: BinaryClassifierMetrics;
-  /** The champion's metrics on the same holdout; null when there is no other champion. */
-  champion: BinaryClassifierMetrics | null;
-  championVersion: number | null;
+  summary: OfflineEvaluationSummary;
+  /** The HTML report in the store, with a link valid for 7 days. */
+  report: { key: string; url: string } | null;
 }
 
-/** Scores a model version's ONNX artifact (checksum verified) on a feature table. */
+/** Scores a model version's ONNX artifact (checksum verified) on a feature table; the same path serves built-in and external models. */
 export async function scoreVersion(store: ArtifactStore, version: ModelVersion, table: FeatureTable): Promise<Float64Array> {
   const bytes = await store.getBytes({ key: version.artifactKey, sha256: version.artifactSha256 });
   const scorer = await loadOnnxScorer(bytes);
@@ -38,38 +41,65 @@ export async function scoreVersion(store: ArtifactStore, version: ModelVersion, 
 }
 
 /**
- * Scores the candidate and the current champion on the same held-out snapshot
- * and records the evaluation once per (candidate, holdout, champion).
+ * Scores the candidate and the current champion on the same held-out snapshot,
+ * computes metrics, per-slice metrics and paired bootstrap intervals, renders the
+ * HTML report, and records the evaluation once per (candidate, holdout, champion).
  */
 export async function evaluateOffline(
   deps: OfflineEvaluationDeps,
   input: { spec: ModelSpec; candidateVersionId: string; holdoutDatasetId: string; workflowId: string },
 ): Promise<OfflineEvaluationResult> {
+  const { spec } = input;
   const candidate = await getModelVersion(deps.db, input.candidateVersionId);
-  const currentChampion = await findChampion(deps.db, input.spec.name);
-  const championVersion = currentChampion?.version ?? null;
+  const currentChampion = await findChampion(deps.db, spec.name);
   const key = { modelVersionId: candidate.id, kind: 'offline' as const, datasetId: input.holdoutDatasetId, championVersionId: currentChampion?.id ?? null };
-  const existing = await findEvaluation<BinaryClassifierMetrics>(deps.db, key);
-  if (existing) return { evaluationId: existing.id, candidate: existing.metrics, champion: existing.championMetrics, championVersion };
+  const existing = await findEvaluation<OfflineEvaluationSummary>(deps.db, key);
+  if (existing) {
+    const report = existing.report ? { key: existing.report.key, url: await deps.store.presignedUrl(existing.report.key) } : null;
+    return { evaluationId: existing.id, summary: existing.metrics, report };
+  }
 
   const holdout = await getDataset(deps.db, input.holdoutDatasetId);
-  const dir = await mkdtemp(path.join(deps.workDir, `evaluate-${input.spec.name}-`));
+  const dir = await mkdtemp(path.join(deps.workDir, `evaluate-${spec.name}-`));
   try {
     const file = path.join(dir, 'holdout.parquet');
     await deps.store.downloadToFile({ key: holdout.snapshotKey, sha256: holdout.snapshotSha256 }, file);
-    const table = await loadFeatureTable([file], input.spec);
+    const table = await loadFeatureTable([file], spec);
     if (!table.label) throw new Error(`holdout ${holdout.partitionDay} has no labels`);
-    const labels = table.label;
-    const candidateMetrics = evaluateBinaryClassifier(labels, await scoreVersion(deps.store, candidate, table));
-    // A candidate that is already the champion (a repeated run) is its own comparison.
-    const championMetrics = !currentChampion
-      ? null
-      : currentChampion.id === candidate.id
-        ? candidateMetrics
-        : evaluateBinaryClassifier(labels, await scoreVersion(deps.store, currentChampion, table));
-    const evaluation = await insertEvaluation(deps.db, { ...key, metrics: candidateMetrics, championMetrics, workflowId: input.workflowId });
-    return { evaluationId: evaluation.id, candidate: evaluation.metrics, champion: evaluation.championMetrics, championVersion };
+    const sliceKeys = await loadSliceKeys([file], spec, spec.evaluation.slices);
+    const candidateScores = await scoreVersion(deps.store, candidate, table);
+    // A candidate that is already the champion (a repeated run) is compared with itself.
+    const championScores = !currentChampion ? null : currentChampion.id === candidate.id ? candidateScores : await scoreVersion(deps.store, currentChampion, table);
+
+    const { summary, curves } = computeOfflineEvaluation({
+      model: spec.name,
+      holdoutDay: holdout.partitionDay,
+      candidateVersion: candidate.version,
+      championVersion: currentChampion?.version ?? null,
+      labels: table.label,
+      candidateScores,
+      championScores,
+      sliceKeys,
+      spec: spec.evaluation,
+    });
+    const html = renderEvaluationReport({
+      summary,
+      curves,
+      gates: evaluateOfflineGates(summary, spec.gates),
+      title: `${spec.name} v${candidate.version}${currentChampion ? ` vs champion v${currentChampion.version}` : ''} on ${holdout.partitionDay}`,
+      links: [],
+    });
+    const report = await deps.store.putBytes(`reports/${spec.name}`, Buffer.from(html, 'utf8'), '.html');
+    const evaluation = await insertEvaluation<OfflineEvaluationSummary>(deps.db, {
+      ...key,
+      metrics: summary,
+      championMetrics: summary.champion,
+      report: { key: report.key, sha256: report.sha256 },
+      workflowId: input.workflowId,
+    });
+    return { evaluationId: evaluation.id, summary: evaluation.metrics, report: { key: report.key, url: await deps.store.presignedUrl(report.key) } };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
+

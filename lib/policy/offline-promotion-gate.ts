@@ -1,51 +1,30 @@
 import type { GateSpec } from '../config/model-spec';
-
-/** The offline metrics a gate looks at; the full metric set is stored with the evaluation. */
-export interface GateMetrics {
-  auc: number;
-}
+import { formatMetric } from '../ml/evaluation-format';
+import type { OfflineEvaluationSummary } from '../ml/evaluation-summary';
+import { evaluateOfflineGates, type OfflineGateCheck } from './offline-gates';
 
 export type PromotionDecision = 'promote' | 'reject' | 'unchanged';
 
-export interface PromotionGateInput {
-  candidateVersion: number;
-  candidate: GateMetrics;
-  /** The current champion scored on the same holdout, or null when the model has none. */
-  champion: (GateMetrics & { version: number }) | null;
-  gates: GateSpec;
-}
-
 export interface PromotionGateResult {
   decision: PromotionDecision;
+  /** One line for people: the failed gates, or what passed. */
   reason: string;
+  gates: OfflineGateCheck[];
 }
 
-const f3 = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : String(x));
-
 /**
- * Decides from offline metrics whether a candidate replaces the champion.
- * Pure and deterministic, so the workflow can call it directly.
+ * Decides from an offline evaluation whether the candidate replaces the
+ * champion: every gate must pass. A candidate that already is the champion
+ * (a repeated run) is left unchanged. Pure: the workflow calls it.
  */
-export function decideOfflinePromotion(input: PromotionGateInput): PromotionGateResult {
-  const { candidate, champion, gates, candidateVersion } = input;
-  if (champion && champion.version === candidateVersion) {
-    return { decision: 'unchanged', reason: `version ${candidateVersion} is already the champion` };
+export function decideOfflinePromotion(summary: OfflineEvaluationSummary, gates: GateSpec): PromotionGateResult {
+  const checked = evaluateOfflineGates(summary, gates);
+  if (summary.championVersion !== null && summary.championVersion === summary.candidateVersion) {
+    return { decision: 'unchanged', reason: `version ${summary.candidateVersion} is already the champion`, gates: checked.results };
   }
-  if (!(candidate.auc >= gates.minAuc)) {
-    return { decision: 'reject', reason: `gate minAuc failed: candidate AUC ${f3(candidate.auc)} is below the minimum ${f3(gates.minAuc)}` };
-  }
-  if (!champion) {
-    return { decision: 'promote', reason: `no champion yet; candidate AUC ${f3(candidate.auc)} meets the minimum ${f3(gates.minAuc)}` };
-  }
-  const delta = candidate.auc - champion.auc;
-  if (delta < -gates.maxAucRegression) {
-    return {
-      decision: 'reject',
-      reason: `gate maxAucRegression failed: candidate AUC ${f3(candidate.auc)} is ${f3(-delta)} below champion v${champion.version} (${f3(champion.auc)}); allowed ${f3(gates.maxAucRegression)}`,
-    };
-  }
-  return {
-    decision: 'promote',
-    reason: `candidate AUC ${f3(candidate.auc)} vs champion v${champion.version} ${f3(champion.auc)} (delta ${delta >= 0 ? '+' : ''}${f3(delta)}, allowed regression ${f3(gates.maxAucRegression)})`,
-  };
+  const failed = checked.results.filter((g) => !g.passed);
+  if (failed.length > 0) return { decision: 'reject', reason: failed.map((g) => g.message).join('; '), gates: checked.results };
+  const auc = `candidate AUC ${formatMetric(summary.candidate.auc)}`;
+  const versus = summary.championVersion === null ? 'no champion yet' : `champion v${summary.championVersion} AUC ${formatMetric(summary.champion?.auc)}`;
+  return { decision: 'promote', reason: `all ${checked.results.length} gates passed: ${auc}, ${versus}`, gates: checked.results };
 }

@@ -31,7 +31,10 @@ export interface ExitStatus {
   signal: NodeJS.Signals | null;
 }
 
-/** A server process whose output goes to a log file and which dies with its parent. */
+/**
+ * A server process whose output goes to a log file. It is killed when this Node process exits;
+ * one left behind by a SIGKILLed parent is stopped at the next start through `pidFile`.
+ */
 export interface SupervisedProcess {
   readonly name: string;
   readonly pid: number;

@@ -49,10 +49,9 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-interface RunningService {
-  name: string;
-  stop(): Promise<void>;
-}
+/** Start order (they start in parallel, but stop one after the other in reverse: S3, Postgres, Temporal). */
+const STACK_ORDER = ['temporal', 'postgres', 's3'] as const;
+type ServiceName = (typeof STACK_ORDER)[number];
 
 /**
  * Starts what Retrain needs, in parallel: the Temporal dev server unless `TEMPORAL_ADDRESS` is
@@ -70,10 +69,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   mkdirSync(logDir, { recursive: true });
   const releaseLock = lockDataDir(dataDir);
 
-  // In start order; stopped in reverse.
-  const running: RunningService[] = [];
-  const startupMs = { temporal: 0, postgres: 0, s3: 0 };
-  const timed = async <T>(name: keyof typeof startupMs, start: () => Promise<T>): Promise<T> => {
+  // Services that are up, keyed by name; stopped in the reverse of STACK_ORDER.
+  const running = new Map<ServiceName, () => Promise<void>>();
+  const startupMs: Record<ServiceName, number> = { temporal: 0, postgres: 0, s3: 0 };
+  const timed = async <T>(name: ServiceName, start: () => Promise<T>): Promise<T> => {
     const started = Date.now();
     const result = await start();
     startupMs[name] = Date.now() - started;
@@ -86,11 +85,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       const failures: string[] = [];
-      for (const service of [...running].reverse()) {
+      for (const name of [...STACK_ORDER].reverse()) {
         try {
-          await service.stop();
+          await running.get(name)?.();
         } catch (err) {
-          failures.push(`${service.name}: ${(err as Error).message}`);
+          failures.push(`${name}: ${(err as Error).message}`);
         }
       }
       releaseLock();
@@ -128,7 +127,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         namespace,
         log,
       });
-      running.push({ name: 'temporal', stop: devServer.stop });
+      running.set('temporal', devServer.stop);
       server = devServer;
     }
     const connection = await Connection.connect({ address: server.address });
@@ -141,21 +140,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   });
   const database = timed('postgres', async () => {
     const provided = await provideDatabase({ dataDir: path.join(dataDir, 'postgres'), logDir, port: ports.postgres, env, log });
-    running.push({ name: 'postgres', stop: provided.stop });
+    running.set('postgres', provided.stop);
     return provided;
   });
   const s3 = timed('s3', async () => {
     const provided = await provideS3({ kind: s3Kind, dataDir: path.join(dataDir, 's3'), logDir, port: ports.s3, cacheDir, env, log });
-    running.push({ name: 's3', stop: provided.stop });
+    running.set('s3', provided.stop);
     return provided;
   });
 
   const results = await Promise.allSettled([temporal, database, s3]);
   const [temporalResult, databaseResult, s3Result] = results;
   if (temporalResult.status === 'rejected' || databaseResult.status === 'rejected' || s3Result.status === 'rejected') {
-    const names = ['temporal', 'postgres', 's3'];
     const reasons = results.flatMap((result, i) =>
-      result.status === 'rejected' ? [`${names[i]}: ${(result.reason as Error).message ?? String(result.reason)}`] : [],
+      result.status === 'rejected' ? [`${STACK_ORDER[i]}: ${(result.reason as Error).message ?? String(result.reason)}`] : [],
     );
     await stop().catch((err: unknown) => log?.((err as Error).message));
     throw new Error(`could not start the Retrain services (logs in ${logDir}):\n${reasons.join('\n')}`);
@@ -165,7 +163,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     temporalResult.value.unexpectedExit,
     databaseResult.value.unexpectedExit,
     s3Result.value.unexpectedExit,
-  ]);
+  ]).catch((err: unknown): Promise<never> => {
+    // A terminal's Ctrl-C reaches the children too (same process group): once stop() has
+    // begun, a service that exits before its turn to be stopped is not a failure.
+    if (stopping) return new Promise<never>(() => undefined);
+    throw err;
+  });
   unexpectedExit.catch(() => undefined);
 
   log?.(

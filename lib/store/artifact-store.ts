@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, HeadObjectCommand, NotFound, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { ArtifactChecksumError, ArtifactNotFoundError } from './artifact-errors';
 
 /** Where an artifact lives and what its bytes hash to; the pair is what Postgres records. */
@@ -107,6 +108,14 @@ export class ArtifactStore {
     } finally {
       await rm(partial, { force: true });
     }
+  }
+
+  /**
+   * A time-limited GET link to an artifact (S3's limit: 7 days), for people to
+   * open reports; whoever holds it can read the object until it expires.
+   */
+  async presignedUrl(key: string, expiresInSeconds = 7 * 24 * 3600): Promise<string> {
+    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds });
   }
 
   /**

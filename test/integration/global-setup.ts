@@ -15,7 +15,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Postgres runs as an unprivileged user, which must be able to enter the directory.
   await chmod(dataDir, 0o711);
   // Integration tests always start their own services, whatever the shell exported.
-  const env = { ...process.env, DATABASE_URL: '', S3_ENDPOINT: '' };
+  const env = { ...process.env, DATABASE_URL: '', S3_ENDPOINT: '', TEMPORAL_ADDRESS: '' };
   const stack = await startStack({
     dataDir,
     s3Kind: 'versitygw',

@@ -111,7 +111,12 @@ describe('retrainingPipeline on flight-delay data', () => {
 
   it('the next day trains a challenger and compares it with the champion on the same holdout', async () => {
     const second = await runPipeline({ spec, day: '2001-01-10' });
+    await harness.recordHistory(second.workflowId, 'retraining-pipeline-challenger');
     expect(second.version.version).toBe(2);
+    // The example's policy fine-tunes the champion when nothing calls for a fresh start.
+    expect(second.training).toMatchObject({ mode: 'fine_tune', baseVersion: 1 });
+    expect(second.evaluation.deltas?.auc.low).toBeLessThanOrEqual(second.evaluation.deltas!.auc.delta);
+    expect(second.evaluation.gates.length).toBeGreaterThan(1);
     // Its seven training partitions (01-03..01-09) were all snapshotted by the first day's run.
     expect(second.datasets.training.filter((d) => d.reused)).toHaveLength(7);
     expect(second.datasets.holdout.reused).toBe(false);

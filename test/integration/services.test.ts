@@ -11,7 +11,9 @@ import { Client, Connection } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBucket } from '../../lib/services/ensure-bucket';
 import { createS3Client } from '../../lib/services/s3-client';
+import { startS3Server } from '../../lib/services/s3-server';
 import { RETRAIN_SEARCH_ATTRIBUTES } from '../../lib/services/search-attributes';
 import { startStack, type Stack } from '../../lib/services/stack';
 
@@ -130,6 +132,36 @@ describe('service stack (Temporal dev server, Postgres, versitygw)', () => {
     await stack.stop();
     for (const port of portsAfterRestart) expect(await isListening(port), `port ${port}`).toBe(false);
     expect(processesMentioning(dataDir)).toEqual([]);
+  });
+});
+
+// The zero-install default used by `npm run demo`: s3rver inside the test process.
+describe('embedded S3 server', () => {
+  it('round-trips objects and multipart uploads with a client from createS3Client', async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'retrain-embedded-s3-'));
+    const server = await startS3Server({ kind: 'embedded', dataDir, accessKeyId: 'test', secretAccessKey: 'test-secret' });
+    const client = createS3Client(server);
+    try {
+      await ensureBucket(client, 'artifacts');
+      await ensureBucket(client, 'artifacts'); // idempotent
+      await client.send(new PutObjectCommand({ Bucket: 'artifacts', Key: 'small.txt', Body: 'hello' }));
+      const small = await client.send(new GetObjectCommand({ Bucket: 'artifacts', Key: 'small.txt' }));
+      expect(await small.Body!.transformToString()).toBe('hello');
+
+      const body = randomBytes(6 * 1024 * 1024);
+      await new Upload({
+        client,
+        params: { Bucket: 'artifacts', Key: 'big.bin', Body: Readable.from([body.subarray(0, 1000), body.subarray(1000)]) },
+        partSize: 5 * 1024 * 1024,
+      }).done();
+      const big = await client.send(new GetObjectCommand({ Bucket: 'artifacts', Key: 'big.bin' }));
+      expect(sha256Hex(Buffer.from(await big.Body!.transformToByteArray()))).toBe(sha256Hex(body));
+    } finally {
+      client.destroy();
+      await server.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+    expect(await isListening(Number(new URL(server.endpoint).port))).toBe(false);
   });
 });
 

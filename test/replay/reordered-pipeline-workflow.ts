@@ -2,13 +2,13 @@ import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../../activities';
 import type { RetrainingPipelineInput } from '../../workflows/definitions';
 
-const { trainModel, recordPipelineStart } = proxyActivities<ReturnType<typeof createActivities>>({ startToCloseTimeout: '1 minute' });
+const { evaluateOffline, recordPipelineStart } = proxyActivities<ReturnType<typeof createActivities>>({ startToCloseTimeout: '1 minute' });
 
 /**
  * Deliberately non-deterministic twin of retrainingPipeline (same name, first
  * command changed): replaying a recorded history against it must fail.
  */
 export async function retrainingPipeline(input: RetrainingPipelineInput): Promise<void> {
-  await trainModel({ spec: input.spec, datasetIds: [], workflowId: workflowInfo().workflowId });
+  await evaluateOffline({ spec: input.spec, candidateVersionId: '0', holdoutDatasetId: '0', workflowId: workflowInfo().workflowId });
   await recordPipelineStart({ spec: input.spec, day: input.day, workflowId: workflowInfo().workflowId, runId: workflowInfo().runId });
 }

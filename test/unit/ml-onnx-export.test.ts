@@ -2,10 +2,11 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import onnxProto, { type onnx as OnnxTypes } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import type { FeatureTable } from '../../lib/ml/feature-table';
-import { predictLogisticRegression, trainLogisticRegression, type LogisticRegressionModel } from '../../lib/ml/logistic-regression';
+import { trainLogisticRegression, type LogisticRegressionModel } from '../../lib/ml/logistic-regression';
 import { exportLogisticRegressionToOnnx, RETRAIN_METADATA_KEY, type RetrainOnnxMetadata } from '../../lib/ml/onnx-export';
 import { loadOnnxScorer } from '../../lib/ml/onnx-scorer';
 import { syntheticFeatureTable } from '../../lib/ml/synthetic-feature-table';
+import { predictBuiltinModel } from '../../lib/ml/trainers';
 
 const { onnx } = onnxProto;
 const options = { epochs: 3, batchSize: 256, learningRate: 0.05, l2: 1e-5, seed: 42 };
@@ -17,12 +18,18 @@ function scoringTable(): FeatureTable {
   return { ...table, categorical: { ...table.categorical, origin } };
 }
 
+/** P(class 1) of every row, as scorePositive reports it. */
+function predictPositive(model: LogisticRegressionModel, table: FeatureTable): Float64Array {
+  return predictBuiltinModel(model, table).filter((_, i) => i % 2 === 1);
+}
+
 function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let max = 0;
   for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
   return max;
 }
 
+// The binary entry point and the contract's binary shape; ml-trainer-onnx-export covers K classes and the MLP.
 describe('exportLogisticRegressionToOnnx', () => {
   let model: LogisticRegressionModel;
   let bytes: Uint8Array;
@@ -33,12 +40,12 @@ describe('exportLogisticRegressionToOnnx', () => {
     bytes = exportLogisticRegressionToOnnx(model);
   });
 
-  it('scores like predictLogisticRegression under onnxruntime, unseen and missing values included', async () => {
+  it('scores like predictBuiltinModel under onnxruntime, unseen and missing values included', async () => {
     const table = scoringTable();
     const scorer = await loadOnnxScorer(bytes);
     try {
       const onnxScores = await scorer.scorePositive(table);
-      const expected = predictLogisticRegression(model, table);
+      const expected = predictPositive(model, table);
       expect(maxAbsDifference(onnxScores, expected)).toBeLessThan(1e-5);
       // Batching must not change anything, including a short last batch.
       expect(await scorer.scorePositive(table, 7)).toEqual(onnxScores);
@@ -73,9 +80,10 @@ describe('exportLogisticRegressionToOnnx', () => {
     const entry = onnx.ModelProto.decode(bytes).metadataProps.find((p) => p.key === RETRAIN_METADATA_KEY);
     const metadata = JSON.parse(entry!.value!) as RetrainOnnxMetadata;
     expect(metadata.algorithm).toBe('logistic_regression');
-    expect(metadata.features.map((f) => f.name)).toEqual(model.featureNames);
+    expect(metadata).toMatchObject({ classes: 2, features: model.features });
     expect(metadata.vocabularySizes).toEqual({ carrier: 8, origin: 5 });
-    expect(metadata.training).toMatchObject({ rows: 10_000, epochs: 3, options });
+    expect(metadata.training).toMatchObject({ mode: 'from_scratch', rows: 10_000, epochs: 3, options: { batchSize: 256, learningRate: 0.05, l2: 1e-5, seed: 42 } });
+    expect(metadata.training).not.toHaveProperty('lossHistory');
   });
 
   it('outputs probabilities that sum to 1 and a label that is their argmax', async () => {
@@ -115,11 +123,11 @@ describe('exportLogisticRegressionToOnnx', () => {
       ],
       options,
     );
-    expect(categoricalOnly.categorical[1]!.categories).toEqual([]);
+    expect(categoricalOnly.preprocessing.categorical[1]!.categories).toEqual([]);
     const probe: FeatureTable = { rows: 3, numeric: {}, categorical: { seen: ['a', 'b', 'zz'], never: ['x', null, ''] } };
     const scorer = await loadOnnxScorer(exportLogisticRegressionToOnnx(categoricalOnly));
     try {
-      expect(maxAbsDifference(await scorer.scorePositive(probe), predictLogisticRegression(categoricalOnly, probe))).toBeLessThan(1e-6);
+      expect(maxAbsDifference(await scorer.scorePositive(probe), predictPositive(categoricalOnly, probe))).toBeLessThan(1e-6);
     } finally {
       await scorer.release();
     }
@@ -128,8 +136,8 @@ describe('exportLogisticRegressionToOnnx', () => {
   it('refuses a feature named like a model output', () => {
     const renamed: LogisticRegressionModel = {
       ...model,
-      featureNames: model.featureNames.map((n) => (n === 'hour' ? 'label' : n)),
-      numeric: model.numeric.map((f) => (f.name === 'hour' ? { ...f, name: 'label' } : f)),
+      features: model.features.map((f) => (f.name === 'hour' ? { ...f, name: 'label' } : f)),
+      preprocessing: { ...model.preprocessing, numeric: model.preprocessing.numeric.map((f) => (f.name === 'hour' ? { ...f, name: 'label' } : f)) },
     };
     expect(() => exportLogisticRegressionToOnnx(renamed)).toThrow(/feature 'label' cannot be exported/);
   });

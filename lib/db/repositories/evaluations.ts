@@ -8,10 +8,13 @@ export interface Evaluation<M = unknown> {
   datasetId: string;
   championVersionId: string | null;
   metrics: M;
-  championMetrics: M | null;
+  /** The champion's headline metrics on the same data, when there was a champion. */
+  championMetrics: unknown;
   /** The gate verdict; null until the pipeline decided. */
   passed: boolean | null;
   reason: string | null;
+  /** The HTML report in the artifact store. */
+  report: { key: string; sha256: string } | null;
   workflowId: string;
 }
 
@@ -25,9 +28,10 @@ function toEvaluation<M>(row: EvaluationRow): Evaluation<M> {
     datasetId: row.dataset_id,
     championVersionId: row.champion_version_id,
     metrics: row.metrics as M,
-    championMetrics: row.champion_metrics as M | null,
+    championMetrics: row.champion_metrics,
     passed: row.passed,
     reason: row.reason,
+    report: row.report_key && row.report_sha256 ? { key: row.report_key, sha256: row.report_sha256 } : null,
     workflowId: row.workflow_id,
   };
 }
@@ -59,6 +63,8 @@ export async function insertEvaluation<M>(db: DbExecutor, evaluation: NewEvaluat
       champion_version_id: evaluation.championVersionId,
       metrics: JSON.stringify(evaluation.metrics),
       champion_metrics: evaluation.championMetrics === null ? null : JSON.stringify(evaluation.championMetrics),
+      report_key: evaluation.report?.key ?? null,
+      report_sha256: evaluation.report?.sha256 ?? null,
       workflow_id: evaluation.workflowId,
     })
     .onConflict((oc) => oc.constraint('evaluations_comparison_unique').doNothing())

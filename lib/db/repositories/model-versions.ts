@@ -12,11 +12,18 @@ export interface ModelVersion {
   artifactSize: number;
   stage: ModelVersionStage;
   stageReason: string;
+  /** Hash of features, label and trainer kind; a warm start needs the same one. */
+  trainingSignature: string;
+  /** The built-in trainer's weights (JSON) for warm starts; null for external trainers. */
+  weights: { key: string; sha256: string } | null;
   workflowId: string;
   createdAt: Date;
 }
 
-export type NewModelVersion = Pick<ModelVersion, 'model' | 'trainingRunId' | 'artifactKey' | 'artifactSha256' | 'artifactSize' | 'workflowId'>;
+export type NewModelVersion = Pick<
+  ModelVersion,
+  'model' | 'trainingRunId' | 'artifactKey' | 'artifactSha256' | 'artifactSize' | 'trainingSignature' | 'weights' | 'workflowId'
+>;
 
 function toModelVersion(row: ModelVersionRow): ModelVersion {
   return {
@@ -29,6 +36,8 @@ function toModelVersion(row: ModelVersionRow): ModelVersion {
     artifactSize: Number(row.artifact_size),
     stage: row.stage,
     stageReason: row.stage_reason,
+    trainingSignature: row.training_signature,
+    weights: row.weights_key && row.weights_sha256 ? { key: row.weights_key, sha256: row.weights_sha256 } : null,
     workflowId: row.workflow_id,
     createdAt: row.created_at,
   };
@@ -76,6 +85,9 @@ export async function insertModelVersion(db: DbExecutor, version: NewModelVersio
       artifact_sha256: version.artifactSha256,
       artifact_size: String(version.artifactSize),
       stage: 'candidate',
+      training_signature: version.trainingSignature,
+      weights_key: version.weights?.key ?? null,
+      weights_sha256: version.weights?.sha256 ?? null,
       workflow_id: version.workflowId,
     })
     .returningAll()

@@ -1,0 +1,124 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModelSpec, type ModelSpec } from '../../lib/config/model-spec';
+import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
+import { listModelVersions } from '../../lib/db/repositories/model-versions';
+import { listTrainingRuns } from '../../lib/db/repositories/training-runs';
+import type { TrainingHeartbeat } from '../../lib/ml/candidate-training';
+import { RETRAINING_PIPELINE, retrainingPipelineId, type RetrainingPipelineResult } from '../../workflows/definitions';
+import { createPipelineHarness, type PipelineHarness } from './pipeline-harness';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+/**
+ * A worker in its own process (the `retrain worker` command), so the test can
+ * kill it the way a machine dies: SIGKILL to its whole process group.
+ */
+function startWorkerProcess(harness: PipelineHarness, name: string): ChildProcess {
+  const { services } = harness;
+  const child = spawn(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'cli', 'main.ts'), 'worker'], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: services.temporalAddress,
+      TEMPORAL_NAMESPACE: services.namespace,
+      DATABASE_URL: harness.databaseUrl,
+      S3_ENDPOINT: services.s3.endpoint,
+      S3_REGION: services.s3.region,
+      S3_ACCESS_KEY_ID: services.s3.accessKeyId,
+      S3_SECRET_ACCESS_KEY: services.s3.secretAccessKey,
+      S3_BUCKET: services.s3.bucket,
+      RETRAIN_TASK_QUEUE: harness.taskQueue,
+      RETRAIN_DATA_DIR: path.join(harness.deps.workDir, name),
+      RETRAIN_LOG_LEVEL: 'ERROR',
+    },
+  });
+  child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[${name}] ${chunk.toString()}`));
+  return child;
+}
+
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
+
+describe('training survives a worker crash', () => {
+  let harness: PipelineHarness;
+  let spec: ModelSpec;
+  const workers: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    harness = await createPipelineHarness('resume');
+    const prefix = `sources/${harness.taskQueue}/flight-delay/`;
+    const example = loadModelSpec(path.join(ROOT, 'examples', 'flight-delay', 'model.json'));
+    const trainer = example.training.trainer;
+    if (trainer.kind !== 'builtin') throw new Error('the example must use the built-in trainer');
+    spec = {
+      ...example,
+      name: `flight-delay-resume-${harness.taskQueue.slice(-6)}`,
+      source: { kind: 's3', prefix, format: 'parquet' },
+      // An MLP with enough epochs to be killed mid-way; a short heartbeat timeout so the retry comes quickly.
+      training: { ...example.training, windowPartitions: 7, heartbeatTimeoutSeconds: 4, trainer: { ...trainer, algorithm: 'mlp', hiddenUnits: 32, epochs: 30 } },
+    };
+    await prepareFlightDelayPartitions({
+      from: '2001-01-02',
+      to: '2001-01-09',
+      target: { kind: 's3', client: harness.deps.sourceS3.client, bucket: harness.deps.sourceS3.bucket, prefix },
+    });
+  });
+
+  afterAll(async () => {
+    workers.forEach(killGroup);
+    await harness?.close();
+  });
+
+  it('resumes from the last checkpoint after the worker is killed, and registers exactly one version', async () => {
+    workers.push(startWorkerProcess(harness, 'worker-1'));
+    const handle = await harness.client.workflow.start(RETRAINING_PIPELINE, {
+      taskQueue: harness.taskQueue,
+      workflowId: retrainingPipelineId(spec.name, '2001-01-09'),
+      args: [{ spec, day: '2001-01-09' }],
+    });
+
+    // Wait until training has checkpointed a few epochs, then kill the worker's whole process group.
+    let killedAfterEpoch = 0;
+    const deadline = Date.now() + 120_000;
+    while (Date.now() < deadline) {
+      const { raw } = await handle.describe();
+      const training = raw.pendingActivities?.find((a) => a.activityType?.name === 'trainModel');
+      const payload = training?.heartbeatDetails?.payloads?.[0];
+      const details = payload ? defaultPayloadConverter.fromPayload<TrainingHeartbeat>(payload) : undefined;
+      if (details?.checkpoint && (details.epoch ?? 0) >= 3) {
+        killedAfterEpoch = details.epoch!;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(killedAfterEpoch).toBeGreaterThanOrEqual(3);
+    killGroup(workers[0]!);
+
+    workers.push(startWorkerProcess(harness, 'worker-2'));
+    const result = (await handle.result()) as RetrainingPipelineResult;
+
+    // The second attempt started from a checkpoint at or after the epoch seen before the kill, not from epoch 0.
+    expect(result.training.resumedFromEpoch).toBeGreaterThanOrEqual(killedAfterEpoch);
+    expect(result.training.resumedFromEpoch).toBeLessThan(30);
+    const history = await handle.fetchHistory();
+    const attempts = (history.events ?? [])
+      .filter((e) => e.activityTaskStartedEventAttributes)
+      .map((e) => e.activityTaskStartedEventAttributes!.attempt);
+    expect(Math.max(...attempts.map(Number))).toBeGreaterThanOrEqual(2);
+
+    expect(await listModelVersions(harness.deps.db, spec.name)).toHaveLength(1);
+    expect(await listTrainingRuns(harness.deps.db, spec.name)).toHaveLength(1);
+    expect(result.decision).not.toBe('unchanged');
+  });
+});
