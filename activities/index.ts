@@ -1,4 +1,5 @@
 import type { ActivityDeps } from './activity-deps';
+import { createBatchPredictActivities } from './batch-predict';
 import { createEvaluateActivities } from './evaluate-offline';
 import { createIngestActivities } from './ingest-partition';
 import { createPipelineRunActivities } from './pipeline-run';
@@ -15,5 +16,6 @@ export function createActivities(deps: ActivityDeps) {
     ...createTrainActivities(deps),
     ...createEvaluateActivities(deps),
     ...createPromotionActivities(deps),
+    ...createBatchPredictActivities(deps),
   };
 }

@@ -59,7 +59,7 @@ export async function startInProcessStack(env: RetrainEnvironment, log: (msg: st
         temporal: stack.temporal,
         taskQueue: env.RETRAIN_TASK_QUEUE,
         databaseUrl: stack.databaseUrl,
-        s3: { endpoint: stack.s3.endpoint, region: stack.s3.region, accessKeyId: stack.s3.accessKeyId, secretAccessKey: stack.s3.secretAccessKey, bucket: stack.s3.bucket },
+        s3: stack.s3,
       },
       async runWorkersUntil(until) {
         const workers = await createRetrainWorkers({

@@ -5,6 +5,7 @@ import { ALL_QUEUE_KINDS, type TaskQueueKind } from '../worker/retrain-workers';
 import { installWorkerLogging } from '../worker/worker-logging';
 import { runWorkerProcess } from '../worker/worker-process';
 import { demoCommand } from './commands/demo';
+import { predictCommand } from './commands/predict';
 import { prepCommand } from './commands/prep';
 import { runCommand } from './commands/run';
 import { statusCommand } from './commands/status';
@@ -66,6 +67,18 @@ async function main(): Promise<void> {
     .description("list a model's versions and their stages")
     .option('--model <name>', 'model name', 'flight-delay')
     .action(async (opts: { model: string }) => statusCommand(loadEnvironment(), opts));
+
+  program
+    .command('predict')
+    .description("batch inference: score one day's snapshot with a model version and store the predictions (Parquet) in S3")
+    .option('--model <name>', 'model name', 'flight-delay')
+    .requiredOption('--day <YYYY-MM-DD>', 'the partition to score (must have been ingested)')
+    .option('--version <n>', 'model version (default: the champion)', (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`--version must be a positive integer, got '${v}'`);
+      return n;
+    })
+    .action(async (opts: { model: string; day: string; version?: number }) => predictCommand(loadEnvironment(), opts));
 
   program
     .command('worker')

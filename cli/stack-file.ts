@@ -9,7 +9,15 @@ export const StackConnection = z.object({
   temporal: z.object({ address: z.string(), uiUrl: z.string(), namespace: z.string() }),
   taskQueue: z.string(),
   databaseUrl: z.string(),
-  s3: z.object({ endpoint: z.string(), region: z.string(), accessKeyId: z.string(), secretAccessKey: z.string(), bucket: z.string() }),
+  s3: z.object({
+    endpoint: z.string(),
+    region: z.string(),
+    accessKeyId: z.string(),
+    secretAccessKey: z.string(),
+    bucket: z.string(),
+    /** Set for servers that reject the SDK's default checksums (the embedded s3rver). */
+    requestChecksumCalculation: z.enum(['WHEN_SUPPORTED', 'WHEN_REQUIRED']).optional(),
+  }),
 });
 export type StackConnection = z.infer<typeof StackConnection>;
 

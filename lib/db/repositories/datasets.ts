@@ -77,3 +77,15 @@ export async function countDatasets(db: DbExecutor, model: string, partitionDay?
   const row = await query.executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** The newest snapshot of a model's partition for a day (the latest source content). */
+export async function findLatestDatasetForDay(db: DbExecutor, model: string, partitionDay: string): Promise<DatasetSnapshot | undefined> {
+  const row = await db
+    .selectFrom('datasets')
+    .selectAll()
+    .where('model', '=', model)
+    .where('partition_day', '=', partitionDay)
+    .orderBy('id', 'desc')
+    .executeTakeFirst();
+  return row && toDataset(row);
+}

@@ -54,6 +54,11 @@ export async function findVersionByTrainingRun(db: DbExecutor, trainingRunId: st
   return row && toModelVersion(row);
 }
 
+export async function findVersionByNumber(db: DbExecutor, model: string, version: number): Promise<ModelVersion | undefined> {
+  const row = await db.selectFrom('model_versions').selectAll().where('model', '=', model).where('version', '=', version).executeTakeFirst();
+  return row && toModelVersion(row);
+}
+
 export async function findChampion(db: DbExecutor, model: string): Promise<ModelVersion | undefined> {
   const row = await db.selectFrom('model_versions').selectAll().where('model', '=', model).where('stage', '=', 'champion').executeTakeFirst();
   return row && toModelVersion(row);

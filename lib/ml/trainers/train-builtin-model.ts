@@ -113,6 +113,7 @@ export async function trainBuiltinModel(request: BuiltinTrainingRequest): Promis
           version: TRAINER_CHECKPOINT_VERSION,
           algorithm: options.algorithm,
           epoch,
+          epochs,
           model: modelNow(),
           optimizer: optimizer.state(),
           randomState: random.state,
@@ -155,7 +156,7 @@ function resumeStart(request: BuiltinTrainingRequest, checkpoint: TrainerCheckpo
   for (const key of ['batchSize', 'learningRate', 'l2', 'seed'] as const) {
     if (model.training.options[key] !== request.options[key]) mismatches.push(`${key} ${model.training.options[key]} vs ${request.options[key]}`);
   }
-  if (checkpoint.epoch > request.epochs) mismatches.push(`epoch ${checkpoint.epoch} vs a run of ${request.epochs} epochs`);
+  if (checkpoint.epochs !== request.epochs) mismatches.push(`a run of ${checkpoint.epochs} epochs vs ${request.epochs}`);
   if (mismatches.length > 0) throw new Error(`checkpoint does not belong to this training run: ${mismatches.join('; ')} (checkpoint vs request)`);
   const shape = modelShape(model);
   const params = builtinAlgorithm(model.algorithm).parametersOf(model, shape);

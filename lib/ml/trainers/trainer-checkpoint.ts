@@ -14,6 +14,8 @@ export const TrainerCheckpoint = z.object({
   algorithm: BuiltinAlgorithm,
   /** Completed epochs; a resumed run starts with epoch `epoch + 1`. */
   epoch: z.number().int().positive(),
+  /** Epochs of the whole run: the learning-rate schedule depends on it, so a resumed run must have the same. */
+  epochs: z.number().int().positive(),
   /** Weights and preprocessing after `epoch` epochs; `model.training.lossHistory` has one loss per completed epoch. */
   model: BuiltinModel,
   /** Adam's state, moments in the order of the algorithm's flat parameter vector. */
@@ -41,6 +43,7 @@ export function parseTrainerCheckpoint(input: unknown, origin = 'trainer checkpo
   if (checkpoint.model.algorithm !== checkpoint.algorithm) {
     throw new Error(`invalid ${origin}: algorithm is '${checkpoint.algorithm}' but the model is '${checkpoint.model.algorithm}'`);
   }
+  if (checkpoint.epoch > checkpoint.epochs) throw new Error(`invalid ${origin}: epoch ${checkpoint.epoch} of a run of ${checkpoint.epochs} epochs`);
   if (checkpoint.model.training.lossHistory.length !== checkpoint.epoch) {
     throw new Error(`invalid ${origin}: epoch ${checkpoint.epoch} but ${checkpoint.model.training.lossHistory.length} losses`);
   }
