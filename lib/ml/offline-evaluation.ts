@@ -13,7 +13,6 @@ import type { ArtifactStore } from '../store/artifact-store';
 import { renderEvaluationReport } from './evaluation-report';
 import { computeOfflineEvaluation, type OfflineEvaluationSummary } from './evaluation-summary';
 import type { FeatureTable } from './feature-table';
-import type { BinaryClassifierMetrics } from './metrics';
 import { loadOnnxScorer } from './onnx-scorer';
 
 export interface OfflineEvaluationDeps {
