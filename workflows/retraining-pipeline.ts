@@ -1,6 +1,8 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
   log,
   proxyActivities,
   setCurrentDetails,
@@ -131,7 +133,10 @@ export async function retrainingPipeline(input: RetrainingPipelineInput): Promis
     const message = describeFailure(err);
     log.error('retraining pipeline failed', { message });
     enterStage('failed', message);
-    await control.recordPipelineFinish({ workflowId: info.workflowId, runId: info.runId, outcome: { status: 'failed', error: message } });
+    // Recorded even when the run was cancelled: a cancelled scope would cancel this activity too.
+    await CancellationScope.nonCancellable(() =>
+      control.recordPipelineFinish({ workflowId: info.workflowId, runId: info.runId, outcome: { status: 'failed', error: message } }),
+    );
     throw err;
   }
 }
@@ -140,5 +145,6 @@ export async function retrainingPipeline(input: RetrainingPipelineInput): Promis
 function describeFailure(err: unknown): string {
   if (err instanceof ActivityFailure && err.cause) return describeFailure(err.cause);
   if (err instanceof ApplicationFailure) return err.type ? `${err.type}: ${err.message}` : err.message;
+  if (err instanceof CancelledFailure) return 'cancelled';
   return err instanceof Error ? err.message : String(err);
 }

@@ -58,7 +58,10 @@ export const BuiltinTrainerSpec = z.object({
   /** Epochs of a fine-tuning run (warm start from the champion's weights). */
   fineTuneEpochs: z.number().int().positive().default(3),
   batchSize: z.number().int().positive().default(256),
+  /** Peak Adam learning rate of a from-scratch run, cosine-decayed to 0 over the run. */
   learningRate: z.number().positive().default(0.05),
+  /** Peak learning rate of a fine-tuning run: smaller, so the run refines the champion instead of starting over. */
+  fineTuneLearningRate: z.number().positive().default(0.005),
   /** L2 penalty on weights (not biases). */
   l2: z.number().nonnegative().default(1e-5),
   /** Hidden units of the MLP (ignored by logistic regression). */

@@ -12,7 +12,7 @@ import type { Database } from '../db/schema';
 import type { TrainingModeDecision } from '../policy/training-mode';
 import type { ArtifactRef, ArtifactStore } from '../store/artifact-store';
 import { runExternalTrainer } from './external-trainer';
-import { exportBuiltinModelToOnnx, trainBuiltinModel, type BuiltinModel, type TrainerCheckpoint } from './trainers';
+import { exportBuiltinModelToOnnx, parseBuiltinModel, parseTrainerCheckpoint, trainBuiltinModel, type BuiltinModel } from './trainers';
 import { recordedContext, type AssessedTrainingContext } from './training-context';
 import { trainingSignature } from './training-signature';
 
@@ -172,19 +172,19 @@ async function trainBuiltin(
   let warmStart: BuiltinModel | undefined;
   if (decision.mode === 'fine_tune') {
     if (!base?.weights) throw new Error(`cannot fine-tune: base version ${base ? `v${base.version}` : decision.baseVersionId} has no stored weights`);
-    warmStart = JSON.parse(Buffer.from(await deps.store.getBytes(base.weights)).toString('utf8')) as BuiltinModel;
+    warmStart = parseBuiltinModel(JSON.parse(Buffer.from(await deps.store.getBytes(base.weights)).toString('utf8')));
   }
   // A checkpoint is only valid for the same training inputs; a heartbeat from another fingerprint is ignored.
   const last = hooks.lastHeartbeat?.fingerprint === fingerprint ? hooks.lastHeartbeat.checkpoint : undefined;
-  const resumeFrom = last ? (JSON.parse(Buffer.from(await deps.store.getBytes(last)).toString('utf8')) as TrainerCheckpoint) : undefined;
-  const epochs = decision.mode === 'fine_tune' ? trainer.fineTuneEpochs : trainer.epochs;
+  const resumeFrom = last ? parseTrainerCheckpoint(JSON.parse(Buffer.from(await deps.store.getBytes(last)).toString('utf8'))) : undefined;
+  const fineTune = decision.mode === 'fine_tune';
 
   const model = await trainBuiltinModel({
     table,
     features: spec.features,
     classes: 2,
-    options: trainer,
-    epochs,
+    options: fineTune ? { ...trainer, learningRate: trainer.fineTuneLearningRate } : trainer,
+    epochs: fineTune ? trainer.fineTuneEpochs : trainer.epochs,
     warmStart,
     resumeFrom,
     onEpoch: async (progress, checkpoint) => {

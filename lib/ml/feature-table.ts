@@ -1,8 +1,8 @@
 /**
  * Columnar training/scoring data after feature expressions have been applied.
  * Numeric features are float64 columns (NaN marks a missing value); categorical
- * features are string columns (null marks a missing value). `label` holds 0/1
- * and is absent when scoring unlabelled data.
+ * features are string columns (null marks a missing value). `label` holds class
+ * indices 0..K-1 (binary: 0/1) and is absent when scoring unlabelled data.
  */
 export interface FeatureTable {
   readonly rows: number;

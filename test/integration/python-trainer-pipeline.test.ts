@@ -1,5 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure, CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelSpec, type ModelSpec } from '../../lib/config/model-spec';
 import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
@@ -39,6 +40,15 @@ describe('retrainingPipeline with an external (scikit-learn) trainer', () => {
     await harness?.close();
   });
 
+  const alive = (pid: number): boolean => {
+    try {
+      process.kill(pid, 0);
+      return !readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[2]?.startsWith('Z');
+    } catch {
+      return false;
+    }
+  };
+
   it('trains with the Python program, stores its logs, and evaluates its ONNX model on the same path as built-in models', async () => {
     const first = await runPipeline({ spec, day: '2001-01-09' });
     expect(first.training.mode).toBe('from_scratch');
@@ -61,6 +71,42 @@ describe('retrainingPipeline with an external (scikit-learn) trainer', () => {
     expect(second.metrics.championVersion).toBe(1);
     expect(second.evaluation.deltas?.auc).toBeDefined();
     expect(await listModelVersions(harness.deps.db, spec.name)).toHaveLength(2);
+  });
+
+  it('cancelling the workflow kills the trainer and every process it started', async () => {
+    const pidFile = path.join(harness.deps.workDir, `trainer-pids-${Date.now()}`);
+    const program = [
+      'import os, subprocess, time',
+      "child = subprocess.Popen(['sleep', '300'])",
+      `open(${JSON.stringify(pidFile)}, 'w').write(f"{os.getpid()} {child.pid}")`,
+      'time.sleep(300)',
+    ].join('\n');
+    const slow: ModelSpec = {
+      ...spec,
+      name: `${spec.name}-slow`,
+      training: { ...spec.training, trainer: { kind: 'external', command: ['python3', '-c', program], env: {}, hyperparameters: {}, supportsWarmStart: false, timeoutSeconds: 600 } },
+    };
+    const outcome = await harness.withWorkers(async () => {
+      const handle = await harness.client.workflow.start(RETRAINING_PIPELINE, {
+        taskQueue: harness.taskQueue,
+        workflowId: retrainingPipelineId(slow.name, '2001-01-09'),
+        args: [{ spec: slow, day: '2001-01-09' }],
+      });
+      const deadline = Date.now() + 60_000;
+      while (!existsSync(pidFile) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      const pids = readFileSync(pidFile, 'utf8').split(' ').map(Number);
+      expect(pids.every(alive)).toBe(true);
+      await handle.cancel();
+      const error = await handle.result().catch((e: unknown) => e);
+      return { pids, error };
+    });
+    expect(outcome.error).toBeInstanceOf(WorkflowFailedError);
+    expect((outcome.error as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+    // The activity learns of the cancellation at its next heartbeat, then stops the whole process group.
+    const deadline = Date.now() + 30_000;
+    while (outcome.pids.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(outcome.pids.filter(alive)).toEqual([]);
+    expect(await listModelVersions(harness.deps.db, slow.name)).toHaveLength(0);
   });
 
   it('a trainer that exits non-zero fails the run with its exit code and stderr, and registers nothing', async () => {
