@@ -26,6 +26,7 @@ const stageOf: Record<string, string> = {
   recordPipelineFinish: 'bookkeeping',
   ingestPartition: 'ingest + validate',
   registerDatasets: 'register datasets',
+  assessTrainingContext: 'training context',
   trainModel: 'train',
   evaluateOffline: 'evaluate',
   applyPromotionDecision: 'promote',

@@ -142,6 +142,67 @@ export const GateSpec = z.object({
 });
 export type GateSpec = z.infer<typeof GateSpec>;
 
+export const ShadowSpec = z.object({
+  /** The shadow phase ends once this many requests were mirrored to the candidate... */
+  minRequests: z.number().int().positive().default(200),
+  /** ...or after this long, whichever comes first (too few requests then fail the phase). */
+  maxDurationSeconds: z.number().int().positive().default(3600),
+  /** How often the workflow looks at the prediction log while waiting. */
+  pollSeconds: z.number().int().positive().default(10),
+  /** Share of mirrored requests where candidate and champion predict the same label. */
+  minAgreement: z.number().min(0).max(1).default(0.8),
+  /** Candidate p99 latency may be at most this multiple of the champion's. */
+  maxLatencyP99Ratio: z.number().positive().default(2),
+  /** On requests whose label arrived: candidate accuracy may be at most this much below the champion's. */
+  maxAccuracyDrop: z.number().min(0).max(1).default(0.05),
+  /** Labels needed before the accuracy rule applies (fewer: reported, not gated). */
+  minLabels: z.number().int().positive().default(50),
+});
+export type ShadowSpec = z.infer<typeof ShadowSpec>;
+
+export const ApprovalSpec = z.object({
+  /** Who may approve or reject; the Temporal UI sends no identity, so approvers name themselves and are checked here. */
+  approvers: z.array(z.string().min(1)).min(1).default(['on-call']),
+  timeoutSeconds: z.number().int().positive().default(24 * 3600),
+  /** What a timeout does: reject the candidate, or escalate (record it, mark the run) and keep waiting. */
+  onTimeout: z.enum(['reject', 'escalate']).default('escalate'),
+});
+export type ApprovalSpec = z.infer<typeof ApprovalSpec>;
+
+export const CanarySpec = z.object({
+  /** Traffic percentages of the stages; the last must be 100 (the candidate becomes champion). */
+  stages: z.array(z.number().gt(0).max(100)).min(1).default([1, 5, 25, 50, 100]),
+  /** Minimum time each stage runs before it is analysed. */
+  bakeSeconds: z.number().int().positive().default(300),
+  /** A stage that still cannot decide after this long fails (too little data is never a pass). */
+  maxBakeSeconds: z.number().int().positive().default(3600),
+  /** Requests the canary must serve in a stage before errors and latency are judged. */
+  minRequests: z.number().int().positive().default(50),
+  /** Canary error rate may exceed the champion's by at most this. */
+  maxErrorRateIncrease: z.number().min(0).max(1).default(0.01),
+  maxLatencyP99Ratio: z.number().positive().default(1.5),
+  /** Sequential test on labelled feedback: is the canary's accuracy lower than the champion's by minEffect? */
+  sprt: z
+    .object({ alpha: z.number().gt(0).lt(0.5).default(0.05), beta: z.number().gt(0).lt(0.5).default(0.1), minEffect: z.number().gt(0).lt(1).default(0.05) })
+    .default({ alpha: 0.05, beta: 0.1, minEffect: 0.05 }),
+  pollSeconds: z.number().int().positive().default(10),
+});
+export type CanarySpec = z.infer<typeof CanarySpec>;
+
+export const PromotionSpec = z.object({
+  /**
+   * 'safe': a candidate that passed the offline gates goes shadow, then waits for approval,
+   * then takes traffic as a canary before it becomes champion. 'direct': the offline gates
+   * alone decide. A model's first champion is always promoted directly: there is no live
+   * champion to compare against.
+   */
+  strategy: z.enum(['safe', 'direct']).default('safe'),
+  shadow: ShadowSpec.default(ShadowSpec.parse({})),
+  approval: ApprovalSpec.default(ApprovalSpec.parse({})),
+  canary: CanarySpec.default(CanarySpec.parse({})),
+});
+export type PromotionSpec = z.infer<typeof PromotionSpec>;
+
 export const ModelSpec = z.object({
   name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be kebab-case'),
   description: z.string().default(''),
@@ -168,10 +229,15 @@ export const ModelSpec = z.object({
   }),
   evaluation: EvaluationSpec.default(EvaluationSpec.parse({})),
   gates: GateSpec.default(GateSpec.parse({})),
+  promotion: PromotionSpec.default(PromotionSpec.parse({})),
 }).superRefine((spec, ctx) => {
   const columns = new Set(spec.schema.columns.map((c) => c.name));
   if (!columns.has(spec.partition.column)) {
     ctx.addIssue({ code: 'custom', path: ['partition', 'column'], message: `partition column '${spec.partition.column}' is not in schema.columns` });
+  }
+  const stages = spec.promotion.canary.stages;
+  if (stages.at(-1) !== 100 || stages.some((p, i) => i > 0 && p <= stages[i - 1]!)) {
+    ctx.addIssue({ code: 'custom', path: ['promotion', 'canary', 'stages'], message: 'stages must increase and end at 100' });
   }
   const names = new Set<string>();
   for (const feature of spec.features) {

@@ -2,12 +2,14 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import * as initial from './migrations/2026-11-26-0001-initial';
 import * as trainingPolicyAndReports from './migrations/2026-11-26-0002-training-policy-and-reports';
 import * as predictionBatches from './migrations/2026-11-26-0003-prediction-batches';
+import * as serving from './migrations/2026-11-26-0004-serving';
 
 /** Migrations in code, keyed by their timestamp-prefixed file name (the order Kysely applies them in). */
 const migrations: Record<string, Migration> = {
   '2026-11-26-0001-initial': initial,
   '2026-11-26-0002-training-policy-and-reports': trainingPolicyAndReports,
   '2026-11-26-0003-prediction-batches': predictionBatches,
+  '2026-11-26-0004-serving': serving,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -108,6 +108,61 @@ export interface PredictionBatchTable {
   created_at: CreatedAt;
 }
 
+// --- serving (migration 2026-11-26-0004-serving) ---
+
+/** Where a model version's gateway traffic comes from: served (champion, canary) or mirrored (shadow). */
+export type DeploymentRole = 'champion' | 'canary' | 'shadow';
+
+/** One row per served model: which versions take its traffic. Changes are announced with NOTIFY retrain_deployments. */
+export interface DeploymentTable {
+  model: string;
+  champion_version_id: string | null;
+  canary_version_id: string | null;
+  canary_weight: ColumnType<number, number | undefined, number>;
+  shadow_version_id: string | null;
+  revision: ColumnType<string, string | undefined, string>;
+  updated_by: string;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+/** Every traffic change, once per (model, change_key). */
+export interface DeploymentChangeTable {
+  id: Generated<string>;
+  model: string;
+  revision: string;
+  before: Json<unknown>;
+  after: Json<unknown>;
+  reason: string;
+  change_key: string;
+  workflow_id: string | null;
+  created_at: CreatedAt;
+}
+
+/** The gateway's prediction log: one row per instance scored by one version (served or shadow). */
+export interface PredictionTable {
+  id: Generated<string>;
+  model: string;
+  request_id: string;
+  routing_key: string | null;
+  model_version_id: string;
+  role: DeploymentRole;
+  features: Json<unknown>;
+  probability: number | null;
+  predicted_label: number | null;
+  latency_ms: number;
+  error: string | null;
+  created_at: ColumnType<Date, Date | string | undefined, never>;
+}
+
+/** Ground truth for a served request, once per (model, request_id). */
+export interface FeedbackTable {
+  id: Generated<string>;
+  model: string;
+  request_id: string;
+  label: number;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   models: ModelTable;
   datasets: DatasetTable;
@@ -116,6 +171,10 @@ export interface Database {
   evaluations: EvaluationTable;
   pipeline_runs: PipelineRunTable;
   prediction_batches: PredictionBatchTable;
+  deployments: DeploymentTable;
+  deployment_changes: DeploymentChangeTable;
+  predictions: PredictionTable;
+  feedback: FeedbackTable;
 }
 
 export type DatasetRow = Selectable<DatasetTable>;
@@ -126,3 +185,7 @@ export type TrainingRunRow = Selectable<TrainingRunTable>;
 export type EvaluationRow = Selectable<EvaluationTable>;
 export type PipelineRunRow = Selectable<PipelineRunTable>;
 export type PredictionBatchRow = Selectable<PredictionBatchTable>;
+export type DeploymentRow = Selectable<DeploymentTable>;
+export type DeploymentChangeRow = Selectable<DeploymentChangeTable>;
+export type PredictionRow = Selectable<PredictionTable>;
+export type FeedbackRow = Selectable<FeedbackTable>;

@@ -103,11 +103,13 @@ describe('training survives a worker crash', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(killedAfterEpoch).toBeGreaterThanOrEqual(3);
+    process.stderr.write(`[resume] killing worker-1 after epoch ${killedAfterEpoch} of 30\n`);
     killGroup(workers[0]!);
 
     workers.push(startWorkerProcess(harness, 'worker-2'));
     const result = (await handle.result()) as RetrainingPipelineResult;
 
+    process.stderr.write(`[resume] the retried attempt resumed from epoch ${result.training.resumedFromEpoch}\n`);
     // The second attempt started from a checkpoint at or after the epoch seen before the kill, not from epoch 0.
     expect(result.training.resumedFromEpoch).toBeGreaterThanOrEqual(killedAfterEpoch);
     expect(result.training.resumedFromEpoch).toBeLessThan(30);

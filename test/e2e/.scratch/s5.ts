@@ -1,0 +1,20 @@
+import type { Page } from 'playwright-core';
+export default async (page: Page, UI: string) => {
+  await page.goto(`${UI}/namespaces/default/workflows/fx-2`);
+  await page.getByRole('heading', { name: 'fx-2' }).first().waitFor();
+  await page.getByRole('button', { name: 'More Actions' }).click();
+  await page.getByRole('menuitem', { name: 'Send an Update' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Send an Update' });
+  await dialog.getByRole('button', { name: 'Select an Update' }).click();
+  await dialog.getByRole('option').filter({ has: page.getByText('approvePromotion', { exact: true }) }).click();
+  const data = dialog.getByRole('textbox').last();
+  console.log(await data.evaluate((e) => e.outerHTML.slice(0, 500)));
+  await data.fill(JSON.stringify({ approver: 'mallory', reason: 'x' }));
+  await page.screenshot({ path: '/tmp/uiexp/update3.png' });
+  console.log(await dialog.ariaSnapshot());
+  await dialog.getByRole('button', { name: 'Submit' }).click();
+  await page.waitForTimeout(3000);
+  await page.screenshot({ path: '/tmp/uiexp/update4.png' });
+  console.log(await page.locator('body').ariaSnapshot().then((s) => s.split('\n').filter((l) => /alert|dialog|toast|status|allowlist|error/i.test(l)).join('\n')));
+  console.log(await page.getByText(/allowlist/).allInnerTexts());
+};

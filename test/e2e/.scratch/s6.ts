@@ -1,0 +1,21 @@
+import type { Page } from 'playwright-core';
+export default async (page: Page, UI: string) => {
+  page.on('request', (r) => { if (r.method() !== 'GET') console.log('REQ', r.method(), r.url(), r.postData()?.slice(0, 300)); });
+  page.on('response', async (r) => { if (r.request().method() !== 'GET') console.log('RES', r.status(), r.url(), (await r.text().catch(() => '')).slice(0, 600)); });
+  await page.goto(`${UI}/namespaces/default/workflows/fx-2`);
+  await page.getByRole('heading', { name: 'fx-2' }).first().waitFor();
+  await page.getByRole('button', { name: 'More Actions' }).click();
+  await page.getByRole('menuitem', { name: 'Send an Update' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Send an Update' });
+  await dialog.getByRole('button', { name: 'Select an Update' }).click();
+  await dialog.getByRole('option').filter({ has: page.getByText('approvePromotion', { exact: true }) }).click();
+  const data = dialog.getByRole('textbox').last();
+  await data.fill(JSON.stringify({ approver: 'mallory', reason: 'x' }));
+  await data.blur();
+  await page.waitForTimeout(500);
+  console.log('--- click submit');
+  await dialog.getByRole('button', { name: 'Submit' }).click();
+  await page.waitForTimeout(3000);
+  await page.screenshot({ path: '/tmp/uiexp/update5.png' });
+  console.log(await page.locator('body').ariaSnapshot().then((s) => s.split('\n').filter((l) => /alert|dialog|toast|status|allowlist|error|Submit/i.test(l)).join('\n')));
+};
