@@ -1,9 +1,12 @@
 import type { ActivityDeps } from './activity-deps';
+import { createApprovalActivities } from './approval';
 import { createBatchPredictActivities } from './batch-predict';
+import { createCanaryActivities } from './canary-rollout';
 import { createEvaluateActivities } from './evaluate-offline';
 import { createIngestActivities } from './ingest-partition';
 import { createPipelineRunActivities } from './pipeline-run';
 import { createPromotionActivities } from './promote-model-version';
+import { createShadowActivities } from './shadow-evaluation';
 import { createTrainActivities } from './train-model';
 
 export type { ActivityDeps } from './activity-deps';
@@ -17,5 +20,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createEvaluateActivities(deps),
     ...createPromotionActivities(deps),
     ...createBatchPredictActivities(deps),
+    ...createShadowActivities(deps),
+    ...createCanaryActivities(deps),
+    ...createApprovalActivities(deps),
   };
 }

@@ -1,4 +1,6 @@
 import { applyPromotionDecision } from '../lib/db/promotion';
+import { recordEvaluationVerdict } from '../lib/db/repositories/evaluations';
+import { getModelVersion, setVersionStage } from '../lib/db/repositories/model-versions';
 import type { PromotionDecision } from '../lib/policy/offline-promotion-gate';
 import type { ActivityDeps } from './activity-deps';
 
@@ -10,8 +12,20 @@ export function createPromotionActivities({ db }: Pick<ActivityDeps, 'db'>) {
       evaluationId: string;
       decision: PromotionDecision;
       reason: string;
+      workflowId: string;
     }): Promise<{ championVersion: number | null }> {
       return applyPromotionDecision(db, input);
+    },
+
+    /** Records that the offline gates passed, before the live checks (shadow, approval, canary) decide. */
+    async recordOfflineVerdict(input: { evaluationId: string; passed: boolean; reason: string }): Promise<void> {
+      await recordEvaluationVerdict(db, input.evaluationId, input.passed, input.reason);
+    },
+
+    /** Marks a candidate rejected (shadow failed, an engineer rejected it, or approval timed out). */
+    async rejectCandidate(input: { versionId: string; reason: string }): Promise<void> {
+      const version = await getModelVersion(db, input.versionId);
+      if (version.stage === 'candidate' || version.stage === 'shadow') await setVersionStage(db, version.id, 'rejected', input.reason);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { ModelSpec } from '../lib/config/model-spec';
 import type { MetricDeltas } from '../lib/ml/evaluation-summary';
@@ -6,6 +6,9 @@ import type { BinaryClassifierMetrics } from '../lib/ml/metrics';
 import type { OfflineGateCheck } from '../lib/policy/offline-gates';
 import type { PromotionDecision } from '../lib/policy/offline-promotion-gate';
 import type { TrainingMode } from '../lib/policy/training-mode';
+import type { CanaryRolloutResult } from './canary-rollout';
+import type { SafePromotionResult } from './safe-promotion';
+import type { ShadowEvaluationResult } from './shadow-evaluation';
 
 /** Importable by clients (CLI, tests) without pulling in workflow code. */
 
@@ -23,7 +26,7 @@ export interface RetrainingPipelineInput {
   day: string;
 }
 
-export type PipelineStage = 'ingest' | 'train' | 'evaluate' | 'promote' | 'done' | 'failed';
+export type PipelineStage = 'ingest' | 'train' | 'evaluate' | 'shadow' | 'awaiting-approval' | 'canary' | 'promote' | 'done' | 'failed';
 
 export interface DatasetSummary {
   id: string;
@@ -63,6 +66,8 @@ export interface RetrainingPipelineResult {
     /** The HTML report: its key in the store and a link valid for 7 days. */
     report: { key: string; url: string } | null;
   };
+  /** Shadow, approval and canary, when the candidate took the live path (strategy 'safe' with a champion). */
+  live: { shadow: ShadowEvaluationResult; approval: SafePromotionResult['approval']; canary: CanaryRolloutResult | null } | null;
   decision: PromotionDecision;
   reason: string;
   /** The champion when the run finished. */
@@ -93,3 +98,30 @@ export function taskQueuesFor(controlQueue: string) {
     eval: `${controlQueue}.eval`,
   } as const;
 }
+
+export const SHADOW_EVALUATION = 'shadowEvaluation';
+export const CANARY_ROLLOUT = 'canaryRollout';
+
+/** Sent by an on-call engineer (Temporal UI or `retrain approve|reject|rollback`); the UI sends no identity, so they name themselves. */
+export interface PromotionDecisionInput {
+  approver: string;
+  reason?: string;
+}
+
+export interface PromotionDecisionResult {
+  accepted: true;
+  action: 'approve' | 'reject' | 'rollback';
+  approver: string;
+}
+
+export const approvePromotionUpdate = defineUpdate<PromotionDecisionResult, [PromotionDecisionInput]>('approvePromotion');
+export const rejectPromotionUpdate = defineUpdate<PromotionDecisionResult, [PromotionDecisionInput]>('rejectPromotion');
+/** Sent to a running canary (workflow id `<pipeline id>/canary`): all traffic goes back to the champion at once. */
+export const rollbackUpdate = defineUpdate<PromotionDecisionResult, [PromotionDecisionInput]>('rollback');
+
+export interface CanaryState {
+  stage: number;
+  percent: number;
+  message: string;
+}
+export const canaryStateQuery = defineQuery<CanaryState>('canaryState');

@@ -1,1 +1,3 @@
 export { retrainingPipeline } from './retraining-pipeline';
+export { shadowEvaluation } from './shadow-evaluation';
+export { canaryRollout } from './canary-rollout';

@@ -11,7 +11,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import { decideOfflinePromotion } from '../lib/policy/offline-promotion-gate';
+import type { ModelSpec } from '../lib/config/model-spec';
+import { decideOfflinePromotion, type PromotionDecision } from '../lib/policy/offline-promotion-gate';
 import { PERMANENT_ERROR_TYPES } from '../lib/policy/permanent-errors';
 import { chooseTrainingMode } from '../lib/policy/training-mode';
 import { partitionsForRun } from '../lib/policy/training-window';
@@ -25,6 +26,7 @@ import {
   type RetrainingPipelineResult,
   type RetrainingPipelineState,
 } from './definitions';
+import { promoteSafely, type SafePromotionResult } from './safe-promotion';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -95,13 +97,36 @@ export async function retrainingPipeline(input: RetrainingPipelineInput): Promis
     });
 
     const gate = decideOfflinePromotion(offline.summary, spec.gates);
-    enterStage('promote', `${gate.decision}: ${gate.reason}${offline.report ? `\n\n[evaluation report](${offline.report.url})` : ''}`);
-    const promotion = await control.applyPromotionDecision({
-      versionId: candidate.id,
-      evaluationId: offline.evaluationId,
-      decision: gate.decision,
-      reason: gate.reason,
-    });
+    const report = offline.report ? `\n\n[evaluation report](${offline.report.url})` : '';
+    const champion = context.champion;
+    // The live path needs a champion serving traffic to compare against; a first model is promoted directly.
+    // Runs started before promotion settings existed carry no `promotion` in their input: they keep the direct path they started with.
+    const strategy = (spec as Partial<ModelSpec>).promotion?.strategy ?? 'direct';
+    const live = gate.decision === 'promote' && strategy === 'safe' && champion !== null && champion.versionId !== candidate.id;
+    let outcome: { decision: PromotionDecision; reason: string; championVersion: number | null; live: SafePromotionResult | null };
+    if (live) {
+      await control.recordOfflineVerdict({ evaluationId: offline.evaluationId, passed: true, reason: gate.reason });
+      const safe = await promoteSafely({
+        spec,
+        candidate: { id: candidate.id, version: candidate.version },
+        champion: { id: champion.versionId, version: champion.version },
+        holdoutDatasetId: holdoutDataset.id,
+        offlineSummary: `${gate.reason}${report}`,
+        setStage: (stage, message) => enterStage(stage, message),
+      });
+      if (safe.decision === 'reject') await control.rejectCandidate({ versionId: candidate.id, reason: safe.reason });
+      outcome = { decision: safe.decision, reason: safe.reason, championVersion: safe.championVersion, live: safe };
+    } else {
+      enterStage('promote', `${gate.decision}: ${gate.reason}${report}`);
+      const promotion = await control.applyPromotionDecision({
+        versionId: candidate.id,
+        evaluationId: offline.evaluationId,
+        decision: gate.decision,
+        reason: gate.reason,
+        workflowId: info.workflowId,
+      });
+      outcome = { decision: gate.decision, reason: gate.reason, championVersion: promotion.championVersion, live: null };
+    }
 
     const { summary } = offline;
     const result: RetrainingPipelineResult = {
@@ -122,12 +147,13 @@ export async function retrainingPipeline(input: RetrainingPipelineInput): Promis
       },
       metrics: { candidate: summary.candidate, champion: summary.champion, championVersion: summary.championVersion },
       evaluation: { id: offline.evaluationId, deltas: summary.deltas, gates: gate.gates, report: offline.report },
-      decision: gate.decision,
-      reason: gate.reason,
-      championVersion: promotion.championVersion,
+      live: outcome.live && { shadow: outcome.live.shadow, approval: outcome.live.approval, canary: outcome.live.canary },
+      decision: outcome.decision,
+      reason: outcome.reason,
+      championVersion: outcome.championVersion,
     };
     await control.recordPipelineFinish({ workflowId: info.workflowId, runId: info.runId, outcome: { status: 'succeeded', result } });
-    enterStage('done', `${gate.decision} v${candidate.version}: ${gate.reason}`);
+    enterStage('done', `${outcome.decision} v${candidate.version}: ${outcome.reason}`);
     return result;
   } catch (err) {
     const message = describeFailure(err);

@@ -3,6 +3,7 @@ import * as initial from './migrations/2026-11-26-0001-initial';
 import * as trainingPolicyAndReports from './migrations/2026-11-26-0002-training-policy-and-reports';
 import * as predictionBatches from './migrations/2026-11-26-0003-prediction-batches';
 import * as serving from './migrations/2026-11-26-0004-serving';
+import * as approvals from './migrations/2026-11-26-0005-approvals';
 
 /** Migrations in code, keyed by their timestamp-prefixed file name (the order Kysely applies them in). */
 const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-26-0002-training-policy-and-reports': trainingPolicyAndReports,
   '2026-11-26-0003-prediction-batches': predictionBatches,
   '2026-11-26-0004-serving': serving,
+  '2026-11-26-0005-approvals': approvals,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

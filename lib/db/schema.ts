@@ -163,6 +163,20 @@ export interface FeedbackTable {
   created_at: CreatedAt;
 }
 
+export type ApprovalAction = 'approve' | 'reject' | 'rollback' | 'refused' | 'timeout' | 'escalated';
+
+export interface ApprovalTable {
+  id: Generated<string>;
+  workflow_id: string;
+  event_key: string;
+  model: string;
+  model_version_id: string;
+  action: ApprovalAction;
+  approver: string | null;
+  reason: string;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   models: ModelTable;
   datasets: DatasetTable;
@@ -171,6 +185,7 @@ export interface Database {
   evaluations: EvaluationTable;
   pipeline_runs: PipelineRunTable;
   prediction_batches: PredictionBatchTable;
+  approvals: ApprovalTable;
   deployments: DeploymentTable;
   deployment_changes: DeploymentChangeTable;
   predictions: PredictionTable;
@@ -189,3 +204,4 @@ export type DeploymentRow = Selectable<DeploymentTable>;
 export type DeploymentChangeRow = Selectable<DeploymentChangeTable>;
 export type PredictionRow = Selectable<PredictionTable>;
 export type FeedbackRow = Selectable<FeedbackTable>;
+export type ApprovalRow = Selectable<ApprovalTable>;

@@ -1,0 +1,67 @@
+import type { CanarySpec } from '../config/model-spec';
+import type { SprtResult } from '../stats/sequential-probability-ratio-test';
+
+/** One model's traffic over a stage's window. */
+export interface TrafficStats {
+  requests: number;
+  errors: number;
+  latencyP99: number | null;
+}
+
+/** What a canary stage observed: the canary and the champion over the same period, and the online-metric test. */
+export interface CanaryObservation {
+  canary: TrafficStats;
+  champion: TrafficStats;
+  /** The sequential test on labelled feedback since the canary started; null before any label arrived. */
+  sprt: SprtResult | null;
+}
+
+export type CanaryVerdict = { verdict: 'pass' | 'fail' | 'wait'; reason: string };
+
+const rate = (s: TrafficStats) => (s.requests === 0 ? 0 : s.errors / s.requests);
+
+/**
+ * Judges a canary stage. A clear loser fails at once (errors, latency, or the
+ * SPRT accepting "worse"); a stage passes only when the canary served enough
+ * requests and the SPRT accepted "not worse". Anything else waits, and a stage
+ * that still waits after `maxBakeSeconds` fails: too little data is never a pass.
+ * Pure: the workflow calls it.
+ */
+export function judgeCanaryStage(observed: CanaryObservation, spec: CanarySpec, elapsedSeconds: number): CanaryVerdict {
+  const { canary, champion, sprt } = observed;
+  if (canary.requests >= spec.minRequests) {
+    const increase = rate(canary) - rate(champion);
+    if (increase > spec.maxErrorRateIncrease) {
+      return { verdict: 'fail', reason: `canary error rate ${rate(canary).toFixed(4)} exceeds the champion's ${rate(champion).toFixed(4)} by more than ${spec.maxErrorRateIncrease}` };
+    }
+    if (canary.latencyP99 !== null && champion.latencyP99 !== null && champion.latencyP99 > 0 && canary.latencyP99 / champion.latencyP99 > spec.maxLatencyP99Ratio) {
+      return {
+        verdict: 'fail',
+        reason: `canary p99 latency ${canary.latencyP99.toFixed(1)} ms is ${(canary.latencyP99 / champion.latencyP99).toFixed(2)}x the champion's (allowed ${spec.maxLatencyP99Ratio}x)`,
+      };
+    }
+  }
+  if (sprt?.decision === 'accept_h1') {
+    return {
+      verdict: 'fail',
+      reason: `online accuracy: the sequential test found the canary worse (${sprt.successes}/${sprt.observations} right vs the champion's ${sprt.p0.toFixed(3)}, log LR ${sprt.logLikelihoodRatio.toFixed(2)} >= ${sprt.upperBound.toFixed(2)})`,
+    };
+  }
+  const enoughTraffic = canary.requests >= spec.minRequests;
+  const notWorse = sprt?.decision === 'accept_h0';
+  if (enoughTraffic && notWorse && elapsedSeconds >= spec.bakeSeconds) {
+    return {
+      verdict: 'pass',
+      reason: `${canary.requests} canary requests, error rate ${rate(canary).toFixed(4)} vs ${rate(champion).toFixed(4)}, online accuracy not worse (${sprt.successes}/${sprt.observations} right)`,
+    };
+  }
+  const missing = [
+    !enoughTraffic ? `${canary.requests}/${spec.minRequests} canary requests` : null,
+    !notWorse ? `online test undecided (${sprt ? `${sprt.observations} labelled outcomes, log LR ${sprt.logLikelihoodRatio.toFixed(2)}` : 'no labels yet'})` : null,
+    elapsedSeconds < spec.bakeSeconds ? `baking ${Math.round(elapsedSeconds)}/${spec.bakeSeconds} s` : null,
+  ].filter((m): m is string => m !== null);
+  if (elapsedSeconds >= spec.maxBakeSeconds) {
+    return { verdict: 'fail', reason: `no decision after ${spec.maxBakeSeconds} s: ${missing.join(', ')}` };
+  }
+  return { verdict: 'wait', reason: missing.join(', ') };
+}

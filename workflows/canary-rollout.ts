@@ -1,0 +1,116 @@
+import { condition, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { createActivities } from '../activities';
+import type { CanarySpec } from '../lib/config/model-spec';
+import { approverRefusal } from '../lib/policy/approver-check';
+import { judgeCanaryStage, type CanaryObservation } from '../lib/policy/canary-stage-analysis';
+import { PERMANENT_ERROR_TYPES } from '../lib/policy/permanent-errors';
+import { canaryStateQuery, rollbackUpdate, type CanaryState, type PromotionDecisionInput } from './definitions';
+
+const activities = proxyActivities<ReturnType<typeof createActivities>>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES] },
+});
+
+export interface CanaryRolloutInput {
+  model: string;
+  candidateVersionId: string;
+  candidateVersion: number;
+  championVersionId: string;
+  championVersion: number;
+  approvers: string[];
+  spec: CanarySpec;
+}
+
+export interface CanaryStageRecord {
+  percent: number;
+  verdict: 'pass' | 'fail' | 'rollback';
+  reason: string;
+  observation: CanaryObservation | null;
+}
+
+export interface CanaryRolloutResult {
+  outcome: 'promoted' | 'rolled_back';
+  reason: string;
+  stages: CanaryStageRecord[];
+  championVersion: number;
+}
+
+/**
+ * Moves traffic to the candidate in stages (e.g. 1, 5, 25, 50, 100 %). Each
+ * stage bakes, then is analysed against the champion over the same period
+ * (errors, p99 latency, and a sequential test on labelled feedback); a failure
+ * or a `rollback` request sends all traffic back to the champion at once.
+ * Passing the last stage makes the candidate the champion.
+ */
+export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryRolloutResult> {
+  const { workflowId } = workflowInfo();
+  const { spec } = input;
+  const state: CanaryState = { stage: 0, percent: 0, message: 'starting' };
+  let rollbackRequest: (PromotionDecisionInput & { approver: string }) | undefined;
+  let finished = false;
+  setHandler(canaryStateQuery, () => state);
+  setHandler(
+    rollbackUpdate,
+    async (request) => {
+      rollbackRequest = { ...request, approver: request.approver.trim() };
+      return { accepted: true, action: 'rollback', approver: rollbackRequest.approver };
+    },
+    {
+      validator: (request) => {
+        const refusal = approverRefusal(request?.approver, input.approvers);
+        if (refusal) throw new Error(refusal);
+        if (finished) throw new Error('the canary has finished: nothing to roll back');
+      },
+      description: 'Roll the canary back now: all traffic returns to the champion. Payload: {"approver": "<your name>", "reason": "..."}',
+    },
+  );
+
+  const stages: CanaryStageRecord[] = [];
+  const rollback = async (reason: string, observation: CanaryObservation | null): Promise<CanaryRolloutResult> => {
+    finished = true;
+    await activities.rollbackCanary({ versionId: input.candidateVersionId, reason, workflowId });
+    stages.push({ percent: state.percent, verdict: rollbackRequest ? 'rollback' : 'fail', reason, observation });
+    state.message = `rolled back: ${reason}`;
+    setCurrentDetails(`Canary of **${input.model} v${input.candidateVersion}** rolled back at ${state.percent}%: ${reason}`);
+    return { outcome: 'rolled_back', reason, stages, championVersion: input.championVersion };
+  };
+
+  let canarySince: string | undefined;
+  for (const [index, percent] of spec.stages.entries()) {
+    state.stage = index + 1;
+    state.percent = percent;
+    if (percent === 100) break;
+    const { since } = await activities.setCanaryTraffic({ versionId: input.candidateVersionId, percent, stage: index + 1, stages: spec.stages.length, workflowId });
+    canarySince ??= since;
+    const stageStarted = Date.now();
+    let observation: CanaryObservation | null = null;
+    for (;;) {
+      // Waits for the next analysis, or wakes at once when someone asks for a rollback.
+      await condition(() => rollbackRequest !== undefined, spec.pollSeconds * 1000);
+      if (rollbackRequest) return rollback(`rollback requested by ${rollbackRequest.approver}${rollbackRequest.reason ? `: ${rollbackRequest.reason}` : ''}`, observation);
+      const observed = await activities.observeCanaryStage({
+        model: input.model,
+        canaryVersionId: input.candidateVersionId,
+        championVersionId: input.championVersionId,
+        stageSince: since,
+        canarySince,
+        spec,
+      });
+      observation = observed.observation;
+      const verdict = judgeCanaryStage(observation, spec, (Date.now() - stageStarted) / 1000);
+      state.message = `${percent}%: ${verdict.verdict}: ${verdict.reason}`;
+      setCurrentDetails(`Canary of **${input.model} v${input.candidateVersion}**, stage ${index + 1}/${spec.stages.length} (${percent}%): ${verdict.reason}`);
+      if (verdict.verdict === 'fail') return rollback(verdict.reason, observation);
+      if (verdict.verdict === 'pass') {
+        stages.push({ percent, verdict: 'pass', reason: verdict.reason, observation });
+        break;
+      }
+    }
+  }
+  finished = true;
+  const reason = `canary passed ${stages.length} stages (${stages.map((s) => `${s.percent}%`).join(', ')})`;
+  const { championVersion } = await activities.completeCanary({ versionId: input.candidateVersionId, reason, workflowId });
+  state.message = `promoted: ${reason}`;
+  stages.push({ percent: 100, verdict: 'pass', reason: 'all traffic on the candidate: it is the champion', observation: null });
+  return { outcome: 'promoted', reason, stages, championVersion };
+}

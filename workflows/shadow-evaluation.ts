@@ -1,0 +1,61 @@
+import { proxyActivities, setCurrentDetails, sleep, workflowInfo } from '@temporalio/workflow';
+import type { createActivities } from '../activities';
+import type { ShadowSpec } from '../lib/config/model-spec';
+import type { ShadowObservation } from '../lib/policy/shadow-gates';
+import { judgeShadow, type ShadowVerdict } from '../lib/policy/shadow-gates';
+import { PERMANENT_ERROR_TYPES } from '../lib/policy/permanent-errors';
+
+const { startShadow, countMirroredRequests, observeShadow, finishShadow } = proxyActivities<ReturnType<typeof createActivities>>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES] },
+});
+
+export interface ShadowEvaluationInput {
+  model: string;
+  candidateVersionId: string;
+  candidateVersion: number;
+  championVersionId: string;
+  championVersion: number;
+  holdoutDatasetId: string;
+  spec: ShadowSpec;
+}
+
+export interface ShadowEvaluationResult {
+  evaluationId: string;
+  observation: ShadowObservation;
+  verdict: ShadowVerdict;
+}
+
+/**
+ * The candidate becomes the shadow: the gateway mirrors all traffic to it and
+ * logs its predictions, never returning them. The workflow waits durably for
+ * enough mirrored requests or the maximum duration, then judges agreement,
+ * latency and accuracy on the labels that arrived, and stops the mirror.
+ */
+export async function shadowEvaluation(input: ShadowEvaluationInput): Promise<ShadowEvaluationResult> {
+  const { workflowId } = workflowInfo();
+  const { since } = await startShadow({ versionId: input.candidateVersionId, workflowId });
+  const deadline = Date.now() + input.spec.maxDurationSeconds * 1000;
+  let requests = 0;
+  let until = since;
+  for (;;) {
+    const progress = await countMirroredRequests({ model: input.model, candidateVersionId: input.candidateVersionId, since });
+    requests = progress.requests;
+    until = progress.now;
+    setCurrentDetails(`Shadow of **${input.model} v${input.candidateVersion}** against champion v${input.championVersion}: ${requests}/${input.spec.minRequests} mirrored requests`);
+    if (requests >= input.spec.minRequests || Date.now() >= deadline) break;
+    await sleep(Math.min(input.spec.pollSeconds * 1000, Math.max(deadline - Date.now(), 1)));
+  }
+  const observation = await observeShadow({ model: input.model, candidateVersionId: input.candidateVersionId, since, until });
+  const verdict = judgeShadow(observation, input.spec);
+  const { evaluationId } = await finishShadow({
+    versionId: input.candidateVersionId,
+    holdoutDatasetId: input.holdoutDatasetId,
+    championVersionId: input.championVersionId,
+    observation,
+    verdict,
+    workflowId,
+  });
+  setCurrentDetails(`Shadow of **${input.model} v${input.candidateVersion}**: ${verdict.reason}`);
+  return { evaluationId, observation, verdict };
+}
