@@ -36,17 +36,15 @@ export async function shadowEvaluation(input: ShadowEvaluationInput): Promise<Sh
   const { workflowId } = workflowInfo();
   const { since } = await startShadow({ versionId: input.candidateVersionId, workflowId });
   const deadline = Date.now() + input.spec.maxDurationSeconds * 1000;
-  let requests = 0;
-  let until = since;
+  let progress: { requests: number; now: string };
   for (;;) {
-    const progress = await countMirroredRequests({ model: input.model, candidateVersionId: input.candidateVersionId, since });
-    requests = progress.requests;
-    until = progress.now;
+    progress = await countMirroredRequests({ model: input.model, candidateVersionId: input.candidateVersionId, since });
+    const { requests } = progress;
     setCurrentDetails(`Shadow of **${input.model} v${input.candidateVersion}** against champion v${input.championVersion}: ${requests}/${input.spec.minRequests} mirrored requests`);
     if (requests >= input.spec.minRequests || Date.now() >= deadline) break;
     await sleep(Math.min(input.spec.pollSeconds * 1000, Math.max(deadline - Date.now(), 1)));
   }
-  const observation = await observeShadow({ model: input.model, candidateVersionId: input.candidateVersionId, since, until });
+  const observation = await observeShadow({ model: input.model, candidateVersionId: input.candidateVersionId, since, until: progress.now });
   const verdict = judgeShadow(observation, input.spec);
   const { evaluationId } = await finishShadow({
     versionId: input.candidateVersionId,
