@@ -6,6 +6,7 @@ import { installWorkerLogging } from '../worker/worker-logging';
 import { runWorkerProcess } from '../worker/worker-process';
 import { demoCommand } from './commands/demo';
 import { predictCommand } from './commands/predict';
+import { promotionDecisionCommand, type PromotionDecisionCommand } from './commands/promotion-decision';
 import { prepCommand } from './commands/prep';
 import { runCommand } from './commands/run';
 import { statusCommand } from './commands/status';
@@ -67,6 +68,22 @@ async function main(): Promise<void> {
     .description("list a model's versions and their stages")
     .option('--model <name>', 'model name', 'flight-delay')
     .action(async (opts: { model: string }) => statusCommand(loadEnvironment(), opts));
+
+  const decisions: Array<[PromotionDecisionCommand, string]> = [
+    ['approve', 'approve the candidate a pipeline run is waiting on (same as the approvePromotion Update in the Temporal UI)'],
+    ['reject', 'reject the candidate a pipeline run is waiting on (rejectPromotion)'],
+    ['rollback', "roll back a run's canary now: all traffic returns to the champion"],
+  ];
+  for (const [name, description] of decisions) {
+    program
+      .command(name)
+      .description(description)
+      .option('--model <name>', 'model name', 'flight-delay')
+      .requiredOption('--day <YYYY-MM-DD>', "the run's day (its workflow id is retrain/<model>/<day>)")
+      .requiredOption('--approver <name>', 'your name; must be on the model spec allowlist (promotion.approval.approvers)')
+      .option('--reason <text>', 'why, for the record')
+      .action(async (opts: { model: string; day: string; approver: string; reason?: string }) => promotionDecisionCommand(loadEnvironment(), name, opts));
+  }
 
   program
     .command('predict')
