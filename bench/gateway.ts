@@ -1,0 +1,421 @@
+/**
+ * bench:gateway — what the inference gateway costs over a bare fastify + onnxruntime-node
+ * server, on the same ONNX model (a logistic regression trained here on flight-delay data)
+ * and the same JSON body, in the same run:
+ *   (a) baseline   bench/bare-onnx-server.ts
+ *   (b) gateway    validation, champion routing, metrics, every prediction logged to Postgres
+ *   (c) + shadow   the same with a shadow version deployed (every request mirrored and logged)
+ * Each server runs in its own process; autocannon drives it from this one. The three are
+ * measured in turn, round after round, and the median of the rounds is reported, so that
+ * drift in the machine's load (the cores are shared) hits all three alike.
+ *
+ * req/s counts 2xx answers per second of the run; p50/p99 are exact percentiles of every 2xx
+ * answer's latency as autocannon timed it (its own histogram rounds to whole milliseconds).
+ * Goals (issue 4): gateway ≥ 0.8× baseline req/s, gateway p99 ≤ 1.5× baseline p99,
+ * shadow-on p50 ≤ 1.1× shadow-off p50.
+ *
+ * Postgres and S3 come from the environment (DATABASE_URL, S3_ENDPOINT) or are started here
+ * by the same providers as `retrain up` (Temporal is not needed and not started).
+ * Environment: BENCH_GATEWAY_SECONDS (10), BENCH_GATEWAY_ROUNDS (3), BENCH_GATEWAY_CONNECTIONS (16),
+ * BENCH_GATEWAY_WARMUP_SECONDS (2), BENCH_GATEWAY_PROFILE (a directory: the gateway process writes a
+ * V8 CPU profile there, for `--cpu-prof` analysis).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { createInterface } from 'node:readline';
+import { sql, type Kysely } from 'kysely';
+import pino from 'pino';
+import { renderTable } from '../cli/version-table';
+import { startGateway } from '../gateway/main';
+import { loadModelSpec, type ModelSpec } from '../lib/config/model-spec';
+import { loadFeatureTable } from '../lib/data/feature-table-loader';
+import { prepareFlightDelayPartitions } from '../lib/data/flight-delay-prep';
+import { createDatabase } from '../lib/db/connection';
+import { migrateToLatest } from '../lib/db/migrate';
+import { applyDeploymentChange, type DeploymentTraffic } from '../lib/db/repositories/deployments';
+import { insertModelVersion, type ModelVersion } from '../lib/db/repositories/model-versions';
+import { upsertModel } from '../lib/db/repositories/models';
+import { insertTrainingRun } from '../lib/db/repositories/training-runs';
+import type { Database } from '../lib/db/schema';
+import { provideDatabase } from '../lib/services/database-url';
+import { createS3Client, provideS3, type S3Config } from '../lib/services/s3-config';
+import { ArtifactStore } from '../lib/store/artifact-store';
+import { exportBuiltinModelToOnnx, trainBuiltinModel } from '../lib/ml/trainers';
+
+const SECONDS = Number(process.env.BENCH_GATEWAY_SECONDS ?? 10);
+const ROUNDS = Number(process.env.BENCH_GATEWAY_ROUNDS ?? 3);
+const CONNECTIONS = Number(process.env.BENCH_GATEWAY_CONNECTIONS ?? 16);
+const WARMUP_SECONDS = Number(process.env.BENCH_GATEWAY_WARMUP_SECONDS ?? 2);
+const WORKFLOW_ID = 'bench-gateway';
+/** argv[2] that makes this file serve a gateway (a child process of the bench). */
+const SERVE_GATEWAY = '--serve-gateway';
+
+/** The part of autocannon's API used here (the package ships no types, and @types/autocannon is not a dependency). */
+interface AutocannonRun extends PromiseLike<{ duration: number; errors: number; timeouts: number }> {
+  on(event: 'response', listener: (client: unknown, statusCode: number, bytes: number, responseTimeMs: number) => void): void;
+}
+const autocannon = createRequire(__filename)('autocannon') as (options: {
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  body: string;
+  connections: number;
+  duration: number;
+}) => AutocannonRun;
+
+const GOALS = { throughputRatio: 0.8, p99Ratio: 1.5, shadowP50Ratio: 1.1 };
+
+interface Measurement {
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  ok: number;
+  failed: number;
+  /** CPU time per answered request, in microseconds: the server process, Postgres (all its processes), this process (autocannon). */
+  cpu: { server: number; postgres: number; client: number } | null;
+}
+
+type Contender = 'baseline' | 'gateway' | 'gateway + shadow';
+
+async function main(): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  if (process.argv[2] === SERVE_GATEWAY) return serveGateway();
+
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'retrain-bench-gateway-'));
+  await chmod(dir, 0o711); // Postgres runs as an unprivileged user that must enter it.
+  const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
+  const children: ChildProcess[] = [];
+  const database = await provideDatabase({ dataDir: path.join(dir, 'postgres'), logDir: path.join(dir, 'logs'), log });
+  const s3 = await provideS3({ kind: 'embedded', dataDir: path.join(dir, 's3'), logDir: path.join(dir, 'logs'), log }).catch(async (err: unknown) => {
+    await database.stop();
+    throw err;
+  });
+  const db = createDatabase(database.url, 2);
+  try {
+    await migrateToLatest(db);
+    const model = await prepareModel(db, s3.config, dir, log);
+    const body = JSON.stringify({ instance: model.instance });
+
+    const baseline = await spawnServer(path.join(__dirname, 'bare-onnx-server.ts'), [model.onnxFile], {}, children);
+    const profile = process.env.BENCH_GATEWAY_PROFILE;
+    const gateway = await spawnServer(
+      __filename,
+      [SERVE_GATEWAY],
+      { BENCH_GATEWAY_CONFIG: JSON.stringify({ databaseUrl: database.url, s3: s3.config }) },
+      children,
+      profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profile)] : [],
+    );
+    const postmaster = await postmasterPid(db);
+    const targets: Record<Contender, { url: string; pids: { server: number; postmaster: number | null } }> = {
+      baseline: { url: `${baseline.url}/predict`, pids: { server: baseline.pid, postmaster } },
+      gateway: { url: `${gateway.url}/v1/models/${model.spec.name}/predict`, pids: { server: gateway.pid, postmaster } },
+      'gateway + shadow': { url: `${gateway.url}/v1/models/${model.spec.name}/predict`, pids: { server: gateway.pid, postmaster } },
+    };
+    const setShadow = async (shadowVersionId: string | null, round: number) => {
+      await deploy(db, model.spec.name, `round-${round}/shadow-${shadowVersionId ?? 'off'}`, { shadowVersionId });
+      await waitForShadow(gateway.url, model.spec.name, shadowVersionId === null ? null : model.shadow.version);
+    };
+
+    log(`warming up each server for ${WARMUP_SECONDS} s (${CONNECTIONS} connections)`);
+    await measure(targets.baseline.url, body, WARMUP_SECONDS);
+    await measure(targets.gateway.url, body, WARMUP_SECONDS);
+
+    const results: Record<Contender, Measurement[]> = { baseline: [], gateway: [], 'gateway + shadow': [] };
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const contender of Object.keys(results) as Contender[]) {
+        if (contender === 'gateway + shadow') await setShadow(model.shadow.id, round);
+        const before = await settledLoggedRows(db, model.spec.name);
+        const result = await measure(targets[contender].url, body, SECONDS, targets[contender].pids);
+        results[contender].push(result);
+        let logged = '';
+        if (contender !== 'baseline') {
+          const expected = result.ok * (contender === 'gateway + shadow' ? 2 : 1);
+          const rows = await waitForLoggedRows(db, model.spec.name, before + expected);
+          // Requests still in flight when autocannon stopped are answered and logged too, so rows ≥ expected.
+          logged = `, ${rows - before} prediction rows logged for ${expected} expected`;
+        }
+        const cpu = result.cpu ? `, CPU µs/request: server ${result.cpu.server.toFixed(0)}, postgres ${result.cpu.postgres.toFixed(0)}, autocannon ${result.cpu.client.toFixed(0)}` : '';
+        log(
+          `round ${round} ${contender}: ${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms` +
+            `${result.failed > 0 ? `, ${result.failed} failed` : ''}${cpu}${logged}`,
+        );
+        if (contender === 'gateway + shadow') await setShadow(null, round);
+      }
+    }
+    report(results);
+  } finally {
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(children.map((c) => new Promise((resolve) => (c.exitCode !== null ? resolve(null) : c.once('exit', resolve)))));
+    await db.destroy();
+    await s3.stop();
+    await database.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Trains the champion and a shadow (another seed) on two days of flight-delay data and deploys the champion. */
+async function prepareModel(db: Kysely<Database>, s3: S3Config, dir: string, log: (msg: string) => void) {
+  const example = loadModelSpec(path.join(__dirname, '..', 'examples', 'flight-delay', 'model.json'));
+  const spec: ModelSpec = { ...example, name: `flight-delay-bench-${Date.now().toString(36)}` };
+  const trainer = spec.training.trainer;
+  if (trainer.kind !== 'builtin') throw new Error('examples/flight-delay/model.json must use the built-in trainer');
+  const days = await prepareFlightDelayPartitions({ from: '2001-01-02', to: '2001-01-04', target: { kind: 'local', dir: path.join(dir, 'source') } });
+  const train = await loadFeatureTable(days.slice(0, 2).map((d) => d.key), spec);
+  const holdout = await loadFeatureTable([days[2]!.key], spec);
+  log(`training two logistic regressions on ${train.rows} flight-delay rows`);
+  await upsertModel(db, spec, WORKFLOW_ID);
+  const client = createS3Client(s3);
+  const store = new ArtifactStore({ client, bucket: s3.bucket });
+  const versions: ModelVersion[] = [];
+  let onnxFile = '';
+  for (const seed of [1, 2]) {
+    const model = await trainBuiltinModel({ table: train, features: spec.features, classes: 2, options: { ...trainer, seed }, epochs: trainer.epochs });
+    const bytes = exportBuiltinModelToOnnx(model);
+    if (seed === 1) {
+      onnxFile = path.join(dir, 'champion.onnx');
+      await writeFile(onnxFile, bytes);
+    }
+    const artifact = await store.putBytes(`models/${spec.name}`, bytes, '.onnx');
+    versions.push(
+      await db.transaction().execute(async (trx) => {
+        const { run } = await insertTrainingRun(trx, {
+          model: spec.name,
+          fingerprint: `bench-seed-${seed}`,
+          datasetIds: [],
+          trainer: { ...trainer, seed },
+          mode: 'from_scratch',
+          modeReason: 'bench:gateway',
+          metrics: {},
+          durationMs: 0,
+          windowDay: null,
+          baseVersionId: null,
+          context: null,
+          logsKey: null,
+          workflowId: WORKFLOW_ID,
+        });
+        return insertModelVersion(trx, {
+          model: spec.name,
+          trainingRunId: run.id,
+          artifactKey: artifact.key,
+          artifactSha256: artifact.sha256,
+          artifactSize: artifact.size,
+          trainingSignature: '',
+          weights: null,
+          workflowId: WORKFLOW_ID,
+        });
+      }),
+    );
+  }
+  client.destroy();
+  await deploy(db, spec.name, 'champion', { championVersionId: versions[0]!.id });
+  const row = 123;
+  const instance = Object.fromEntries(spec.features.map((f) => [f.name, f.kind === 'numeric' ? holdout.numeric[f.name]![row]! : holdout.categorical[f.name]![row]!]));
+  return { spec, onnxFile, instance, shadow: versions[1]! };
+}
+
+async function deploy(db: Kysely<Database>, model: string, change: string, set: Partial<DeploymentTraffic>): Promise<void> {
+  await applyDeploymentChange(db, { model, changeKey: `${WORKFLOW_ID}/${change}`, reason: `bench:gateway ${change}`, workflowId: WORKFLOW_ID, set });
+}
+
+async function waitForShadow(gatewayUrl: string, model: string, shadowVersion: number | null): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const { models } = (await (await fetch(`${gatewayUrl}/v1/models`)).json()) as { models: { model: string; shadow: number | null }[] };
+    if (models.find((m) => m.model === model)?.shadow === shadowVersion) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`the gateway did not apply shadow v${shadowVersion} within 10 s`);
+}
+
+async function loggedRows(db: Kysely<Database>, model: string): Promise<number> {
+  const { rows } = await sql<{ n: string }>`select count(*) as n from predictions where model = ${model}`.execute(db);
+  return Number(rows[0]!.n);
+}
+
+/** The row count once the prediction log stopped growing (the previous run's rows are all written). */
+async function settledLoggedRows(db: Kysely<Database>, model: string): Promise<number> {
+  let last = await loggedRows(db, model);
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const rows = await loggedRows(db, model);
+    if (rows === last) return rows;
+    last = rows;
+  }
+}
+
+/** Waits until the gateway's prediction log caught up (or stops growing); returns the row count. */
+async function waitForLoggedRows(db: Kysely<Database>, model: string, expected: number): Promise<number> {
+  let last = -1;
+  for (let stable = 0; stable < 20; ) {
+    const rows = await loggedRows(db, model);
+    if (rows >= expected) return rows;
+    stable = rows === last ? stable + 1 : 0;
+    last = rows;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return last;
+}
+
+/** autocannon against one URL; percentiles from every 2xx answer's own timing. */
+async function measure(url: string, body: string, seconds: number, pids?: { server: number; postmaster: number | null }): Promise<Measurement> {
+  const cpuBefore = pids && cpuSnapshot(pids);
+  const latencies: number[] = [];
+  let failed = 0;
+  const instance = autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, duration: seconds });
+  instance.on('response', (_client, statusCode, _bytes, responseTime) => {
+    if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
+    else failed++;
+  });
+  const result = await instance;
+  failed += result.errors + result.timeouts;
+  const cpuAfter = pids && cpuSnapshot(pids);
+  const sorted = Float64Array.from(latencies).sort();
+  const perRequest = (before?: number | null, after?: number | null) => (before != null && after != null ? ((after - before) * 1000) / latencies.length : NaN);
+  const cpu = cpuBefore && cpuAfter
+    ? { server: perRequest(cpuBefore.server, cpuAfter.server), postgres: perRequest(cpuBefore.postgres, cpuAfter.postgres), client: perRequest(cpuBefore.client, cpuAfter.client) }
+    : null;
+  return { requestsPerSecond: latencies.length / result.duration, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), ok: latencies.length, failed, cpu };
+}
+
+/** CPU milliseconds (user + system) used so far: a process, a Postgres server (postmaster and its children) and this process. */
+function cpuSnapshot(pids: { server: number; postmaster: number | null }): { server: number | null; postgres: number | null; client: number } {
+  const usage = process.cpuUsage();
+  let postgres: number | null = null;
+  if (pids.postmaster !== null) {
+    postgres = processCpuMs(pids.postmaster);
+    for (const entry of safeReaddir('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const stat = procStat(Number(entry));
+      if (stat?.ppid === pids.postmaster) postgres = (postgres ?? 0) + stat.cpuMs;
+    }
+  }
+  return { server: processCpuMs(pids.server), postgres, client: (usage.user + usage.system) / 1000 };
+}
+
+/** Linux /proc/<pid>/stat: parent pid and utime + stime in ms (clock ticks of 10 ms); null elsewhere. */
+function procStat(pid: number): { ppid: number; cpuMs: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(fields[1]), cpuMs: (Number(fields[11]) + Number(fields[12])) * 10 };
+  } catch {
+    return null;
+  }
+}
+
+function processCpuMs(pid: number): number | null {
+  return procStat(pid)?.cpuMs ?? null;
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** The local Postgres server's main process (parent of our backend), when it runs on this machine. */
+async function postmasterPid(db: Kysely<Database>): Promise<number | null> {
+  const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db);
+  return procStat(rows[0]!.pid)?.ppid ?? null;
+}
+
+function quantile(sorted: Float64Array, q: number): number {
+  if (sorted.length === 0) return NaN;
+  const position = (sorted.length - 1) * q;
+  const lower = Math.floor(position);
+  const upper = Math.min(sorted.length - 1, lower + 1);
+  return sorted[lower]! + (sorted[upper]! - sorted[lower]!) * (position - lower);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function report(results: Record<Contender, Measurement[]>): void {
+  const summary = Object.fromEntries(
+    (Object.entries(results) as [Contender, Measurement[]][]).map(([name, runs]) => [
+      name,
+      {
+        requestsPerSecond: median(runs.map((r) => r.requestsPerSecond)),
+        p50: median(runs.map((r) => r.p50)),
+        p99: median(runs.map((r) => r.p99)),
+        failed: runs.reduce((n, r) => n + r.failed, 0),
+      },
+    ]),
+  ) as Record<Contender, Omit<Measurement, 'ok'>>;
+  const base = summary.baseline;
+  process.stdout.write(
+    `\nbench:gateway — ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections, median of rounds; ${os.cpus().length} CPUs, node ${process.version}\n\n`,
+  );
+  process.stdout.write(
+    `${renderTable(
+      ['server', 'req/s', 'p50 ms', 'p99 ms', 'failed', 'req/s ÷ baseline', 'p99 ÷ baseline'],
+      (Object.entries(summary) as [Contender, Omit<Measurement, 'ok'>][]).map(([name, m]) => [
+        name,
+        m.requestsPerSecond.toFixed(0),
+        m.p50.toFixed(3),
+        m.p99.toFixed(3),
+        String(m.failed),
+        (m.requestsPerSecond / base.requestsPerSecond).toFixed(3),
+        (m.p99 / base.p99).toFixed(3),
+      ]),
+    )}\n\n`,
+  );
+  const throughput = summary.gateway.requestsPerSecond / base.requestsPerSecond;
+  const p99 = summary.gateway.p99 / base.p99;
+  const shadowP50 = summary['gateway + shadow'].p50 / summary.gateway.p50;
+  const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+  process.stdout.write(
+    [
+      `gateway / baseline req/s   ${throughput.toFixed(3)}  (goal ≥ ${GOALS.throughputRatio}: ${verdict(throughput >= GOALS.throughputRatio)})`,
+      `gateway / baseline p99     ${p99.toFixed(3)}  (goal ≤ ${GOALS.p99Ratio}: ${verdict(p99 <= GOALS.p99Ratio)})`,
+      `shadow on / off p50        ${shadowP50.toFixed(3)}  (goal ≤ ${GOALS.shadowP50Ratio}: ${verdict(shadowP50 <= GOALS.shadowP50Ratio)})`,
+      '',
+    ].join('\n'),
+  );
+}
+
+/** Starts `file` (TypeScript, through tsx) and resolves with its pid and the URL it prints as `listening <url>`. */
+async function spawnServer(
+  file: string,
+  args: string[],
+  env: Record<string, string>,
+  children: ChildProcess[],
+  nodeArgs: string[] = [],
+): Promise<{ url: string; pid: number }> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', file, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  const lines = createInterface({ input: child.stdout! });
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${path.basename(file)} exited with code ${code} before listening`)));
+    lines.on('line', (line) => {
+      const match = /^listening (\S+)$/.exec(line);
+      if (match) resolve({ url: match[1]!, pid: child.pid! });
+    });
+  });
+}
+
+/** Child process: a gateway over the bench's Postgres and S3, as `retrain up` would start it. */
+async function serveGateway(): Promise<void> {
+  const config = JSON.parse(process.env.BENCH_GATEWAY_CONFIG ?? '{}') as { databaseUrl: string; s3: S3Config };
+  const running = await startGateway({ databaseUrl: config.databaseUrl, s3: config.s3, port: 0, log: pino({ level: 'warn' }, pino.destination(2)) });
+  process.stdout.write(`listening ${running.url}\n`);
+  await new Promise((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await running.close();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,216 @@
+/**
+ * The gateway's prediction log: rows are queued in memory and written with one multi-row
+ * insert per batch, every `flushIntervalMs` or as soon as `maxBatch` rows wait, one write
+ * at a time.
+ *
+ * Memory is bounded: when `capacity` rows wait, `append` makes its caller wait for room
+ * (back-pressure on the requests) and refuses after `waitTimeoutMs` with a 503 instead of
+ * dropping rows silently. A write that fails for a transient reason (connection lost,
+ * server restarting) is retried with backoff, the rows staying at the head of the queue.
+ * Rows Postgres refuses as invalid (data or constraint errors) are isolated by splitting the
+ * batch and dropped one by one, each counted and logged.
+ */
+import type { Logger } from 'pino';
+import type { PredictionLogEntry } from '../lib/db/repositories/predictions';
+import { GatewayRequestError } from './request-error';
+
+export interface PredictionLogOptions {
+  write(rows: PredictionLogEntry[]): Promise<void>;
+  log: Logger;
+  /** Longest a row waits before its batch is written. Default 100 ms. */
+  flushIntervalMs?: number;
+  /** Rows per insert; a full batch is written at once. Default 1000. */
+  maxBatch?: number;
+  /** Rows held in memory at most. Default 50 000. */
+  capacity?: number;
+  /** How long `append` waits for room before refusing. Default 5 s. */
+  waitTimeoutMs?: number;
+  onWritten?(rows: number): void;
+  onDropped?(rows: number, reason: string): void;
+}
+
+interface Waiter {
+  rows: readonly PredictionLogEntry[];
+  resolve(): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+const MAX_RETRY_DELAY_MS = 5_000;
+
+export class PredictionLog {
+  private queue: PredictionLogEntry[] = [];
+  private readonly waiters: Waiter[] = [];
+  private writing: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private retryDelayMs = 0;
+  private closed = false;
+  private readonly flushIntervalMs: number;
+  private readonly maxBatch: number;
+  private readonly capacity: number;
+  private readonly waitTimeoutMs: number;
+
+  constructor(private readonly options: PredictionLogOptions) {
+    this.flushIntervalMs = options.flushIntervalMs ?? 100;
+    this.maxBatch = options.maxBatch ?? 1000;
+    this.capacity = Math.max(options.capacity ?? 50_000, this.maxBatch);
+    this.waitTimeoutMs = options.waitTimeoutMs ?? 5_000;
+  }
+
+  /** Rows waiting to be written (queued, being written, or waiting for room). */
+  get size(): number {
+    return this.queue.length + this.waiters.reduce((n, w) => n + w.rows.length, 0);
+  }
+
+  /**
+   * Queues rows. Returns undefined when they were queued at once, or a promise that
+   * settles once there was room (rejecting with a 503 GatewayRequestError after the wait timeout).
+   */
+  append(rows: readonly PredictionLogEntry[]): Promise<void> | undefined {
+    if (this.closed) return Promise.reject(new GatewayRequestError(503, 'the gateway is shutting down'));
+    if (this.waiters.length === 0 && this.queue.length + rows.length <= this.capacity) {
+      for (const row of rows) this.queue.push(row);
+      this.schedule();
+      return undefined;
+    }
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        rows,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          const i = this.waiters.indexOf(waiter);
+          if (i >= 0) this.waiters.splice(i, 1);
+          reject(new GatewayRequestError(503, `prediction log is full (${this.queue.length} rows waiting for Postgres); try again later`));
+        }, this.waitTimeoutMs),
+      };
+      this.waiters.push(waiter);
+      this.schedule();
+    });
+  }
+
+  /** Writes everything queued so far (retrying transient failures until `deadline`). */
+  async flush(deadline = Date.now() + 30_000): Promise<void> {
+    while (this.queue.length > 0 || this.waiters.length > 0 || this.writing) {
+      if (Date.now() >= deadline) return;
+      if (this.writing) {
+        await this.writing;
+        continue;
+      }
+      if (this.retryDelayMs > 0) {
+        await sleep(Math.min(this.retryDelayMs, Math.max(0, deadline - Date.now())));
+        if (this.writing) continue;
+      }
+      this.startWrite();
+    }
+  }
+
+  /** Refuses new rows, then writes the queued ones; rows still unwritten after `timeoutMs` are reported lost. */
+  async close(timeoutMs = 10_000): Promise<void> {
+    this.closed = true;
+    await this.flush(Date.now() + timeoutMs);
+    this.clearTimer();
+    const lost = this.size;
+    if (lost > 0) {
+      this.options.log.error({ rows: lost }, 'prediction log closed with rows that could not be written');
+      this.options.onDropped?.(lost, 'closed before they could be written');
+      for (const w of this.waiters.splice(0)) {
+        clearTimeout(w.timer);
+        w.reject(new GatewayRequestError(503, 'the gateway is shutting down'));
+      }
+      this.queue = [];
+    }
+  }
+
+  /** Starts a write now if a batch is full, else arms the interval timer. */
+  private schedule(): void {
+    if (this.writing || (this.closed && this.queue.length === 0)) return;
+    if (this.retryDelayMs > 0) {
+      this.arm(this.retryDelayMs);
+    } else if (this.queue.length >= this.maxBatch) {
+      this.startWrite();
+    } else if (this.queue.length > 0) {
+      this.arm(this.flushIntervalMs);
+    }
+  }
+
+  private arm(delayMs: number): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (!this.writing && this.queue.length > 0) this.startWrite();
+    }, delayMs);
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** Writes the head batch, then schedules the next one. */
+  private startWrite(): void {
+    this.clearTimer();
+    this.writing = (async () => {
+      try {
+        // The await defers the finally below until after `writing` was assigned.
+        await this.writeHead();
+      } finally {
+        this.writing = null;
+      }
+      this.schedule();
+    })();
+  }
+
+  private async writeHead(): Promise<void> {
+    const batch = this.queue.slice(0, this.maxBatch);
+    if (batch.length > 0) {
+      try {
+        await this.writeOrIsolate(batch);
+        this.retryDelayMs = 0;
+        this.queue = this.queue.slice(batch.length);
+      } catch (err) {
+        // Transient: keep the rows at the head and retry with backoff.
+        this.retryDelayMs = Math.min(MAX_RETRY_DELAY_MS, Math.max(100, this.retryDelayMs * 2));
+        this.options.log.warn({ err, rows: this.queue.length, retryInMs: this.retryDelayMs }, 'prediction log write failed; retrying');
+      }
+    }
+    this.admitWaiters();
+  }
+
+  /** Writes rows; rows Postgres refuses as invalid are dropped (counted), transient failures are thrown. */
+  private async writeOrIsolate(rows: PredictionLogEntry[]): Promise<void> {
+    try {
+      await this.options.write(rows);
+      this.options.onWritten?.(rows.length);
+    } catch (err) {
+      if (!isInvalidDataError(err)) throw err;
+      if (rows.length === 1) {
+        this.options.log.error({ err, row: rows[0] }, 'prediction log row refused by Postgres; dropped');
+        this.options.onDropped?.(1, (err as Error).message);
+        return;
+      }
+      const half = Math.ceil(rows.length / 2);
+      await this.writeOrIsolate(rows.slice(0, half));
+      await this.writeOrIsolate(rows.slice(half));
+    }
+  }
+
+  private admitWaiters(): void {
+    while (this.waiters.length > 0 && this.queue.length + this.waiters[0]!.rows.length <= this.capacity) {
+      const waiter = this.waiters.shift()!;
+      clearTimeout(waiter.timer);
+      for (const row of waiter.rows) this.queue.push(row);
+      waiter.resolve();
+    }
+  }
+}
+
+/** SQLSTATE classes 22 (data exception) and 23 (integrity constraint): the rows are at fault, retrying cannot help. */
+function isInvalidDataError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' && /^(22|23)[0-9A-Z]{3}$/.test(code);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,414 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { sql, type Kysely } from 'kysely';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createGateway, type Gateway } from '../../gateway/create-gateway';
+import type { FeatureRecord } from '../../gateway/model-session';
+import { loadModelSpec, type ModelSpec } from '../../lib/config/model-spec';
+import { loadFeatureTable } from '../../lib/data/feature-table-loader';
+import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
+import { createDatabase } from '../../lib/db/connection';
+import { migrateToLatest } from '../../lib/db/migrate';
+import { applyDeploymentChange, getDeployment, listDeploymentChanges, type DeploymentTraffic } from '../../lib/db/repositories/deployments';
+import { getFeedback } from '../../lib/db/repositories/feedback';
+import { insertModelVersion, type ModelVersion } from '../../lib/db/repositories/model-versions';
+import { upsertModel } from '../../lib/db/repositories/models';
+import { labelledOutcomes, listPredictions, pairedShadowPredictions, predictionStats } from '../../lib/db/repositories/predictions';
+import { insertTrainingRun } from '../../lib/db/repositories/training-runs';
+import type { Database } from '../../lib/db/schema';
+import type { FeatureTable } from '../../lib/ml/feature-table';
+import { exportBuiltinModelToOnnx, predictBuiltinModel, trainBuiltinModel, type BuiltinModel } from '../../lib/ml/trainers';
+import { createS3Client } from '../../lib/services/s3-config';
+import { ArtifactStore } from '../../lib/store/artifact-store';
+
+const SPEC_FILE = path.join(__dirname, '..', '..', 'examples', 'flight-delay', 'model.json');
+const WORKFLOW_ID = 'gateway-test';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Answer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/**
+ * The gateway against real Postgres and S3: three versions of a flight-delay logistic
+ * regression trained here (different seeds and epochs) and registered like candidate
+ * training does, deployed with applyDeploymentChange as workflows will.
+ */
+describe('inference gateway', () => {
+  let db: Kysely<Database>;
+  let databaseUrl: string;
+  let s3: S3Client;
+  let store: ArtifactStore;
+  let scratch: string;
+  let spec: ModelSpec;
+  let holdout: FeatureTable;
+  let instances: FeatureRecord[];
+  const versions: ModelVersion[] = [];
+  const models: BuiltinModel[] = [];
+  let gateway: Gateway;
+  let url: string;
+  let changeCounter = 0;
+
+  async function post(route: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<Answer> {
+    const response = await fetch(`${url}${route}`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  async function get(route: string): Promise<Answer> {
+    const response = await fetch(`${url}${route}`);
+    const text = await response.text();
+    return { status: response.status, body: response.headers.get('content-type')?.includes('json') ? JSON.parse(text) : { text } };
+  }
+
+  async function deploy(set: Partial<DeploymentTraffic>, reason = 'test') {
+    return applyDeploymentChange(db, { model: spec.name, changeKey: `${WORKFLOW_ID}/change-${++changeCounter}`, reason, workflowId: WORKFLOW_ID, set });
+  }
+
+  /** Polls until the gateway serves the deployment's current revision. */
+  async function servedRevision(): Promise<number> {
+    const deployment = await getDeployment(db, spec.name);
+    await expect
+      .poll(async () => ((await get('/v1/models')).body.models as { model: string; revision: number }[]).find((m) => m.model === spec.name)?.revision, { timeout: 5_000, interval: 20 })
+      .toBe(deployment!.revision);
+    return deployment!.revision;
+  }
+
+  function instanceAt(i: number): FeatureRecord {
+    return instances[i % instances.length]!;
+  }
+
+  beforeAll(async () => {
+    const services = inject('services');
+    const suffix = randomBytes(3).toString('hex');
+    const admin = createDatabase(services.databaseUrl, 1);
+    await sql.raw(`create database retrain_gateway_${suffix}`).execute(admin);
+    await admin.destroy();
+    const dbUrl = new URL(services.databaseUrl);
+    dbUrl.pathname = `/retrain_gateway_${suffix}`;
+    databaseUrl = dbUrl.toString();
+    db = createDatabase(databaseUrl);
+    await migrateToLatest(db);
+    s3 = createS3Client(services.s3);
+    store = new ArtifactStore({ client: s3, bucket: services.s3.bucket });
+    scratch = await mkdtemp(path.join(services.workDir, `gateway-${suffix}-`));
+
+    spec = { ...loadModelSpec(SPEC_FILE), name: `flight-delay-gateway-${suffix}` };
+    await upsertModel(db, spec, WORKFLOW_ID);
+    const days = await prepareFlightDelayPartitions({ from: '2001-01-02', to: '2001-01-04', target: { kind: 'local', dir: path.join(scratch, 'source') } });
+    const train = await loadFeatureTable(days.slice(0, 2).map((d) => d.key), spec);
+    holdout = await loadFeatureTable([days[2]!.key], spec);
+    instances = Array.from({ length: 500 }, (_, i) => {
+      const row = i * 7;
+      const record: Record<string, number | string | null> = {};
+      for (const f of spec.features) {
+        record[f.name] = f.kind === 'numeric' ? holdout.numeric[f.name]![row]! : holdout.categorical[f.name]![row]!;
+      }
+      return record;
+    });
+
+    const trainer = spec.training.trainer;
+    if (trainer.kind !== 'builtin') throw new Error('the example spec must use the built-in trainer');
+    for (const [seed, epochs] of [[1, 2], [2, 1], [3, 3]] as const) {
+      const model = await trainBuiltinModel({ table: train, features: spec.features, classes: 2, options: { ...trainer, seed }, epochs });
+      const artifact = await store.putBytes(`models/${spec.name}`, exportBuiltinModelToOnnx(model), '.onnx');
+      models.push(model);
+      versions.push(await registerVersion({ artifactKey: artifact.key, artifactSha256: artifact.sha256, artifactSize: artifact.size }, `seed-${seed}`));
+    }
+    await deploy({ championVersionId: versions[0]!.id }, 'first champion');
+
+    gateway = createGateway({ db, store, databaseUrl, log: pino({ level: 'silent' }), flushIntervalMs: 50, limits: { maxBodyBytes: 64 * 1024, maxInstances: 100 } });
+    url = (await gateway.start(0)).url;
+  });
+
+  async function registerVersion(artifact: Pick<ModelVersion, 'artifactKey' | 'artifactSha256' | 'artifactSize'>, fingerprint: string): Promise<ModelVersion> {
+    return db.transaction().execute(async (trx) => {
+      const { run } = await insertTrainingRun(trx, {
+        model: spec.name,
+        fingerprint,
+        datasetIds: [],
+        trainer: spec.training.trainer,
+        mode: 'from_scratch',
+        modeReason: 'registered by the gateway test',
+        metrics: {},
+        durationMs: 0,
+        windowDay: null,
+        baseVersionId: null,
+        context: null,
+        logsKey: null,
+        workflowId: WORKFLOW_ID,
+      });
+      return insertModelVersion(trx, { model: spec.name, trainingRunId: run.id, ...artifact, trainingSignature: '', weights: null, workflowId: WORKFLOW_ID });
+    });
+  }
+
+  afterAll(async () => {
+    await gateway?.close();
+    s3?.destroy();
+    await db?.destroy();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('serves the champion: its probabilities match the trained model, and every row is logged', async () => {
+    const one = await post(`/v1/models/${spec.name}/predict`, { instance: instanceAt(0), requestId: 'single-1' });
+    expect(one.status).toBe(200);
+    expect(one.body).toMatchObject({ model: spec.name, version: 1, role: 'champion', requestId: 'single-1' });
+    const batch = await post(`/v1/models/${spec.name}/predict`, { instances: [instanceAt(0), instanceAt(1), instanceAt(2)], requestId: 'batch-1' });
+    expect(batch.status).toBe(200);
+    const predictions = batch.body.predictions as { probability: number; label: number }[];
+    // The reference: the built-in model in float64 on the same rows.
+    const expected = predictBuiltinModel(models[0]!, {
+      rows: 3,
+      numeric: Object.fromEntries(spec.features.filter((f) => f.kind === 'numeric').map((f) => [f.name, Float64Array.from([0, 1, 2], (i) => Number(instanceAt(i)[f.name] ?? NaN))])),
+      categorical: Object.fromEntries(spec.features.filter((f) => f.kind === 'categorical').map((f) => [f.name, [0, 1, 2].map((i) => instanceAt(i)[f.name] as string | null)])),
+    });
+    predictions.forEach((p, i) => {
+      expect(p.probability).toBeCloseTo(expected[2 * i + 1]!, 5);
+      expect(p.label).toBe(p.probability >= 0.5 ? 1 : 0);
+    });
+    expect((one.body.predictions as { probability: number }[])[0]!.probability).toBeCloseTo(predictions[0]!.probability, 6);
+
+    await expect.poll(async () => (await listPredictions(db, { model: spec.name, requestIds: ['single-1', 'batch-1/0', 'batch-1/1', 'batch-1/2'] })).length).toBe(4);
+    const logged = await listPredictions(db, { model: spec.name, requestIds: ['batch-1/0', 'batch-1/1', 'batch-1/2'] });
+    expect(logged.map((r) => r.requestId).sort()).toEqual(['batch-1/0', 'batch-1/1', 'batch-1/2']);
+    for (const row of logged) {
+      const i = Number(row.requestId.split('/')[1]);
+      expect(row).toMatchObject({ model: spec.name, modelVersionId: versions[0]!.id, role: 'champion', error: null, routingKey: null });
+      expect(row.features).toEqual(instanceAt(i));
+      expect(row.probability).toBeCloseTo(predictions[i]!.probability, 6);
+      expect(row.predictedLabel).toBe(predictions[i]!.label);
+      expect(row.latencyMs).toBeGreaterThan(0);
+    }
+  });
+
+  it('speaks the Open Inference Protocol: ready, metadata and infer with the same answers as v1', async () => {
+    expect((await get(`/v2/models/${spec.name}/ready`)).status).toBe(200);
+    expect((await get('/v2/models/nope/ready')).status).toBe(404);
+    const metadata = await get(`/v2/models/${spec.name}`);
+    expect(metadata.body).toEqual({
+      name: spec.name,
+      versions: ['1'],
+      platform: 'onnx',
+      inputs: spec.features.map((f) => ({ name: f.name, datatype: f.kind === 'numeric' ? 'FP32' : 'BYTES', shape: [-1, 1] })),
+      outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [-1, 2] }],
+    });
+    const rows = [instanceAt(0), instanceAt(1)];
+    const inputs = spec.features.map((f) => ({ name: f.name, shape: [2, 1], datatype: f.kind === 'numeric' ? 'FP32' : 'BYTES', data: rows.map((r) => r[f.name]) }));
+    const infer = await post(`/v2/models/${spec.name}/infer`, { id: 'v2-1', inputs });
+    expect(infer.status).toBe(200);
+    expect(infer.body).toMatchObject({ model_name: spec.name, model_version: '1', id: 'v2-1' });
+    const [output] = infer.body.outputs as { name: string; shape: number[]; datatype: string; data: number[] }[];
+    expect(output).toMatchObject({ name: 'probabilities', shape: [2, 2], datatype: 'FP32' });
+    const v1 = await post(`/v1/models/${spec.name}/predict`, { instances: rows });
+    (v1.body.predictions as { probability: number }[]).forEach((p, i) => {
+      expect(output!.data[2 * i + 1]).toBeCloseTo(p.probability, 6);
+      expect(output!.data[2 * i]! + output!.data[2 * i + 1]!).toBeCloseTo(1, 5);
+    });
+    await expect.poll(async () => (await listPredictions(db, { model: spec.name, requestIds: ['v2-1/0', 'v2-1/1'] })).length).toBe(2);
+    const bad = await post(`/v2/models/${spec.name}/infer`, { inputs: inputs.slice(1) });
+    expect(bad).toEqual({ status: 400, body: { error: `missing input '${spec.features[0]!.name}' (FP32, shape [-1, 1])` } });
+  });
+
+  it('answers bad requests with a 4xx that names the problem', async () => {
+    const predict = `/v1/models/${spec.name}/predict`;
+    expect(await post('/v1/models/no-such-model/predict', { instance: instanceAt(0) })).toEqual({
+      status: 404,
+      body: { error: `model 'no-such-model' is not deployed on this gateway (deployed: ${spec.name})` },
+    });
+    expect(await post(predict, { instances: [instanceAt(0), { ...instanceAt(1), distance: '950' }] })).toEqual({
+      status: 400,
+      body: { error: "instance 1: feature 'distance' must be a number, got string" },
+    });
+    const { origin: _, ...noOrigin } = instanceAt(0);
+    expect((await post(predict, { instance: noOrigin })).body.error).toBe("instance: missing feature 'origin' (categorical: a string or null)");
+    expect((await post(predict, { instance: { ...instanceAt(0), carrier: 'AA' } })).body.error).toMatch(/^instance: unknown feature 'carrier'; the model's features are: /);
+    expect(await post(predict, { instances: [] })).toEqual({ status: 400, body: { error: "'instances' is empty; send at least one instance" } });
+    expect((await post(predict, { instances: Array(101).fill(instanceAt(0)) })).body.error).toBe("'instances' has 101 items; at most 100 are accepted per request");
+    expect(await post(predict, { instance: instanceAt(0), pad: 'x'.repeat(70 * 1024) })).toEqual({
+      status: 413,
+      body: { error: 'request body is larger than the limit of 65536 bytes' },
+    });
+    expect((await post(predict, '{"instance": ')).status).toBe(400);
+    expect((await post(predict, '{"instance": ')).body.error).toMatch(/^request body is not valid JSON/);
+    expect((await post(predict, 'instance=1', { 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(415);
+    const metrics = (await get('/metrics')).body.text as string;
+    expect(metrics).toMatch(new RegExp(`retrain_gateway_requests_total\\{model="${spec.name}",role="none",status="400"\\} [1-9]`));
+    expect(metrics).toMatch(/retrain_gateway_requests_total\{model="none",role="none",status="404"\} 1/);
+  });
+
+  it('records feedback once per request id and joins it with the prediction', async () => {
+    const since = new Date(Date.now() - 60_000);
+    const feedback = `/v1/models/${spec.name}/feedback`;
+    expect(await post(feedback, { requestId: 'batch-1/1', label: 1 })).toEqual({ status: 201, body: { model: spec.name, requestId: 'batch-1/1', label: 1, recorded: true } });
+    expect((await post(feedback, { requestId: 'batch-1/1', label: 1 })).body.recorded).toBe(false);
+    expect(await post(feedback, { requestId: 'batch-1/1', label: 0 })).toEqual({
+      status: 409,
+      body: { error: "feedback for request 'batch-1/1' was already recorded with label 1" },
+    });
+    expect(await post(feedback, { requestId: 'x', label: 2 })).toEqual({ status: 400, body: { error: "'label' must be 0 or 1, got 2" } });
+    expect((await post('/v1/models/nope/feedback', { requestId: 'x', label: 1 })).status).toBe(404);
+    expect((await getFeedback(db, spec.name, 'batch-1/1'))?.label).toBe(1);
+    const outcomes = await labelledOutcomes(db, { model: spec.name, versionId: versions[0]!.id, since });
+    expect(outcomes).toHaveLength(1);
+    expect(outcomes[0]).toMatchObject({ requestId: 'batch-1/1', label: 1 });
+  });
+
+  it('applies a deployment change within 1 second, and records it once however often it is sent', async () => {
+    const started = Date.now();
+    const { applied, deployment } = await applyDeploymentChange(db, {
+      model: spec.name,
+      changeKey: `${WORKFLOW_ID}/promote-v2`,
+      reason: 'promote v2',
+      workflowId: WORKFLOW_ID,
+      set: { championVersionId: versions[1]!.id },
+    });
+    expect(applied).toBe(true);
+    let version = 1;
+    while (version !== 2 && Date.now() - started < 3_000) {
+      version = (await post(`/v1/models/${spec.name}/predict`, { instance: instanceAt(0) })).body.version as number;
+    }
+    const elapsed = Date.now() - started;
+    expect(version).toBe(2);
+    expect(elapsed).toBeLessThan(1_000);
+
+    const again = await applyDeploymentChange(db, { model: spec.name, changeKey: `${WORKFLOW_ID}/promote-v2`, reason: 'promote v2', workflowId: WORKFLOW_ID, set: { championVersionId: versions[0]!.id } });
+    expect(again.applied).toBe(false);
+    expect(again.deployment.revision).toBe(deployment.revision);
+    const changes = await listDeploymentChanges(db, spec.name);
+    expect(changes.filter((c) => c.changeKey === `${WORKFLOW_ID}/promote-v2`)).toHaveLength(1);
+    expect(changes.at(-1)).toMatchObject({ before: { championVersionId: versions[0]!.id }, after: { championVersionId: versions[1]!.id }, reason: 'promote v2' });
+    await expect(deploy({ canaryWeight: 1.5 })).rejects.toThrow(/canary weight must be between 0 and 1/);
+  });
+
+  it('routes a canary share by weight, sticky per routing key, and mirrors every request to the shadow', async () => {
+    await deploy({ championVersionId: versions[0]!.id, canaryVersionId: versions[1]!.id, canaryWeight: 0.3, shadowVersionId: versions[2]!.id });
+    await servedRevision();
+    const since = new Date();
+    const byKey = new Map<string, number>();
+    const requestIds: string[] = [];
+    for (let i = 0; i < 200; i++) {
+      const key = `user-${i % 50}`;
+      const requestId = `canary-${i}`;
+      requestIds.push(requestId);
+      const answer = await post(`/v1/models/${spec.name}/predict`, { instance: instanceAt(i), requestId, routingKey: key });
+      expect(answer.status).toBe(200);
+      const version = answer.body.version as number;
+      expect(answer.body.role).toBe(version === 2 ? 'canary' : 'champion');
+      if (byKey.has(key)) expect(version, key).toBe(byKey.get(key));
+      byKey.set(key, version);
+    }
+    const canaryKeys = [...byKey.values()].filter((v) => v === 2).length;
+    expect(canaryKeys).toBeGreaterThan(3);
+    expect(canaryKeys).toBeLessThan(30);
+
+    await expect.poll(async () => (await listPredictions(db, { model: spec.name, requestIds })).length).toBe(400);
+    const rows = await listPredictions(db, { model: spec.name, requestIds });
+    const shadowRows = rows.filter((r) => r.role === 'shadow');
+    expect(shadowRows).toHaveLength(200);
+    expect(shadowRows.every((r) => r.modelVersionId === versions[2]!.id && r.error === null)).toBe(true);
+    const paired = await pairedShadowPredictions(db, { model: spec.name, shadowVersionId: versions[2]!.id, since });
+    expect(paired.length).toBe(rows.filter((r) => r.role === 'champion').length);
+    expect(paired.every((p) => p.championProbability !== null && p.shadowProbability !== null && p.championVersionId === versions[0]!.id)).toBe(true);
+    const stats = await predictionStats(db, { model: spec.name, versionId: versions[1]!.id, role: 'canary', since });
+    expect(stats.requests).toBe(rows.filter((r) => r.role === 'canary').length);
+    expect(stats.errors).toBe(0);
+    expect(stats.latencyP99!).toBeGreaterThanOrEqual(stats.latencyP50!);
+  });
+
+  it('keeps serving the previous routing when a version cannot be loaded, and says so in readyz', async () => {
+    expect((await get('/readyz')).status).toBe(200);
+    const tampered = await registerVersion({ artifactKey: versions[0]!.artifactKey, artifactSha256: '0'.repeat(64), artifactSize: versions[0]!.artifactSize }, 'tampered');
+    await deploy({ shadowVersionId: tampered.id }, 'a shadow whose checksum does not match');
+    await expect.poll(async () => (await get('/readyz')).status, { timeout: 5_000, interval: 20 }).toBe(503);
+    const readiness = (await get('/readyz')).body as { models: { model: string; error: string; revision: number }[] };
+    expect(readiness.models[0]!.error).toMatch(/checksum|sha256/i);
+    const answer = await post(`/v1/models/${spec.name}/predict`, { instance: instanceAt(0), routingKey: 'user-1' });
+    expect(answer.status).toBe(200);
+    await deploy({ shadowVersionId: null }, 'remove the broken shadow');
+    await expect.poll(async () => (await get('/readyz')).status, { timeout: 5_000, interval: 20 }).toBe(200);
+    expect((await get('/healthz')).body).toEqual({ status: 'ok' });
+  });
+
+  it('follows changes again after its LISTEN connection is killed', async () => {
+    const killed = await sql<{ terminated: boolean }>`
+      select pg_terminate_backend(pid) as terminated from pg_stat_activity
+      where application_name = 'retrain-gateway-listener' and datname = current_database()
+    `.execute(db);
+    expect(killed.rows).toEqual([{ terminated: true }]);
+    await deploy({ canaryWeight: 0 }, 'canary off while the listener reconnects');
+    await servedRevision();
+    const started = Date.now();
+    await deploy({ canaryVersionId: null, championVersionId: versions[2]!.id }, 'v3 champion');
+    await servedRevision();
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect((await post(`/v1/models/${spec.name}/predict`, { instance: instanceAt(0) })).body.version).toBe(3);
+  });
+
+  it('under continuous load, swaps champion, canary and shadow with zero failed requests and every request logged', async () => {
+    await deploy({ championVersionId: versions[0]!.id, canaryVersionId: null, canaryWeight: 0, shadowVersionId: null }, 'load test start');
+    await servedRevision();
+    const sent: string[] = [];
+    const failures: string[] = [];
+    const versionsSeen = new Set<string>();
+    let running = true;
+    const loops = Array.from({ length: 20 }, async (_, worker) => {
+      for (let i = 0; running; i++) {
+        const requestId = `load-${worker}-${i}`;
+        sent.push(requestId);
+        const body = i % 5 === 0 ? { instances: [instanceAt(i), instanceAt(i + 1)], requestId } : { instance: instanceAt(i), requestId, routingKey: `user-${(worker * 31 + i) % 97}` };
+        try {
+          const answer = await post(`/v1/models/${spec.name}/predict`, body);
+          if (answer.status !== 200) failures.push(`${requestId}: ${answer.status} ${JSON.stringify(answer.body)}`);
+          else versionsSeen.add(`${answer.body.role}:v${answer.body.version}`);
+        } catch (err) {
+          failures.push(`${requestId}: ${(err as Error).message}`);
+        }
+      }
+    });
+    const changes = (async () => {
+      const steps: Partial<DeploymentTraffic>[] = [
+        { shadowVersionId: versions[2]!.id },
+        { canaryVersionId: versions[1]!.id, canaryWeight: 0.25 },
+        { canaryWeight: 0.5 },
+        { championVersionId: versions[1]!.id, canaryVersionId: versions[2]!.id, canaryWeight: 0.1, shadowVersionId: versions[0]!.id },
+        { championVersionId: versions[2]!.id, canaryVersionId: null, canaryWeight: 0, shadowVersionId: null },
+      ];
+      for (const set of steps) {
+        await sleep(700);
+        await deploy(set, 'load test step');
+      }
+      await sleep(700);
+    })();
+    await changes;
+    running = false;
+    await Promise.all(loops);
+
+    expect(failures).toEqual([]);
+    expect(sent.length).toBeGreaterThan(500);
+    expect([...versionsSeen].sort()).toEqual(['canary:v2', 'canary:v3', 'champion:v1', 'champion:v2', 'champion:v3']);
+    const itemIds = new Set<string>();
+    // Batch requests are logged per item.
+    for (const id of sent) {
+      const [, , i] = id.split('-');
+      if (Number(i) % 5 === 0) {
+        itemIds.add(`${id}/0`);
+        itemIds.add(`${id}/1`);
+      } else itemIds.add(id);
+    }
+    await expect
+      .poll(async () => (await listPredictions(db, { model: spec.name, requestIds: [...itemIds] })).filter((r) => r.role !== 'shadow').length, { timeout: 10_000 })
+      .toBe(itemIds.size);
+    const served = (await listPredictions(db, { model: spec.name, requestIds: [...itemIds] })).filter((r) => r.role !== 'shadow');
+    expect(new Set(served.map((r) => r.requestId))).toEqual(itemIds);
+    expect(served.every((r) => r.error === null)).toBe(true);
+    const shadowed = (await listPredictions(db, { model: spec.name, requestIds: [...itemIds] })).filter((r) => r.role === 'shadow');
+    expect(new Set(shadowed.map((r) => r.modelVersionId))).toEqual(new Set([versions[2]!.id, versions[0]!.id]));
+    const metrics = (await get('/metrics')).body.text as string;
+    expect(metrics).toMatch(new RegExp(`retrain_gateway_model_swaps_total\\{model="${spec.name}"\\} \\d+`));
+    expect(metrics).toMatch(/retrain_gateway_prediction_log_queue_rows \d+/);
+  });
+});
