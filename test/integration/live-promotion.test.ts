@@ -65,7 +65,8 @@ describe('live promotion under load: shadow, approval, canary', () => {
           minRequests: 30,
           maxErrorRateIncrease: 0.01,
           maxLatencyP99Ratio: 20,
-          sprt: { alpha: 0.05, beta: 0.1, minEffect: 0.15 },
+          // A low false-alarm rate: the good candidate must not be rolled back by chance.
+          sprt: { alpha: 0.01, beta: 0.1, minEffect: 0.15 },
           pollSeconds: 1,
         },
       },

@@ -1,0 +1,124 @@
+import path from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createGateway, type Gateway } from '../../gateway/create-gateway';
+import { loadModelSpec, type ModelSpec } from '../../lib/config/model-spec';
+import { loadFeatureTable } from '../../lib/data/feature-table-loader';
+import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
+import { listApprovalEvents } from '../../lib/db/repositories/approvals';
+import { findLatestDatasetForDay } from '../../lib/db/repositories/datasets';
+import { RETRAINING_PIPELINE, rejectPromotionUpdate, retrainingPipelineId, type RetrainingPipelineResult } from '../../workflows/definitions';
+import { startTraffic, type TrafficRow } from '../integration/live-traffic';
+import { createPipelineHarness, type PipelineHarness } from '../integration/pipeline-harness';
+import { findWorkflowsByQuery, launchChromium, openWorkflowFromList, readWorkflowStatus, sendUpdateFromUi, type ChromiumSession } from './temporal-ui';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+// The approval an on-call engineer gives in the Temporal Web UI, on the real pipeline: found through
+// its search attributes, approved with the approvePromotion Update from the UI's own dialog.
+describe('approving a real pipeline run in the Temporal Web UI', () => {
+  let harness: PipelineHarness;
+  let spec: ModelSpec;
+  let gateway: Gateway;
+  let browser: ChromiumSession;
+  let traffic: ReturnType<typeof startTraffic>;
+
+  const awaitingQuery = () => `RetrainAwaitingApproval = true AND RetrainModel = "${spec.name}"`;
+
+  async function startAndWaitForApproval(day: string): Promise<WorkflowHandle> {
+    const handle = await harness.client.workflow.start(RETRAINING_PIPELINE, {
+      taskQueue: harness.taskQueue,
+      workflowId: retrainingPipelineId(spec.name, day),
+      args: [{ spec, day }],
+    });
+    const { services } = harness;
+    const ids = await findWorkflowsByQuery(browser.page, services.temporalUiUrl, services.namespace, awaitingQuery(), {
+      until: (rows) => rows.some((r) => r.workflowId === handle.workflowId),
+      timeoutMs: 120_000,
+    });
+    expect(ids).toContain(handle.workflowId);
+    await openWorkflowFromList(browser.page, handle.workflowId);
+    return handle;
+  }
+
+  beforeAll(async () => {
+    harness = await createPipelineHarness('e2e-approval');
+    const prefix = `sources/${harness.taskQueue}/flight-delay/`;
+    const example = loadModelSpec(path.join(ROOT, 'examples', 'flight-delay', 'model.json'));
+    spec = {
+      ...example,
+      name: `flight-delay-ui-${harness.taskQueue.slice(-6)}`,
+      source: { kind: 's3', prefix, format: 'parquet' },
+      promotion: {
+        strategy: 'safe',
+        shadow: { minRequests: 60, maxDurationSeconds: 120, pollSeconds: 1, minAgreement: 0.5, maxLatencyP99Ratio: 50, maxAccuracyDrop: 0.2, minLabels: 50 },
+        approval: { approvers: ['alice', 'bob'], timeoutSeconds: 600, onTimeout: 'escalate' },
+        canary: {
+          stages: [50, 100],
+          bakeSeconds: 1,
+          maxBakeSeconds: 120,
+          minRequests: 20,
+          maxErrorRateIncrease: 0.05,
+          maxLatencyP99Ratio: 50,
+          sprt: { alpha: 0.01, beta: 0.1, minEffect: 0.2 },
+          pollSeconds: 1,
+        },
+      },
+    };
+    await prepareFlightDelayPartitions({
+      from: '2001-01-02',
+      to: '2001-01-11',
+      target: { kind: 's3', client: harness.deps.sourceS3.client, bucket: harness.deps.sourceS3.bucket, prefix },
+    });
+    await harness.withWorkers(() =>
+      harness.client.workflow.execute(RETRAINING_PIPELINE, { taskQueue: harness.taskQueue, workflowId: retrainingPipelineId(spec.name, '2001-01-09'), args: [{ spec, day: '2001-01-09' }] }),
+    );
+    const dataset = await findLatestDatasetForDay(harness.deps.db, spec.name, '2001-01-09');
+    const file = path.join(harness.deps.workDir, 'traffic.parquet');
+    await harness.deps.store.downloadToFile({ key: dataset!.snapshotKey, sha256: dataset!.snapshotSha256 }, file);
+    const table = await loadFeatureTable([file], spec);
+    const rows: TrafficRow[] = Array.from({ length: 2000 }, (_, i) => ({
+      instance: Object.fromEntries(spec.features.map((f) => [f.name, f.kind === 'numeric' ? table.numeric[f.name]![i]! : table.categorical[f.name]![i] ?? ''])),
+      label: table.label![i] as 0 | 1,
+    }));
+    gateway = createGateway({ db: harness.deps.db, store: harness.deps.store, databaseUrl: harness.databaseUrl });
+    const { url } = await gateway.start(0);
+    traffic = startTraffic({ url, model: spec.name, rows, concurrency: 3, prefix: 'ui' });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await traffic?.stop();
+    await gateway?.close();
+    await harness?.close();
+  });
+
+  it('finds the run awaiting approval by its search attribute, approves it from the UI, and the run goes on to the canary', async () => {
+    const result = (await harness.withWorkers(async () => {
+      const handle = await startAndWaitForApproval('2001-01-10');
+      const sent = await sendUpdateFromUi(browser.page, 'approvePromotion', { approver: 'alice', reason: 'approved in the UI' });
+      expect(sent.ok, sent.message).toBe(true);
+      return handle.result();
+    })) as RetrainingPipelineResult;
+    expect(result.live?.approval).toMatchObject({ action: 'approve', approver: 'alice' });
+    // The run moved on to the canary; its verdict is the canary analysis' business (tested in live-promotion).
+    expect(result.live?.canary?.stages[0]?.percent, result.reason).toBe(50);
+  });
+
+  it('refuses an approver who is not on the allowlist with a message the UI shows, and keeps waiting', async () => {
+    await harness.withWorkers(async () => {
+      const handle = await startAndWaitForApproval('2001-01-11');
+      const refused = await sendUpdateFromUi(browser.page, 'approvePromotion', { approver: 'mallory' });
+      expect(refused.ok).toBe(false);
+      expect(refused.message).toContain("approver 'mallory' is not on the allowlist (alice, bob)");
+      expect(await readWorkflowStatus(browser.page)).toMatch(/running/i);
+      expect((await listApprovalEvents(harness.deps.db, handle.workflowId)).map((e) => [e.action, e.approver])).toEqual([['refused', 'mallory']]);
+      // The run is still waiting: an allowed approver can still decide.
+      await handle.executeUpdate(rejectPromotionUpdate, { args: [{ approver: 'bob', reason: 'not today' }] });
+      const result = (await handle.result()) as RetrainingPipelineResult;
+      expect(result.decision).toBe('reject');
+      expect(result.reason).toBe('rejected by bob: not today');
+    });
+  });
+});
