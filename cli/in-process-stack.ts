@@ -10,7 +10,7 @@ import { createRetrainWorkers, runWorkersUntil } from '../worker/retrain-workers
 import type { StackConnection } from './stack-file';
 
 /** Ports `retrain up` prefers, so links stay the same between runs; a busy one is replaced by a free one. */
-export const PREFERRED_PORTS = { temporal: 7233, temporalUi: 8233, postgres: 55432, s3: 9000 } as const;
+export const PREFERRED_PORTS = { temporal: 7233, temporalUi: 8233, postgres: 55432, s3: 9000, gateway: 8080 } as const;
 
 async function isPortFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -20,7 +20,8 @@ async function isPortFree(port: number): Promise<boolean> {
   });
 }
 
-async function preferredOrFree(port: number): Promise<number> {
+/** The preferred port when it is free, else one the OS picks. */
+export async function preferredOrFree(port: number): Promise<number> {
   return (await isPortFree(port)) ? port : findFreePort();
 }
 

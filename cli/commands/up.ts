@@ -1,5 +1,7 @@
 import type { RetrainEnvironment } from '../../lib/config/environment';
-import { startInProcessStack } from '../in-process-stack';
+import pino from 'pino';
+import { startGateway } from '../../gateway/main';
+import { PREFERRED_PORTS, preferredOrFree, startInProcessStack } from '../in-process-stack';
 import { removeStackFile, writeStackFile } from '../stack-file';
 
 /** `retrain up`: services plus a worker on every task queue, until Ctrl-C. */
@@ -7,6 +9,16 @@ export async function upCommand(env: RetrainEnvironment): Promise<void> {
   const log = (msg: string) => process.stderr.write(`[retrain] ${msg}\n`);
   const running = await startInProcessStack(env, log);
   const { stack } = running;
+  const gatewayPort = await preferredOrFree(PREFERRED_PORTS.gateway);
+  const gateway = await startGateway({
+    databaseUrl: stack.databaseUrl,
+    s3: stack.s3,
+    port: gatewayPort,
+    log: pino({ level: env.RETRAIN_LOG_LEVEL.toLowerCase(), base: { service: 'retrain-gateway' } }, pino.destination(2)),
+  }).catch(async (err: unknown) => {
+    await running.close();
+    throw err;
+  });
   const stopped = new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
@@ -19,6 +31,7 @@ export async function upCommand(env: RetrainEnvironment): Promise<void> {
         '',
         'Retrain is up.',
         `  Temporal UI   ${stack.temporal.uiUrl}/namespaces/${stack.temporal.namespace}/workflows`,
+        `  Gateway       ${gateway.url} (POST /v1/models/<model>/predict, /v2/models/<model>/infer, /metrics)`,
         `  Temporal      ${stack.temporal.address} (namespace ${stack.temporal.namespace}, task queue ${env.RETRAIN_TASK_QUEUE})`,
         `  Postgres      ${stack.databaseUrl}`,
         `  S3            ${stack.s3.endpoint} (bucket ${stack.s3.bucket})`,
@@ -32,6 +45,7 @@ export async function upCommand(env: RetrainEnvironment): Promise<void> {
     log(`${signal} received: stopping the worker and the services`);
   } finally {
     await removeStackFile(env);
+    await gateway.close();
     await running.close();
   }
 }
