@@ -12,6 +12,8 @@ import { listPredictedRequestIds } from '../../lib/db/repositories/predictions';
 import { createGateway, type Gateway } from '../../gateway/create-gateway';
 import {
   approvePromotionUpdate,
+  rejectPromotionUpdate,
+  rollbackUpdate,
   RETRAINING_PIPELINE,
   retrainingPipelineId,
   type RetrainingPipelineInput,
@@ -21,6 +23,8 @@ import { startTraffic, type TrafficRow } from './live-traffic';
 import { createPipelineHarness, type PipelineHarness } from './pipeline-harness';
 
 const ROOT = path.join(__dirname, '..', '..');
+/** For tests about the live path: some later January days fall below the example's AUC floor, which is not what they test. */
+const noGates = { minimums: {}, maxRegression: {}, sliceMaxRegression: {}, sliceMinRows: 200 };
 
 describe('live promotion under load: shadow, approval, canary', () => {
   let harness: PipelineHarness;
@@ -73,7 +77,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
     };
     await prepareFlightDelayPartitions({
       from: '2001-01-02',
-      to: '2001-01-12',
+      to: '2001-01-15',
       target: { kind: 's3', client: harness.deps.sourceS3.client, bucket: harness.deps.sourceS3.bucket, prefix },
     });
     // The first champion goes live directly: there is no traffic yet to compare a shadow with.
@@ -191,5 +195,55 @@ describe('live promotion under load: shadow, approval, canary', () => {
     expect((await listModelVersions(harness.deps.db, spec.name)).find((v) => v.id === result.version.id)?.stage).toBe('rejected');
     expect(await getDeployment(harness.deps.db, spec.name)).toMatchObject({ championVersionId: champion!.id, canaryVersionId: null, shadowVersionId: null });
     expect(report.failed).toBe(0);
+  });
+
+  it('a rollback request aborts the canary at once: all traffic back to the champion', async () => {
+    const champion = await findChampion(harness.deps.db, spec.name);
+    // Stages that cannot pass quickly, so the rollback arrives mid-canary.
+    const slow: ModelSpec = { ...spec, gates: noGates, promotion: { ...spec.promotion, canary: { ...spec.promotion.canary, stages: [25, 100], bakeSeconds: 600, maxBakeSeconds: 1200 } } };
+    const traffic = startTraffic({ url, model: spec.name, rows, concurrency: 4, prefix: 'rollback' });
+    const result = (await harness.withWorkers(async () => {
+      const handle = await startPipeline({ spec: slow, day: '2001-01-13' });
+      await waitForApproval(handle, spec.name);
+      await handle.executeUpdate(approvePromotionUpdate, { args: [{ approver: 'alice' }] });
+      const canary = harness.client.workflow.getHandle(`${handle.workflowId}/canary`);
+      const deadline = Date.now() + 60_000;
+      while ((await getDeployment(harness.deps.db, spec.name))?.canaryWeight !== 0.25 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      const refused = await canary.executeUpdate(rollbackUpdate, { args: [{ approver: 'mallory' }] }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+      await canary.executeUpdate(rollbackUpdate, { args: [{ approver: 'bob', reason: 'pager went off' }] });
+      return handle.result();
+    })) as RetrainingPipelineResult;
+    await traffic.stop();
+    expect(result.decision).toBe('reject');
+    expect(result.reason).toBe('canary rolled back: rollback requested by bob: pager went off');
+    expect(result.live?.canary?.stages.at(-1)).toMatchObject({ percent: 25, verdict: 'rollback' });
+    expect(await getDeployment(harness.deps.db, spec.name)).toMatchObject({ championVersionId: champion!.id, canaryVersionId: null, canaryWeight: 0 });
+    expect((await listModelVersions(harness.deps.db, spec.name)).find((v) => v.id === result.version.id)?.stage).toBe('rolled_back');
+  });
+
+  it('an approval that times out is rejected or escalated, as configured, and recorded', async () => {
+    const traffic = startTraffic({ url, model: spec.name, rows, concurrency: 4, prefix: 'timeout' });
+    const rejectOnTimeout: ModelSpec = { ...spec, gates: noGates, promotion: { ...spec.promotion, approval: { approvers: ['alice'], timeoutSeconds: 2, onTimeout: 'reject' } } };
+    const escalateOnTimeout: ModelSpec = { ...spec, gates: noGates, promotion: { ...spec.promotion, approval: { approvers: ['alice'], timeoutSeconds: 1, onTimeout: 'escalate' } } };
+    const [timedOut, escalated] = await harness.withWorkers(async () => {
+      const first = await (await startPipeline({ spec: rejectOnTimeout, day: '2001-01-14' })).result();
+      const handle = await startPipeline({ spec: escalateOnTimeout, day: '2001-01-15' });
+      await waitForApproval(handle, spec.name);
+      const deadline = Date.now() + 60_000;
+      while ((await listApprovalEvents(harness.deps.db, handle.workflowId)).filter((e) => e.action === 'escalated').length < 2 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      await handle.executeUpdate(rejectPromotionUpdate, { args: [{ approver: 'alice', reason: 'seen the escalation' }] });
+      return [first, (await handle.result()) as RetrainingPipelineResult];
+    });
+    await traffic.stop();
+    expect(timedOut.decision).toBe('reject');
+    expect(timedOut.reason).toBe('no decision within 2 s');
+    expect((await listApprovalEvents(harness.deps.db, timedOut.workflowId)).map((e) => e.action)).toEqual(['timeout']);
+    expect(escalated.reason).toBe('rejected by alice: seen the escalation');
+    const actions = (await listApprovalEvents(harness.deps.db, escalated.workflowId)).map((e) => e.action);
+    expect(actions.filter((a) => a === 'escalated').length).toBeGreaterThanOrEqual(2);
+    expect(actions.at(-1)).toBe('reject');
   });
 });
