@@ -121,6 +121,9 @@ describe('live promotion under load: shadow, approval, canary', () => {
       return handle.result();
     })) as RetrainingPipelineResult;
     const report = await traffic.stop();
+    await harness.recordHistory(result.workflowId, 'retraining-pipeline-live-promotion');
+    await harness.recordHistory(`${result.workflowId}/shadow`, 'shadow-evaluation');
+    await harness.recordHistory(`${result.workflowId}/canary`, 'canary-rollout-promoted');
 
     expect(result.decision).toBe('promote');
     expect(result.live?.shadow.verdict.passed).toBe(true);
@@ -162,6 +165,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
       return handle.result();
     })) as RetrainingPipelineResult;
     const report = await traffic.stop();
+    await harness.recordHistory(`${result.workflowId}/canary`, 'canary-rollout-rolled-back');
 
     expect(result.decision).toBe('reject');
     expect(result.live?.canary?.outcome).toBe('rolled_back');

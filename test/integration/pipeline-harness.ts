@@ -72,7 +72,8 @@ export async function createPipelineHarness(name: string): Promise<PipelineHarne
         { maxBuffer: 64 * 1024 * 1024 },
       );
       const file = path.join(__dirname, '..', 'replay', 'histories', `${historyName}.json`);
-      await writeFile(file, `${JSON.stringify(JSON.parse(stdout), null, 1)}\n`);
+      // The workflow id travels with the history: child workflow ids derive from it, so replay needs it.
+      await writeFile(file, `${JSON.stringify({ workflowId, history: JSON.parse(stdout) }, null, 1)}\n`);
     },
     async withWorkers(body) {
       const workers: Worker[] = await createRetrainWorkers({
