@@ -3,12 +3,10 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway } from '../../gateway/create-gateway';
 import { loadModelSpec, type ModelSpec } from '../../lib/config/model-spec';
-import { loadFeatureTable } from '../../lib/data/feature-table-loader';
 import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
 import { listApprovalEvents } from '../../lib/db/repositories/approvals';
-import { findLatestDatasetForDay } from '../../lib/db/repositories/datasets';
 import { RETRAINING_PIPELINE, rejectPromotionUpdate, retrainingPipelineId, type RetrainingPipelineResult } from '../../workflows/definitions';
-import { startTraffic, type TrafficRow } from '../integration/live-traffic';
+import { startTraffic, trafficRowsFromDay } from '../integration/live-traffic';
 import { createPipelineHarness, type PipelineHarness } from '../integration/pipeline-harness';
 import { findWorkflowsByQuery, launchChromium, openWorkflowFromList, readWorkflowStatus, sendUpdateFromUi, type ChromiumSession } from './temporal-ui';
 
@@ -73,14 +71,7 @@ describe('approving a real pipeline run in the Temporal Web UI', () => {
     await harness.withWorkers(() =>
       harness.client.workflow.execute(RETRAINING_PIPELINE, { taskQueue: harness.taskQueue, workflowId: retrainingPipelineId(spec.name, '2001-01-09'), args: [{ spec, day: '2001-01-09' }] }),
     );
-    const dataset = await findLatestDatasetForDay(harness.deps.db, spec.name, '2001-01-09');
-    const file = path.join(harness.deps.workDir, 'traffic.parquet');
-    await harness.deps.store.downloadToFile({ key: dataset!.snapshotKey, sha256: dataset!.snapshotSha256 }, file);
-    const table = await loadFeatureTable([file], spec);
-    const rows: TrafficRow[] = Array.from({ length: 2000 }, (_, i) => ({
-      instance: Object.fromEntries(spec.features.map((f) => [f.name, f.kind === 'numeric' ? table.numeric[f.name]![i]! : table.categorical[f.name]![i] ?? ''])),
-      label: table.label![i] as 0 | 1,
-    }));
+    const rows = await trafficRowsFromDay(harness, spec, '2001-01-09', 2000);
     gateway = createGateway({ db: harness.deps.db, store: harness.deps.store, databaseUrl: harness.databaseUrl });
     const { url } = await gateway.start(0);
     traffic = startTraffic({ url, model: spec.name, rows, concurrency: 3, prefix: 'ui' });

@@ -2,10 +2,8 @@ import path from 'node:path';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelSpec, type ModelSpec } from '../../lib/config/model-spec';
-import { loadFeatureTable } from '../../lib/data/feature-table-loader';
 import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
 import { listApprovalEvents } from '../../lib/db/repositories/approvals';
-import { findLatestDatasetForDay } from '../../lib/db/repositories/datasets';
 import { getDeployment, listDeploymentChanges } from '../../lib/db/repositories/deployments';
 import { findChampion, listModelVersions } from '../../lib/db/repositories/model-versions';
 import { listPredictedRequestIds } from '../../lib/db/repositories/predictions';
@@ -19,7 +17,7 @@ import {
   type RetrainingPipelineInput,
   type RetrainingPipelineResult,
 } from '../../workflows/definitions';
-import { startTraffic, type TrafficRow } from './live-traffic';
+import { startTraffic, trafficRowsFromDay, type TrafficRow } from './live-traffic';
 import { createPipelineHarness, type PipelineHarness } from './pipeline-harness';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -90,14 +88,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
     expect((await getDeployment(harness.deps.db, spec.name))?.championVersionId).toBe(first.version.id);
 
     // Client traffic: real flights (2001-01-09) with their true labels as feedback.
-    const dataset = await findLatestDatasetForDay(harness.deps.db, spec.name, '2001-01-09');
-    const file = path.join(harness.deps.workDir, 'traffic.parquet');
-    await harness.deps.store.downloadToFile({ key: dataset!.snapshotKey, sha256: dataset!.snapshotSha256 }, file);
-    const table = await loadFeatureTable([file], spec);
-    rows = Array.from({ length: Math.min(table.rows, 3000) }, (_, i) => ({
-      instance: Object.fromEntries(spec.features.map((f) => [f.name, f.kind === 'numeric' ? table.numeric[f.name]![i]! : table.categorical[f.name]![i] ?? ''])),
-      label: table.label![i] as 0 | 1,
-    }));
+    rows = await trafficRowsFromDay(harness, spec, '2001-01-09', 3000);
 
     gateway = createGateway({ db: harness.deps.db, store: harness.deps.store, databaseUrl: harness.databaseUrl, refreshIntervalMs: 5_000 });
     ({ url } = await gateway.start(0));

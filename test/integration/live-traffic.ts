@@ -1,3 +1,22 @@
+import path from 'node:path';
+import type { ModelSpec } from '../../lib/config/model-spec';
+import { loadFeatureTable } from '../../lib/data/feature-table-loader';
+import { findLatestDatasetForDay } from '../../lib/db/repositories/datasets';
+import type { PipelineHarness } from './pipeline-harness';
+
+/** Real flights of an ingested day as request instances, each with its true label for feedback. */
+export async function trafficRowsFromDay(harness: PipelineHarness, spec: ModelSpec, day: string, limit: number): Promise<TrafficRow[]> {
+  const dataset = await findLatestDatasetForDay(harness.deps.db, spec.name, day);
+  if (!dataset) throw new Error(`${spec.name} has no snapshot of ${day}`);
+  const file = path.join(harness.deps.workDir, `traffic-${spec.name}-${day}.parquet`);
+  await harness.deps.store.downloadToFile({ key: dataset.snapshotKey, sha256: dataset.snapshotSha256 }, file);
+  const table = await loadFeatureTable([file], spec);
+  return Array.from({ length: Math.min(table.rows, limit) }, (_, i) => ({
+    instance: Object.fromEntries(spec.features.map((f) => [f.name, f.kind === 'numeric' ? table.numeric[f.name]![i]! : (table.categorical[f.name]![i] ?? '')])),
+    label: table.label![i] as 0 | 1,
+  }));
+}
+
 /** A client that keeps a gateway busy: predictions with routing keys, each followed by its true label as feedback. */
 export interface TrafficRow {
   instance: Record<string, number | string>;

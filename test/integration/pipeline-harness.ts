@@ -13,6 +13,7 @@ import type { ActivityDeps } from '../../activities';
 import { createDatabase } from '../../lib/db/connection';
 import { createActivityClients } from '../../worker/activity-clients';
 import { createRetrainWorkers, runWorkersUntil, WORKFLOWS_PATH } from '../../worker/retrain-workers';
+import { RETRAINING_PIPELINE, retrainingPipelineId, type RetrainingPipelineInput, type RetrainingPipelineResult } from '../../workflows/definitions';
 import type { TestServices } from './test-services';
 
 const execFileAsync = promisify(execFile);
@@ -28,6 +29,8 @@ export interface PipelineHarness {
    * when RETRAIN_RECORD_HISTORIES=1 (how the committed replay histories are made).
    */
   recordHistory(workflowId: string, name: string): Promise<void>;
+  /** Runs one pipeline to its end (workflow id `retrain/<model>/<day>`) with the workers running. */
+  runPipeline(input: RetrainingPipelineInput): Promise<RetrainingPipelineResult>;
   /** Runs the workers while `body` runs; they stop when it settles. */
   withWorkers<T>(body: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -56,6 +59,17 @@ export async function createPipelineHarness(name: string): Promise<PipelineHarne
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
   const taskQueue = `test-${suffix}`;
 
+  async function withWorkers<T>(body: () => Promise<T>): Promise<T> {
+    const workers: Worker[] = await createRetrainWorkers({
+      connection: nativeConnection,
+      namespace: services.namespace,
+      taskQueue,
+      deps: clients.deps,
+      workflowBundle,
+    });
+    return runWorkersUntil(workers, body());
+  }
+
   return {
     services,
     client,
@@ -75,16 +89,12 @@ export async function createPipelineHarness(name: string): Promise<PipelineHarne
       // The workflow id travels with the history: child workflow ids derive from it, so replay needs it.
       await writeFile(file, `${JSON.stringify({ workflowId, history: JSON.parse(stdout) }, null, 1)}\n`);
     },
-    async withWorkers(body) {
-      const workers: Worker[] = await createRetrainWorkers({
-        connection: nativeConnection,
-        namespace: services.namespace,
-        taskQueue,
-        deps: clients.deps,
-        workflowBundle,
-      });
-      return runWorkersUntil(workers, body());
+    async runPipeline(input) {
+      return withWorkers(() =>
+        client.workflow.execute(RETRAINING_PIPELINE, { taskQueue, workflowId: retrainingPipelineId(input.spec.name, input.day), args: [input] }),
+      );
     },
+    withWorkers,
     async close() {
       await clients.close();
       await connection.close();

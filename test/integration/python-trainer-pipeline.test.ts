@@ -15,14 +15,7 @@ describe('retrainingPipeline with an external (scikit-learn) trainer', () => {
   let harness: PipelineHarness;
   let spec: ModelSpec;
 
-  const runPipeline = (input: RetrainingPipelineInput): Promise<RetrainingPipelineResult> =>
-    harness.withWorkers(() =>
-      harness.client.workflow.execute(RETRAINING_PIPELINE, {
-        taskQueue: harness.taskQueue,
-        workflowId: retrainingPipelineId(input.spec.name, input.day),
-        args: [input],
-      }),
-    );
+  const runPipeline = (input: RetrainingPipelineInput): Promise<RetrainingPipelineResult> => harness.runPipeline(input);
 
   beforeAll(async () => {
     harness = await createPipelineHarness('sklearn');

@@ -11,7 +11,7 @@ import { findChampion, listModelVersions } from '../../lib/db/repositories/model
 import { listPipelineRuns } from '../../lib/db/repositories/pipeline-runs';
 import { rocAuc } from '../../lib/ml/metrics';
 import { loadOnnxScorer } from '../../lib/ml/onnx-scorer';
-import { RETRAINING_PIPELINE, retrainingPipelineId, type RetrainingPipelineInput, type RetrainingPipelineResult } from '../../workflows/definitions';
+import { retrainingPipelineId, type RetrainingPipelineInput, type RetrainingPipelineResult } from '../../workflows/definitions';
 import { createPipelineHarness, type PipelineHarness } from './pipeline-harness';
 
 const SPEC_FILE = path.join(__dirname, '..', '..', 'examples', 'flight-delay', 'model.json');
@@ -34,15 +34,7 @@ describe('retrainingPipeline on flight-delay data', () => {
   let harness: PipelineHarness;
   let spec: ModelSpec;
 
-  async function runPipeline(input: RetrainingPipelineInput): Promise<RetrainingPipelineResult> {
-    return harness.withWorkers(() =>
-      harness.client.workflow.execute(RETRAINING_PIPELINE, {
-        taskQueue: harness.taskQueue,
-        workflowId: retrainingPipelineId(input.spec.name, input.day),
-        args: [input],
-      }),
-    );
-  }
+  const runPipeline = (input: RetrainingPipelineInput): Promise<RetrainingPipelineResult> => harness.runPipeline(input);
 
   beforeAll(async () => {
     harness = await createPipelineHarness('pipeline');

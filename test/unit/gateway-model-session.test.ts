@@ -46,7 +46,8 @@ describe('ModelSession', () => {
 
   it('is released with its last reference, and cannot be retained afterwards', async () => {
     let disposed = 0;
-    const session = await ModelSession.create(bytes, { id: '2', version: 2 }, () => disposed++);
+    const session = await ModelSession.create(bytes, { id: '2', version: 2 });
+    session.whenDisposed(() => disposed++);
     session.retain();
     session.retain();
     session.release();

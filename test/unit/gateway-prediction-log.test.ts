@@ -17,6 +17,7 @@ function rows(n: number, from = 0): PredictionLogEntry[] {
     probability: 0.5,
     predictedLabel: 1,
     latencyMs: 0.1,
+    scoredAlone: true,
     error: null,
     createdAt: new Date(),
   }));
@@ -59,7 +60,7 @@ function recordingWriter() {
 describe('PredictionLog', () => {
   it('writes queued rows in one batch after the flush interval', async () => {
     const writer = recordingWriter();
-    const predictionLog = new PredictionLog({ write: (b) => writer.write(b), log, flushIntervalMs: 20 });
+    const predictionLog = new PredictionLog<PredictionLogEntry>({ write: (b) => writer.write(b), log, flushIntervalMs: 20 });
     expect(predictionLog.append(rows(3))).toBeUndefined();
     expect(predictionLog.append(rows(2, 3))).toBeUndefined();
     expect(writer.batches).toEqual([]);
@@ -70,7 +71,7 @@ describe('PredictionLog', () => {
 
   it('writes a full batch at once, in batches of at most maxBatch rows', async () => {
     const writer = recordingWriter();
-    const predictionLog = new PredictionLog({ write: (b) => writer.write(b), log, flushIntervalMs: 10_000, maxBatch: 4 });
+    const predictionLog = new PredictionLog<PredictionLogEntry>({ write: (b) => writer.write(b), log, flushIntervalMs: 10_000, maxBatch: 4 });
     expect(predictionLog.append(rows(10))).toBeUndefined();
     await sleep(20);
     expect(writer.batches.map((b) => b.length)).toEqual([4, 4]);
@@ -81,7 +82,7 @@ describe('PredictionLog', () => {
   it('makes appenders wait when full, admits them in order as rows are written, and loses nothing', async () => {
     const writer = recordingWriter();
     const open = writer.stall();
-    const predictionLog = new PredictionLog({ write: (b) => writer.write(b), log, flushIntervalMs: 1, maxBatch: 5, capacity: 10 });
+    const predictionLog = new PredictionLog<PredictionLogEntry>({ write: (b) => writer.write(b), log, flushIntervalMs: 1, maxBatch: 5, capacity: 10 });
     expect(predictionLog.append(rows(10))).toBeUndefined();
     const waiting = predictionLog.append(rows(3, 10));
     expect(waiting).toBeInstanceOf(Promise);
@@ -98,7 +99,7 @@ describe('PredictionLog', () => {
   it('refuses with a 503 naming the cause when no room frees up in time', async () => {
     const writer = recordingWriter();
     const open = writer.stall();
-    const predictionLog = new PredictionLog({ write: (b) => writer.write(b), log, flushIntervalMs: 1, maxBatch: 5, capacity: 5, waitTimeoutMs: 30 });
+    const predictionLog = new PredictionLog<PredictionLogEntry>({ write: (b) => writer.write(b), log, flushIntervalMs: 1, maxBatch: 5, capacity: 5, waitTimeoutMs: 30 });
     expect(predictionLog.append(rows(5))).toBeUndefined();
     const err = await predictionLog.append(rows(1, 5))!.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayRequestError);
@@ -112,7 +113,7 @@ describe('PredictionLog', () => {
   it('retries a transient write failure with the same rows, keeping their order', async () => {
     const writer = recordingWriter();
     writer.failTimes(2);
-    const predictionLog = new PredictionLog({ write: (b) => writer.write(b), log, flushIntervalMs: 1 });
+    const predictionLog = new PredictionLog<PredictionLogEntry>({ write: (b) => writer.write(b), log, flushIntervalMs: 1 });
     expect(predictionLog.append(rows(3))).toBeUndefined();
     await sleep(30);
     expect(predictionLog.append(rows(2, 3))).toBeUndefined();
@@ -123,7 +124,7 @@ describe('PredictionLog', () => {
   it('drops only the rows Postgres refuses as invalid, and reports them', async () => {
     const writer = recordingWriter();
     const dropped: number[] = [];
-    const predictionLog = new PredictionLog({ write: (b) => writer.write(b), log, flushIntervalMs: 1, onDropped: (n) => dropped.push(n) });
+    const predictionLog = new PredictionLog<PredictionLogEntry>({ write: (b) => writer.write(b), log, flushIntervalMs: 1, onDropped: (n) => dropped.push(n) });
     const batch = rows(7);
     batch[4] = { ...batch[4]!, requestId: 'bad' };
     expect(predictionLog.append(batch)).toBeUndefined();
@@ -134,7 +135,7 @@ describe('PredictionLog', () => {
 
   it('writes everything on close and refuses rows afterwards', async () => {
     const writer = recordingWriter();
-    const predictionLog = new PredictionLog({ write: (b) => writer.write(b), log, flushIntervalMs: 10_000 });
+    const predictionLog = new PredictionLog<PredictionLogEntry>({ write: (b) => writer.write(b), log, flushIntervalMs: 10_000 });
     expect(predictionLog.append(rows(3))).toBeUndefined();
     await predictionLog.close();
     expect(writer.written()).toEqual(['r0', 'r1', 'r2']);
