@@ -16,11 +16,17 @@
  *
  * Postgres and S3 come from the environment (DATABASE_URL, S3_ENDPOINT) or are started here
  * by the same providers as `retrain up` (Temporal is not needed and not started).
+ *
+ * CPU placement: with `taskset` and at least 2 CPUs, the server under test (baseline or gateway)
+ * runs on CPU 0, and this process (autocannon) and a local Postgres on the others. Otherwise the
+ * gateway's prediction-log inserts, which in production load a database server of their own,
+ * would take CPU from the server they are measured against, and the three processes would
+ * be scheduled differently from run to run. BENCH_GATEWAY_PIN=0 turns this off.
  * Environment: BENCH_GATEWAY_SECONDS (10), BENCH_GATEWAY_ROUNDS (3), BENCH_GATEWAY_CONNECTIONS (16),
- * BENCH_GATEWAY_WARMUP_SECONDS (2), BENCH_GATEWAY_PROFILE (a directory: the gateway process writes a
- * V8 CPU profile there, for `--cpu-prof` analysis).
+ * BENCH_GATEWAY_WARMUP_SECONDS (2), BENCH_GATEWAY_PIN (1), BENCH_GATEWAY_PROFILE (a directory: the
+ * gateway process writes a V8 CPU profile there, for `--cpu-prof` analysis).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -67,6 +73,9 @@ const autocannon = createRequire(__filename)('autocannon') as (options: {
   duration: number;
 }) => AutocannonRun;
 
+/** CPU sets when pinning: the server under test, and everything else (this process, Postgres). */
+const PINNING = cpuPinning();
+
 const GOALS = { throughputRatio: 0.8, p99Ratio: 1.5, shadowP50Ratio: 1.1 };
 
 interface Measurement {
@@ -110,6 +119,17 @@ async function main(): Promise<void> {
       profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profile)] : [],
     );
     const postmaster = await postmasterPid(db);
+    if (PINNING) {
+      pinProcess(process.pid, PINNING.others);
+      if (postmaster !== null) {
+        for (const pid of [postmaster, ...childPids(postmaster)]) {
+          pinProcess(pid, PINNING.others);
+          // Postgres stands in for a database server of its own: it gets the CPU the load generator leaves.
+          spawnSync('renice', ['-n', '10', '-p', String(pid)], { stdio: 'ignore' });
+        }
+      }
+      log(`pinned: servers on CPU ${PINNING.server}, autocannon${postmaster !== null ? ' and Postgres' : ''} on CPU ${PINNING.others}`);
+    }
     const targets: Record<Contender, { url: string; pids: { server: number; postmaster: number | null } }> = {
       baseline: { url: `${baseline.url}/predict`, pids: { server: baseline.pid, postmaster } },
       gateway: { url: `${gateway.url}/v1/models/${model.spec.name}/predict`, pids: { server: gateway.pid, postmaster } },
@@ -286,22 +306,31 @@ function cpuSnapshot(pids: { server: number; postmaster: number | null }): { ser
   const usage = process.cpuUsage();
   let postgres: number | null = null;
   if (pids.postmaster !== null) {
-    postgres = processCpuMs(pids.postmaster);
+    // Backends and autovacuum workers come and go: exited ones are in the postmaster's children total.
+    const postmaster = procStat(pids.postmaster);
+    postgres = postmaster ? postmaster.cpuMs + postmaster.exitedChildrenCpuMs : null;
     for (const entry of safeReaddir('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       const stat = procStat(Number(entry));
-      if (stat?.ppid === pids.postmaster) postgres = (postgres ?? 0) + stat.cpuMs;
+      if (postgres !== null && stat?.ppid === pids.postmaster) postgres += stat.cpuMs;
     }
   }
   return { server: processCpuMs(pids.server), postgres, client: (usage.user + usage.system) / 1000 };
 }
 
-/** Linux /proc/<pid>/stat: parent pid and utime + stime in ms (clock ticks of 10 ms); null elsewhere. */
-function procStat(pid: number): { ppid: number; cpuMs: number } | null {
+/**
+ * Linux /proc/<pid>/stat: parent pid, utime + stime, and cutime + cstime (children that exited
+ * and were waited for), in ms (clock ticks of 10 ms); null elsewhere.
+ */
+function procStat(pid: number): { ppid: number; cpuMs: number; exitedChildrenCpuMs: number } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(fields[1]), cpuMs: (Number(fields[11]) + Number(fields[12])) * 10 };
+    return {
+      ppid: Number(fields[1]),
+      cpuMs: (Number(fields[11]) + Number(fields[12])) * 10,
+      exitedChildrenCpuMs: (Number(fields[13]) + Number(fields[14])) * 10,
+    };
   } catch {
     return null;
   }
@@ -317,6 +346,22 @@ function safeReaddir(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** `taskset` CPU lists, or null when pinning is off, unavailable or pointless (one CPU). */
+function cpuPinning(): { server: string; others: string } | null {
+  const cpus = os.cpus().length;
+  if (process.env.BENCH_GATEWAY_PIN === '0' || process.argv[2] === SERVE_GATEWAY || cpus < 2) return null;
+  if (spawnSync('taskset', ['-p', String(process.pid)], { stdio: 'ignore' }).status !== 0) return null;
+  return { server: '0', others: cpus === 2 ? '1' : `1-${cpus - 1}` };
+}
+
+function pinProcess(pid: number, cpus: string): void {
+  spawnSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+}
+
+function childPids(parent: number): number[] {
+  return safeReaddir('/proc').flatMap((entry) => (/^\d+$/.test(entry) && procStat(Number(entry))?.ppid === parent ? [Number(entry)] : []));
 }
 
 /** The local Postgres server's main process (parent of our backend), when it runs on this machine. */
@@ -353,7 +398,8 @@ function report(results: Record<Contender, Measurement[]>): void {
   ) as Record<Contender, Omit<Measurement, 'ok'>>;
   const base = summary.baseline;
   process.stdout.write(
-    `\nbench:gateway — ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections, median of rounds; ${os.cpus().length} CPUs, node ${process.version}\n\n`,
+    `\nbench:gateway — ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections, median of rounds; ${os.cpus().length} CPUs` +
+      `${PINNING ? ` (server on CPU ${PINNING.server}, load generator and Postgres on ${PINNING.others})` : ''}, node ${process.version}\n\n`,
   );
   process.stdout.write(
     `${renderTable(
@@ -391,7 +437,10 @@ async function spawnServer(
   children: ChildProcess[],
   nodeArgs: string[] = [],
 ): Promise<{ url: string; pid: number }> {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', file, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const argv = [process.execPath, ...nodeArgs, '--import', 'tsx', file, ...args];
+  // taskset execs node in place: the child's pid is the server's.
+  const command = PINNING ? ['taskset', '-c', PINNING.server, ...argv] : argv;
+  const child = spawn(command[0]!, command.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   const lines = createInterface({ input: child.stdout! });
   return new Promise((resolve, reject) => {

@@ -12,7 +12,7 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import pino, { type Logger } from 'pino';
-import { insertPredictions } from '../lib/db/repositories/predictions';
+import { insertSerializedPredictions } from '../lib/db/repositories/predictions';
 import type { Database } from '../lib/db/schema';
 import type { ArtifactStore } from '../lib/store/artifact-store';
 import { DeploymentFollower } from './deployment-follower';
@@ -33,12 +33,15 @@ export interface GatewayLimits {
   maxInstances: number;
   /** Prediction-log rows held in memory; beyond, requests wait for the database (and get a 503 after 5 s). */
   maxQueuedPredictions: number;
+  /** Mirrored requests waiting to be scored by the shadow; beyond, mirrors are skipped and counted. */
+  maxShadowBacklog: number;
 }
 
 export const DEFAULT_GATEWAY_LIMITS: Readonly<GatewayLimits> = Object.freeze({
   maxBodyBytes: 1024 * 1024,
   maxInstances: 1000,
   maxQueuedPredictions: 50_000,
+  maxShadowBacklog: 10_000,
 });
 
 export interface GatewayOptions {
@@ -50,7 +53,7 @@ export interface GatewayOptions {
   log?: Logger;
   /** Longest a prediction-log row waits before it is written. Default 100 ms. */
   flushIntervalMs?: number;
-  /** Rows per prediction-log insert. Default 1000. */
+  /** Queued prediction-log rows that start a write before the interval is up. Default 64. */
   maxBatch?: number;
   limits?: Partial<GatewayLimits>;
   /** Full deployment refresh interval (the safety net under LISTEN/NOTIFY). Default 30 s. */
@@ -71,8 +74,6 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-const SHADOW_DRAIN_TIMEOUT_MS = 10_000;
-
 export function createGateway(options: GatewayOptions): Gateway {
   const log = options.log ?? pino({ level: 'info', base: { service: 'retrain-gateway' } });
   const limits: GatewayLimits = { ...DEFAULT_GATEWAY_LIMITS, ...options.limits };
@@ -86,8 +87,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     log,
     refreshIntervalMs: options.refreshIntervalMs,
   });
-  const predictionLog = new PredictionLog({
-    write: (rows) => insertPredictions(db, rows),
+  const predictionLog = new PredictionLog<string>({
+    write: (rows) => insertSerializedPredictions(db, rows),
     log,
     flushIntervalMs: options.flushIntervalMs,
     maxBatch: options.maxBatch,
@@ -96,7 +97,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     onDropped: (n) => metrics.predictionLogRows.inc({ outcome: 'dropped' }, n),
   });
   metrics.predictionLogQueueSize = () => predictionLog.size;
-  const service = new PredictionService({ router, predictionLog, metrics, log });
+  const service = new PredictionService({ router, predictionLog, metrics, log, maxShadowBacklog: limits.maxShadowBacklog });
   const health = { db, router, follower, metrics };
 
   const app = Fastify({ bodyLimit: limits.maxBodyBytes, return503OnClosing: true });
@@ -136,8 +137,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     close() {
       closing ??= (async () => {
         await app.close();
-        const deadline = Date.now() + SHADOW_DRAIN_TIMEOUT_MS;
-        while (service.shadowBacklog > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+        await service.drainShadows();
         await follower.close();
         await router.close();
         await predictionLog.close();

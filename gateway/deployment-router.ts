@@ -14,6 +14,8 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { FeatureSpec } from '../lib/config/model-spec';
 import { listServedDeployments, type ServedDeployment } from '../lib/db/repositories/deployments';
+import { predictionSerializer } from '../lib/db/repositories/predictions';
+import type { DeploymentRole } from '../lib/db/schema';
 import type { Database } from '../lib/db/schema';
 import type { GatewayMetrics } from './gateway-metrics';
 import { createInstanceValidator } from './instance-validation';
@@ -193,12 +195,12 @@ export class DeploymentRouter {
     if (!parsed.success) throw new Error(`the model's spec has no valid features: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
     const features = parsed.data;
     const acquired: ServedVersion[] = [];
-    const load = async (id: string | null): Promise<ServedVersion | null> => {
+    const load = async (id: string | null, role: DeploymentRole): Promise<ServedVersion | null> => {
       if (id === null) return null;
       const ref = deployment.versions.find((v) => v.id === id);
       if (!ref) throw new Error(`model version ${id} does not exist`);
       const session = await this.deps.sessions.acquire(ref);
-      const served = { id, version: ref.version, session };
+      const served = { id, version: ref.version, role, session, logRow: predictionSerializer({ model: deployment.model, modelVersionId: id, role }) };
       acquired.push(served);
       const problem = session.incompatibility(features);
       if (problem) throw new Error(problem);
@@ -206,9 +208,9 @@ export class DeploymentRouter {
     };
     try {
       const results = await Promise.allSettled([
-        load(deployment.championVersionId),
-        load(deployment.canaryVersionId),
-        load(deployment.shadowVersionId),
+        load(deployment.championVersionId, 'champion'),
+        load(deployment.canaryVersionId, 'canary'),
+        load(deployment.shadowVersionId, 'shadow'),
       ]);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       if (failed) throw failed.reason;

@@ -1,15 +1,19 @@
 import type { FeatureSpec } from '../lib/config/model-spec';
+import type { PredictionRowFields } from '../lib/db/repositories/predictions';
 import type { DeploymentRole } from '../lib/db/schema';
 import { routesToCanary } from './canary-routing';
 import type { InstanceValidator } from './instance-validation';
 import type { ModelSession } from './model-session';
 import { GatewayRequestError } from './request-error';
 
-/** A deployed version with its open session. */
+/** A deployed version in one role, with its open session. */
 export interface ServedVersion {
   readonly id: string;
   readonly version: number;
+  readonly role: DeploymentRole;
   readonly session: ModelSession;
+  /** Serializes a prediction-log row of this version in this role. */
+  readonly logRow: (row: PredictionRowFields) => string;
 }
 
 /**

@@ -7,12 +7,13 @@
  * Sessions are reference-counted: the routing table holds one reference per role it is
  * deployed in, each request one while it scores. The native session is released when
  * the last reference goes, so a version that is swapped out finishes its in-flight
- * requests first.
+ * requests first. Concurrent requests are scored in merged calls (adaptive-batcher).
  */
 import * as ort from 'onnxruntime-node';
 import type { FeatureSpec } from '../lib/config/model-spec';
 import { PROBABILITIES_OUTPUT } from '../lib/ml/onnx-export';
 import { SKL2ONNX_PROBABILITIES_OUTPUT } from '../lib/ml/onnx-scorer';
+import { AdaptiveBatcher, type BatchedResult, type ModelCallResult } from './adaptive-batcher';
 
 /** A feature value as a client sends it; null marks a missing value. */
 export type FeatureValue = number | string | null;
@@ -39,18 +40,17 @@ interface SessionInput {
   readonly rank: 1 | 2;
 }
 
-/** P(positive) per row and the time scoring took. */
-export interface ScoredRows {
-  readonly probabilities: Float64Array;
-  /** The model's probabilities output as computed: [P(0), P(1)] per row, row-major. */
-  readonly classProbabilities: ArrayLike<number>;
-  /** Building the input tensors, running the model and reading the output, in milliseconds. */
-  readonly latencyMs: number;
-}
+/** P(positive) per row, the model's output, the call's time and whether the call was this request's alone. */
+export type ScoredRows = BatchedResult;
+
+/** A scoring that did not throw: the rows scored, or the error and how long it took to fail. */
+export type ScoringAttempt = { ok: true; result: ScoredRows } | { ok: false; error: Error; latencyMs: number };
 
 export class ModelSession {
   private refs = 0;
   private disposed = false;
+  private readonly disposeListeners: (() => void)[] = [];
+  private readonly batcher = new AdaptiveBatcher<FeatureRecord>((rows) => this.call(rows));
 
   private constructor(
     readonly versionId: string,
@@ -58,19 +58,24 @@ export class ModelSession {
     private readonly session: ort.InferenceSession,
     private readonly inputs: readonly SessionInput[],
     private readonly output: string,
-    private readonly onDisposed: () => void,
   ) {}
 
   /** Opens an ONNX model (bytes already checksum-verified) with no references yet. */
-  static async create(bytes: Uint8Array, version: { id: string; version: number }, onDisposed: () => void = () => {}): Promise<ModelSession> {
+  static async create(bytes: Uint8Array, version: { id: string; version: number }): Promise<ModelSession> {
     const session = await ort.InferenceSession.create(bytes, GATEWAY_SESSION_OPTIONS);
     try {
       const inputs = session.inputMetadata.map(inputOf);
-      return new ModelSession(version.id, version.version, session, inputs, probabilitiesOutput(session), onDisposed);
+      return new ModelSession(version.id, version.version, session, inputs, probabilitiesOutput(session));
     } catch (err) {
       await session.release();
       throw err;
     }
+  }
+
+  /** Calls `listener` once the session is released (its last reference gone). */
+  whenDisposed(listener: () => void): void {
+    if (this.disposed) listener();
+    else this.disposeListeners.push(listener);
   }
 
   /** Names of the features this version reads. */
@@ -106,17 +111,48 @@ export class ModelSession {
     if (this.refs <= 0) throw new Error(`model session of version ${this.versionId} released more often than retained`);
     if (--this.refs > 0) return;
     this.disposed = true;
-    this.onDisposed();
+    for (const listener of this.disposeListeners.splice(0)) listener();
     void this.session.release().catch(() => undefined);
   }
 
-  /** Scores rows whose values were validated against the model's features. Hold a reference while it runs. */
-  async score(rows: readonly FeatureRecord[]): Promise<ScoredRows> {
+  /**
+   * Scores rows whose values were validated against the model's features; hold a reference
+   * until it settles. Requests that arrive while a call runs are merged into the next call;
+   * `alone` asks for a call of this request only (a latency probe).
+   */
+  score(rows: readonly FeatureRecord[], alone = false): Promise<ScoredRows> {
+    return this.batcher.submit(rows, alone);
+  }
+
+  /** score(), with a failure returned instead of thrown (it is logged like a result). */
+  async attempt(rows: readonly FeatureRecord[], alone = false): Promise<ScoringAttempt> {
+    const started = performance.now();
+    try {
+      return { ok: true, result: await this.score(rows, alone) };
+    } catch (err) {
+      return { ok: false, error: err instanceof Error ? err : new Error(String(err)), latencyMs: performance.now() - started };
+    }
+  }
+
+  /**
+   * One model call. Its latency is the model's own time: building the input tensors plus the
+   * run itself, from the event-loop turn in which onnxruntime-node executes it (it defers every
+   * run with setImmediate, and the marker queued just before runs just before it) to its
+   * result. Time spent waiting for that turn behind other requests is left out, so versions
+   * are compared on equal terms whatever the load.
+   */
+  private async call(rows: readonly FeatureRecord[]): Promise<ModelCallResult> {
     const started = performance.now();
     const n = rows.length;
     const feeds: Record<string, ort.Tensor> = {};
     for (const input of this.inputs) feeds[input.name] = inputTensor(input, rows);
+    const built = performance.now();
+    let runStarted = built;
+    setImmediate(() => {
+      runStarted = performance.now();
+    });
     const results = await this.session.run(feeds, [this.output]);
+    const latencyMs = built - started + (performance.now() - runStarted);
     const output = results[this.output]!;
     if (output.dims.length !== 2 || output.dims[0] !== n || output.dims[1] !== 2) {
       throw new Error(`output '${this.output}' has shape [${output.dims.join(', ')}]; expected [${n}, 2]`);
@@ -124,7 +160,7 @@ export class ModelSession {
     const data = output.data as Float32Array | Float64Array;
     const probabilities = new Float64Array(n);
     for (let i = 0; i < n; i++) probabilities[i] = data[2 * i + 1]!;
-    return { probabilities, classProbabilities: data, latencyMs: performance.now() - started };
+    return { probabilities, classProbabilities: data, latencyMs };
   }
 }
 

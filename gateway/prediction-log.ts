@@ -1,7 +1,12 @@
 /**
  * The gateway's prediction log: rows are queued in memory and written with one multi-row
  * insert per batch, every `flushIntervalMs` or as soon as `maxBatch` rows wait, one write
- * at a time.
+ * at a time. A write takes every queued row (up to `maxRowsPerWrite`): when the database is
+ * slow, rows pile up during a write and the next one is larger, so the log keeps up; when it
+ * is fast, writes stay small and frequent. Small writes matter for the gateway's latency
+ * tail: rows written before the young generation's next scavenge never reach the old
+ * generation, and the database's work comes in short slices rather than bursts of several
+ * milliseconds (measured with bench:gateway: p99 about 5 ms with 250-row writes, 3-4 ms with 64).
  *
  * Memory is bounded: when `capacity` rows wait, `append` makes its caller wait for room
  * (back-pressure on the requests) and refuses after `waitTimeoutMs` with a 503 instead of
@@ -11,16 +16,18 @@
  * batch and dropped one by one, each counted and logged.
  */
 import type { Logger } from 'pino';
-import type { PredictionLogEntry } from '../lib/db/repositories/predictions';
 import { GatewayRequestError } from './request-error';
 
-export interface PredictionLogOptions {
-  write(rows: PredictionLogEntry[]): Promise<void>;
+/** Rows are whatever `write` takes: the gateway queues serialized rows (strings), so the heap keeps one string per row. */
+export interface PredictionLogOptions<Row> {
+  write(rows: Row[]): Promise<void>;
   log: Logger;
   /** Longest a row waits before its batch is written. Default 100 ms. */
   flushIntervalMs?: number;
-  /** Rows per insert; a full batch is written at once. Default 1000. */
+  /** Rows that start a write at once (without waiting for the interval). Default 64. */
   maxBatch?: number;
+  /** Rows per insert at most. Default 5000. */
+  maxRowsPerWrite?: number;
   /** Rows held in memory at most. Default 50 000. */
   capacity?: number;
   /** How long `append` waits for room before refusing. Default 5 s. */
@@ -29,8 +36,8 @@ export interface PredictionLogOptions {
   onDropped?(rows: number, reason: string): void;
 }
 
-interface Waiter {
-  rows: readonly PredictionLogEntry[];
+interface Waiter<Row> {
+  rows: readonly Row[];
   resolve(): void;
   reject(err: Error): void;
   timer: NodeJS.Timeout;
@@ -38,21 +45,23 @@ interface Waiter {
 
 const MAX_RETRY_DELAY_MS = 5_000;
 
-export class PredictionLog {
-  private queue: PredictionLogEntry[] = [];
-  private readonly waiters: Waiter[] = [];
+export class PredictionLog<Row> {
+  private queue: Row[] = [];
+  private readonly waiters: Waiter<Row>[] = [];
   private writing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private retryDelayMs = 0;
   private closed = false;
   private readonly flushIntervalMs: number;
   private readonly maxBatch: number;
+  private readonly maxRowsPerWrite: number;
   private readonly capacity: number;
   private readonly waitTimeoutMs: number;
 
-  constructor(private readonly options: PredictionLogOptions) {
+  constructor(private readonly options: PredictionLogOptions<Row>) {
     this.flushIntervalMs = options.flushIntervalMs ?? 100;
-    this.maxBatch = options.maxBatch ?? 1000;
+    this.maxBatch = options.maxBatch ?? 64;
+    this.maxRowsPerWrite = Math.max(options.maxRowsPerWrite ?? 5000, this.maxBatch);
     this.capacity = Math.max(options.capacity ?? 50_000, this.maxBatch);
     this.waitTimeoutMs = options.waitTimeoutMs ?? 5_000;
   }
@@ -66,7 +75,7 @@ export class PredictionLog {
    * Queues rows. Returns undefined when they were queued at once, or a promise that
    * settles once there was room (rejecting with a 503 GatewayRequestError after the wait timeout).
    */
-  append(rows: readonly PredictionLogEntry[]): Promise<void> | undefined {
+  append(rows: readonly Row[]): Promise<void> | undefined {
     if (this.closed) return Promise.reject(new GatewayRequestError(503, 'the gateway is shutting down'));
     if (this.waiters.length === 0 && this.queue.length + rows.length <= this.capacity) {
       for (const row of rows) this.queue.push(row);
@@ -74,7 +83,7 @@ export class PredictionLog {
       return undefined;
     }
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
+      const waiter: Waiter<Row> = {
         rows,
         resolve,
         reject,
@@ -162,7 +171,7 @@ export class PredictionLog {
   }
 
   private async writeHead(): Promise<void> {
-    const batch = this.queue.slice(0, this.maxBatch);
+    const batch = this.queue.slice(0, this.maxRowsPerWrite);
     if (batch.length > 0) {
       try {
         await this.writeOrIsolate(batch);
@@ -178,7 +187,7 @@ export class PredictionLog {
   }
 
   /** Writes rows; rows Postgres refuses as invalid are dropped (counted), transient failures are thrown. */
-  private async writeOrIsolate(rows: PredictionLogEntry[]): Promise<void> {
+  private async writeOrIsolate(rows: Row[]): Promise<void> {
     try {
       await this.options.write(rows);
       this.options.onWritten?.(rows.length);

@@ -1,25 +1,35 @@
 /**
  * Serving one prediction request: resolve the model's route, choose champion or canary,
- * score, log every row, and mirror the request to the shadow after the answer is sent.
+ * score, log every row, and mirror the request to the shadow.
  *
  * A canary that fails to score does not fail the request: its error is logged (the canary
- * analysis counts it) and the champion answers. The shadow is scored in a later event-loop
- * turn (setImmediate), after the handler's answer was written: it never delays or fails
- * the caller, and its rows carry the same request ids with role 'shadow'.
+ * analysis counts it) and the champion answers. Mirrors are scored by the ShadowMirror a few
+ * milliseconds later, after the answer was written: a shadow never delays or fails the caller,
+ * and its rows carry the same request ids with role 'shadow'. Should `maxShadowBacklog`
+ * mirrors be waiting, further ones are skipped and counted (outcome "skipped").
+ *
+ * Latency probes: every `PROBE_EVERY`-th request, and any request `PROBE_INTERVAL_MS` after
+ * the previous probe, is scored by the serving version and by the shadow each in a call of its
+ * own, so their latencies can be compared request by request even when the gateway merges
+ * concurrent requests into shared model calls. The interval keeps probes coming at low
+ * traffic, the count at high traffic (a probe costs one extra model call, ~30 µs).
  */
 import type { Logger } from 'pino';
-import type { PredictionLogEntry } from '../lib/db/repositories/predictions';
-import type { DeploymentRole } from '../lib/db/schema';
 import type { DeploymentRouter } from './deployment-router';
 import type { GatewayMetrics } from './gateway-metrics';
 import { chooseVersion, type ModelRoute, type ServedVersion, type ServingRole } from './model-route';
-import type { ScoredRows } from './model-session';
 import type { ParsedPrediction } from './predict-request';
 import type { PredictionLog } from './prediction-log';
 import { GatewayRequestError } from './request-error';
+import { ShadowMirror, type MirroredRequest, type ShadowScoring } from './shadow-mirror';
 
 /** Scores at or above this give label 1 (the argmax of a binary classifier's probabilities). */
 export const LABEL_THRESHOLD = 0.5;
+
+/** One request in this many is scored alone (a latency probe)... */
+export const PROBE_EVERY = 32;
+/** ...and so is the first request this long after the previous probe. */
+export const PROBE_INTERVAL_MS = 50;
 
 export interface PredictionOutcome {
   readonly route: ModelRoute;
@@ -33,19 +43,34 @@ export interface PredictionOutcome {
 
 export interface PredictionServiceDeps {
   router: DeploymentRouter;
-  predictionLog: PredictionLog;
+  predictionLog: PredictionLog<string>;
   metrics: GatewayMetrics;
   log: Logger;
+  /** Mirrored requests waiting to be scored at most; beyond, mirrors are skipped (and counted). */
+  maxShadowBacklog: number;
 }
 
 export class PredictionService {
-  private pendingShadows = 0;
+  private readonly shadowMirror: ShadowMirror;
+  private requests = 0;
+  private lastProbeAt = 0;
 
-  constructor(private readonly deps: PredictionServiceDeps) {}
+  constructor(private readonly deps: PredictionServiceDeps) {
+    this.shadowMirror = new ShadowMirror({
+      onScored: (scored) => this.recordShadows(scored),
+      log: deps.log,
+      maxBacklog: deps.maxShadowBacklog,
+    });
+  }
 
   /** Mirrored requests not yet scored by their shadow. */
   get shadowBacklog(): number {
-    return this.pendingShadows;
+    return this.shadowMirror.backlog;
+  }
+
+  /** Scores and logs every mirrored request. */
+  drainShadows(): Promise<void> {
+    return this.shadowMirror.drain();
   }
 
   /** The model's current route; 404 naming the model when it is not deployed here, 503 when it failed to load. */
@@ -62,6 +87,9 @@ export class PredictionService {
   /** Scores a validated request with the champion or the canary and queues its log rows. */
   async predict(route: ModelRoute, request: ParsedPrediction): Promise<PredictionOutcome> {
     const createdAt = new Date();
+    const now = createdAt.getTime();
+    const probe = ++this.requests % PROBE_EVERY === 0 || now - this.lastProbeAt >= PROBE_INTERVAL_MS;
+    if (probe) this.lastProbeAt = now;
     const choice = chooseVersion(route, request.routingKey);
     // Taken in the same turn as the route was read: a swap cannot release these sessions under us.
     const shadow = route.shadow;
@@ -69,19 +97,16 @@ export class PredictionService {
     shadow?.session.retain();
     let mirrored = false;
     try {
-      let outcome: PredictionOutcome;
-      const scored = await this.score(choice.served, request);
-      if (scored.ok) {
-        await this.record(route, request, choice.served, choice.role, scored, createdAt);
-        outcome = { route, role: choice.role, served: choice.served, ...scored.result };
-      } else {
-        await this.record(route, request, choice.served, choice.role, scored, createdAt);
-        outcome = await this.fallBackToChampion(route, request, choice, scored.error, createdAt);
-      }
+      const scored = await choice.served.session.attempt(request.instances, probe);
+      await this.record(request, choice.served, scored, createdAt);
+      const outcome: PredictionOutcome = scored.ok
+        ? { route, role: choice.role, served: choice.served, ...scored.result }
+        : await this.fallBackToChampion(route, request, choice.served, scored.error, createdAt);
       if (shadow) {
         mirrored = true;
-        this.pendingShadows++;
-        setImmediate(() => void this.mirror(route, shadow, request));
+        if (!this.shadowMirror.mirror({ model: route.model, shadow, request, probe, createdAt })) {
+          this.deps.metrics.shadowPredictions.inc({ model: route.model, outcome: 'skipped' });
+        }
       }
       return outcome;
     } finally {
@@ -90,24 +115,18 @@ export class PredictionService {
     }
   }
 
-  private async fallBackToChampion(
-    route: ModelRoute,
-    request: ParsedPrediction,
-    choice: { role: ServingRole; served: ServedVersion },
-    error: Error,
-    createdAt: Date,
-  ): Promise<PredictionOutcome> {
+  private async fallBackToChampion(route: ModelRoute, request: ParsedPrediction, failed: ServedVersion, error: Error, createdAt: Date): Promise<PredictionOutcome> {
     const champion = route.champion;
-    if (choice.role !== 'canary' || !champion) {
-      throw new GatewayRequestError(500, `model '${route.model}' v${choice.served.version} failed to score the request: ${error.message}`);
+    if (failed.role !== 'canary' || !champion) {
+      throw new GatewayRequestError(500, `model '${route.model}' v${failed.version} failed to score the request: ${error.message}`);
     }
-    this.deps.log.warn({ model: route.model, version: choice.served.version, requestId: request.requestId, err: error }, 'canary failed; the champion answers');
+    this.deps.log.warn({ model: route.model, version: failed.version, requestId: request.requestId, err: error }, 'canary failed; the champion answers');
     champion.session.retain();
     try {
-      const scored = await this.score(champion, request);
-      await this.record(route, request, champion, 'champion', scored, createdAt);
+      const scored = await champion.session.attempt(request.instances);
+      await this.record(request, champion, scored, createdAt);
       if (!scored.ok) {
-        throw new GatewayRequestError(500, `model '${route.model}' failed to score the request (canary v${choice.served.version}: ${error.message}; champion v${champion.version}: ${scored.error.message})`);
+        throw new GatewayRequestError(500, `model '${route.model}' failed to score the request (canary v${failed.version}: ${error.message}; champion v${champion.version}: ${scored.error.message})`);
       }
       return { route, role: 'champion', served: champion, ...scored.result };
     } finally {
@@ -115,59 +134,51 @@ export class PredictionService {
     }
   }
 
-  /** Scores the request with the shadow (whose session the caller retained) and logs it; never throws. */
-  private async mirror(route: ModelRoute, shadow: ServedVersion, request: ParsedPrediction): Promise<void> {
-    const createdAt = new Date();
-    try {
-      const scored = await this.score(shadow, request);
-      this.deps.metrics.shadowPredictions.inc({ model: route.model, outcome: scored.ok ? 'ok' : 'error' });
-      await this.record(route, request, shadow, 'shadow', scored, createdAt);
-    } catch (err) {
-      this.deps.metrics.predictionLogRows.inc({ outcome: 'dropped' }, request.instances.length);
-      this.deps.log.warn({ model: route.model, version: shadow.version, err }, 'shadow prediction could not be logged');
-    } finally {
-      this.pendingShadows--;
-      shadow.session.release();
+  /** Logs the rows of mirrored requests scored together with one append. */
+  private async recordShadows(scored: ReadonlyArray<{ mirrored: MirroredRequest; outcome: ShadowScoring }>): Promise<void> {
+    const rows: string[] = [];
+    let failed = 0;
+    for (const { mirrored, outcome } of scored) {
+      if (!outcome.ok) failed++;
+      this.logRows(rows, mirrored.request, mirrored.shadow, outcome, mirrored.createdAt.toISOString());
     }
-  }
-
-  private async score(served: ServedVersion, request: ParsedPrediction): Promise<{ ok: true; result: ScoredRows } | { ok: false; error: Error; latencyMs: number }> {
-    const started = performance.now();
+    const { model } = scored[0]!.mirrored;
+    if (scored.length > failed) this.deps.metrics.shadowPredictions.inc({ model, outcome: 'ok' }, scored.length - failed);
+    if (failed > 0) this.deps.metrics.shadowPredictions.inc({ model, outcome: 'error' }, failed);
     try {
-      return { ok: true, result: await served.session.score(request.instances) };
+      const wait = this.deps.predictionLog.append(rows);
+      if (wait) await wait;
     } catch (err) {
-      return { ok: false, error: err instanceof Error ? err : new Error(String(err)), latencyMs: performance.now() - started };
+      this.deps.metrics.predictionLogRows.inc({ outcome: 'dropped' }, rows.length);
+      throw err;
     }
   }
 
   /** Queues one log row per instance; waits only when the log is full (back-pressure). */
-  private async record(
-    route: ModelRoute,
-    request: ParsedPrediction,
-    served: ServedVersion,
-    role: DeploymentRole,
-    scored: { ok: true; result: ScoredRows } | { ok: false; error: Error; latencyMs: number },
-    createdAt: Date,
-  ): Promise<void> {
-    const n = request.instances.length;
-    const rows = new Array<PredictionLogEntry>(n);
-    for (let i = 0; i < n; i++) {
-      const probability = scored.ok ? scored.result.probabilities[i]! : null;
-      rows[i] = {
-        model: route.model,
-        requestId: request.itemIds[i]!,
-        routingKey: request.routingKey,
-        modelVersionId: served.id,
-        role,
-        features: request.instances[i]!,
-        probability,
-        predictedLabel: probability === null ? null : probability >= LABEL_THRESHOLD ? 1 : 0,
-        latencyMs: scored.ok ? scored.result.latencyMs : scored.latencyMs,
-        error: scored.ok ? null : scored.error.message,
-        createdAt,
-      };
-    }
+  private async record(request: ParsedPrediction, served: ServedVersion, scored: ShadowScoring, createdAt: Date): Promise<void> {
+    const rows: string[] = [];
+    this.logRows(rows, request, served, scored, createdAt.toISOString());
     const wait = this.deps.predictionLog.append(rows);
     if (wait) await wait;
+  }
+
+  /** Appends the serialized log rows of one request's instances to `rows`. */
+  private logRows(rows: string[], request: ParsedPrediction, served: ServedVersion, scored: ShadowScoring, createdAt: string): void {
+    for (let i = 0; i < request.instances.length; i++) {
+      const probability = scored.ok ? scored.result.probabilities[i]! : null;
+      rows.push(
+        served.logRow({
+          requestId: request.itemIds[i]!,
+          routingKey: request.routingKey,
+          features: request.instances[i]!,
+          probability,
+          predictedLabel: probability === null ? null : probability >= LABEL_THRESHOLD ? 1 : 0,
+          latencyMs: scored.ok ? scored.result.latencyMs : scored.latencyMs,
+          scoredAlone: scored.ok ? scored.result.scoredAlone : true,
+          error: scored.ok ? null : scored.error.message,
+          createdAt,
+        }),
+      );
+    }
   }
 }

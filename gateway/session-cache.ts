@@ -33,7 +33,8 @@ export class SessionCache {
 
   private async load(ref: ServedVersionRef): Promise<ModelSession> {
     const bytes = await this.store.getBytes({ key: ref.artifactKey, sha256: ref.artifactSha256 });
-    const session = await ModelSession.create(bytes, ref, () => {
+    const session = await ModelSession.create(bytes, ref);
+    session.whenDisposed(() => {
       if (this.sessions.get(ref.id) === session) this.sessions.delete(ref.id);
     });
     this.sessions.set(ref.id, session);

@@ -150,6 +150,7 @@ export interface PredictionTable {
   probability: number | null;
   predicted_label: number | null;
   latency_ms: number;
+  scored_alone: ColumnType<boolean, boolean | undefined, boolean>;
   error: string | null;
   created_at: ColumnType<Date, Date | string | undefined, never>;
 }

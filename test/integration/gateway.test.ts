@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { sql, type Kysely } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createGateway, type Gateway } from '../../gateway/create-gateway';
@@ -12,6 +12,10 @@ import { loadFeatureTable } from '../../lib/data/feature-table-loader';
 import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
 import { createDatabase } from '../../lib/db/connection';
 import { migrateToLatest } from '../../lib/db/migrate';
+import * as initial from '../../lib/db/migrations/2026-11-26-0001-initial';
+import * as trainingPolicyAndReports from '../../lib/db/migrations/2026-11-26-0002-training-policy-and-reports';
+import * as predictionBatches from '../../lib/db/migrations/2026-11-26-0003-prediction-batches';
+import * as serving from '../../lib/db/migrations/2026-11-26-0004-serving';
 import { applyDeploymentChange, getDeployment, listDeploymentChanges, type DeploymentTraffic } from '../../lib/db/repositories/deployments';
 import { getFeedback } from '../../lib/db/repositories/feedback';
 import { insertModelVersion, type ModelVersion } from '../../lib/db/repositories/model-versions';
@@ -410,5 +414,48 @@ describe('inference gateway', () => {
     const metrics = (await get('/metrics')).body.text as string;
     expect(metrics).toMatch(new RegExp(`retrain_gateway_model_swaps_total\\{model="${spec.name}"\\} \\d+`));
     expect(metrics).toMatch(/retrain_gateway_prediction_log_queue_rows \d+/);
+  });
+});
+
+describe('migration 2026-11-26-0004-serving', () => {
+  it('gives every existing champion a deployment, and its down step removes the serving tables', async () => {
+    const services = inject('services');
+    const name = `retrain_gateway_migration_${randomBytes(3).toString('hex')}`;
+    const admin = createDatabase(services.databaseUrl, 1);
+    await sql.raw(`create database ${name}`).execute(admin);
+    await admin.destroy();
+    const url = new URL(services.databaseUrl);
+    url.pathname = `/${name}`;
+    const db = createDatabase(url.toString(), 1);
+    const migrations: Record<string, Migration> = {
+      '2026-11-26-0001-initial': initial,
+      '2026-11-26-0002-training-policy-and-reports': trainingPolicyAndReports,
+      '2026-11-26-0003-prediction-batches': predictionBatches,
+      '2026-11-26-0004-serving': serving,
+    };
+    const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+    try {
+      expect((await migrator.migrateTo('2026-11-26-0003-prediction-batches')).error).toBeUndefined();
+      const spec = { ...loadModelSpec(SPEC_FILE), name: 'legacy-model' };
+      await upsertModel(db, spec, 'migration-test');
+      const champion = await db.transaction().execute(async (trx) => {
+        const { run } = await insertTrainingRun(trx, {
+          model: spec.name, fingerprint: 'f', datasetIds: [], trainer: {}, mode: 'from_scratch', modeReason: '', metrics: {},
+          durationMs: 0, windowDay: null, baseVersionId: null, context: null, logsKey: null, workflowId: 'migration-test',
+        });
+        return insertModelVersion(trx, { model: spec.name, trainingRunId: run.id, artifactKey: 'k', artifactSha256: 's', artifactSize: 1, trainingSignature: '', weights: null, workflowId: 'migration-test' });
+      });
+      await db.updateTable('model_versions').set({ stage: 'champion' }).where('id', '=', champion.id).execute();
+
+      expect((await migrator.migrateToLatest()).error).toBeUndefined();
+      expect(await getDeployment(db, spec.name)).toMatchObject({ championVersionId: champion.id, canaryVersionId: null, canaryWeight: 0, shadowVersionId: null, revision: 0 });
+
+      expect((await migrator.migrateDown()).error).toBeUndefined();
+      const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'public'`.execute(db);
+      expect(tables.rows.map((r) => r.table_name)).not.toContain('deployments');
+      expect(tables.rows.map((r) => r.table_name)).not.toContain('predictions');
+    } finally {
+      await db.destroy();
+    }
   });
 });

@@ -69,12 +69,15 @@ describe('PredictionLog', () => {
     expect(predictionLog.size).toBe(0);
   });
 
-  it('writes a full batch at once, in batches of at most maxBatch rows', async () => {
+  it('starts a write as soon as maxBatch rows wait, and writes at most maxRowsPerWrite rows per insert', async () => {
     const writer = recordingWriter();
-    const predictionLog = new PredictionLog<PredictionLogEntry>({ write: (b) => writer.write(b), log, flushIntervalMs: 10_000, maxBatch: 4 });
-    expect(predictionLog.append(rows(10))).toBeUndefined();
+    const predictionLog = new PredictionLog<PredictionLogEntry>({ write: (b) => writer.write(b), log, flushIntervalMs: 10_000, maxBatch: 4, maxRowsPerWrite: 6 });
+    expect(predictionLog.append(rows(3))).toBeUndefined();
     await sleep(20);
-    expect(writer.batches.map((b) => b.length)).toEqual([4, 4]);
+    expect(writer.batches).toEqual([]);
+    expect(predictionLog.append(rows(7, 3))).toBeUndefined();
+    await sleep(20);
+    expect(writer.batches.map((b) => b.length)).toEqual([6, 4]);
     await predictionLog.close();
     expect(writer.written()).toEqual(rows(10).map((r) => r.requestId));
   });

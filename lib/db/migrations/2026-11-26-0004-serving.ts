@@ -48,8 +48,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     // Null when scoring failed (then `error` says why).
     .addColumn('probability', 'double precision')
     .addColumn('predicted_label', 'integer')
-    // Time spent scoring this request's rows with this version, in milliseconds.
+    // The model's time for the call that scored this row, in milliseconds.
     .addColumn('latency_ms', 'real', (c) => c.notNull())
+    // Whether that call scored this request's rows only. False for shadow rows scored together with
+    // other mirrored requests (the gateway merges them under load): their latency is the merged call's.
+    .addColumn('scored_alone', 'boolean', (c) => c.notNull().defaultTo(true))
     .addColumn('error', 'text')
     .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();

@@ -1,0 +1,137 @@
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { DeploymentRouter } from '../../gateway/deployment-router';
+import { GatewayMetrics } from '../../gateway/gateway-metrics';
+import { createInstanceValidator } from '../../gateway/instance-validation';
+import type { ModelRoute, ServedVersion } from '../../gateway/model-route';
+import type { FeatureRecord, ModelSession, ScoringAttempt } from '../../gateway/model-session';
+import type { ParsedPrediction } from '../../gateway/predict-request';
+import { PredictionLog } from '../../gateway/prediction-log';
+import { PredictionService, PROBE_EVERY, PROBE_INTERVAL_MS } from '../../gateway/prediction-service';
+import { predictionSerializer } from '../../lib/db/repositories/predictions';
+import type { DeploymentRole } from '../../lib/db/schema';
+
+const log = pino({ level: 'silent' });
+
+/** A stand-in session: scores P = x / 10, or fails; counts references and remembers probes. */
+function fakeVersion(id: string, version: number, role: DeploymentRole, behaviour: 'ok' | 'fail' = 'ok') {
+  const state = { refs: 0, probes: 0, calls: 0 };
+  const session = {
+    retain() {
+      state.refs++;
+      return this;
+    },
+    release() {
+      state.refs--;
+    },
+    async attempt(rows: readonly FeatureRecord[], alone = false): Promise<ScoringAttempt> {
+      state.calls++;
+      if (alone) state.probes++;
+      await new Promise((resolve) => setImmediate(resolve));
+      if (behaviour === 'fail') return { ok: false, error: new Error(`v${version} broke`), latencyMs: 0.1 };
+      const probabilities = Float64Array.from(rows, (r) => Number(r.x) / 10);
+      return { ok: true, result: { probabilities, classProbabilities: new Float32Array(2 * rows.length), latencyMs: 0.2, scoredAlone: alone } };
+    },
+  } as unknown as ModelSession;
+  const served: ServedVersion = { id, version, role, session, logRow: predictionSerializer({ model: 'm', modelVersionId: id, role }) };
+  return { served, state };
+}
+
+function setup(route: Partial<ModelRoute>) {
+  const written: Record<string, unknown>[] = [];
+  const predictionLog = new PredictionLog<string>({ write: async (rows) => void written.push(...rows.map((r) => JSON.parse(r) as Record<string, unknown>)), log, flushIntervalMs: 1 });
+  const full: ModelRoute = {
+    model: 'm',
+    revision: 1,
+    features: [{ name: 'x', kind: 'numeric' }],
+    validator: createInstanceValidator([{ name: 'x', kind: 'numeric' }]),
+    champion: null,
+    canary: null,
+    canaryWeight: 0,
+    shadow: null,
+    fingerprint: '',
+    ...route,
+  };
+  const router = { get: () => full, status: () => [], models: ['m'] } as unknown as DeploymentRouter;
+  const service = new PredictionService({ router, predictionLog, metrics: new GatewayMetrics(), log, maxShadowBacklog: 100 });
+  const request = (id: string, x = 3): ParsedPrediction => ({ instances: [{ x }], requestId: id, itemIds: [id], routingKey: null });
+  return { service, route: full, written, predictionLog, request };
+}
+
+describe('PredictionService', () => {
+  it('answers with the champion when the canary fails, and logs both attempts under the request id', async () => {
+    const champion = fakeVersion('1', 1, 'champion');
+    const canary = fakeVersion('2', 2, 'canary', 'fail');
+    const { service, route, written, predictionLog, request } = setup({ champion: champion.served, canary: canary.served, canaryWeight: 1 });
+    const outcome = await service.predict(route, request('r1'));
+    expect(outcome.role).toBe('champion');
+    expect(Array.from(outcome.probabilities)).toEqual([0.3]);
+    await predictionLog.close();
+    expect(written.map((r) => [r.request_id, r.role, r.probability, r.error])).toEqual([
+      ['r1', 'canary', null, 'v2 broke'],
+      ['r1', 'champion', 0.3, null],
+    ]);
+    expect(champion.state.refs).toBe(0);
+    expect(canary.state.refs).toBe(0);
+  });
+
+  it('fails with a 500 naming the version when the champion itself fails', async () => {
+    const champion = fakeVersion('1', 1, 'champion', 'fail');
+    const { service, route, request } = setup({ champion: champion.served });
+    await expect(service.predict(route, request('r2'))).rejects.toMatchObject({ statusCode: 500, message: "model 'm' v1 failed to score the request: v1 broke" });
+    expect(champion.state.refs).toBe(0);
+  });
+
+  it('mirrors every request to the shadow after answering, logs it with role shadow, and holds the shadow until it is scored', async () => {
+    const champion = fakeVersion('1', 1, 'champion');
+    const shadow = fakeVersion('3', 3, 'shadow');
+    const { service, route, written, predictionLog, request } = setup({ champion: champion.served, shadow: shadow.served });
+    await Promise.all([service.predict(route, request('a', 1)), service.predict(route, request('b', 2))]);
+    // Answered, not yet mirrored: the shadow is scored after a short window.
+    expect(shadow.state.calls).toBe(0);
+    expect(shadow.state.refs).toBe(2);
+    expect(service.shadowBacklog).toBe(2);
+    await service.drainShadows();
+    expect(shadow.state.refs).toBe(0);
+    await predictionLog.close();
+    const shadowRows = written.filter((r) => r.role === 'shadow');
+    expect(shadowRows.map((r) => [r.request_id, r.model_version_id, r.probability]).sort()).toEqual([
+      ['a', '3', 0.1],
+      ['b', '3', 0.2],
+    ]);
+  });
+
+  it('makes every PROBE_EVERY-th request a latency probe for the serving version and the shadow alike', async () => {
+    const champion = fakeVersion('1', 1, 'champion');
+    const shadow = fakeVersion('3', 3, 'shadow');
+    const { service, route, written, predictionLog, request } = setup({ champion: champion.served, shadow: shadow.served });
+    // The first request is a probe too (none came before it); it is not counted below.
+    await service.predict(route, request('p0'));
+    for (let i = 1; i < 2 * PROBE_EVERY; i++) await service.predict(route, request(`p${i}`));
+    await service.drainShadows();
+    await predictionLog.close();
+    expect(champion.state.probes).toBe(3);
+    expect(shadow.state.probes).toBe(3);
+    const probes = written.filter((r) => r.scored_alone === true && r.request_id !== 'p0').map((r) => `${r.role}:${r.request_id}`).sort();
+    expect(probes).toEqual([`champion:p${PROBE_EVERY - 1}`, `champion:p${2 * PROBE_EVERY - 1}`, `shadow:p${PROBE_EVERY - 1}`, `shadow:p${2 * PROBE_EVERY - 1}`].sort());
+  });
+
+  it('also probes the first request after PROBE_INTERVAL_MS, so that probes keep coming at low traffic', async () => {
+    const champion = fakeVersion('1', 1, 'champion');
+    const { service, route, request } = setup({ champion: champion.served });
+    await service.predict(route, request('first'));
+    await service.predict(route, request('soon'));
+    expect(champion.state.probes).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, PROBE_INTERVAL_MS + 5));
+    await service.predict(route, request('later'));
+    expect(champion.state.probes).toBe(2);
+  });
+
+  it('names the deployed models when asked for an unknown one', () => {
+    const { service } = setup({});
+    const router = { get: () => undefined, status: () => [], models: ['a', 'b'] } as unknown as DeploymentRouter;
+    const other = new PredictionService({ router, predictionLog: new PredictionLog<string>({ write: async () => {}, log }), metrics: new GatewayMetrics(), log, maxShadowBacklog: 1 });
+    expect(() => other.route('zzz')).toThrow("model 'zzz' is not deployed on this gateway (deployed: a, b)");
+    expect(service.route('m').model).toBe('m');
+  });
+});
