@@ -6,8 +6,9 @@
  *   (b) gateway    validation, champion routing, metrics, every prediction logged to Postgres
  *   (c) + shadow   the same with a shadow version deployed (every request mirrored and logged)
  * Each server runs in its own process; autocannon drives it from this one. The three are
- * measured in turn, round after round, and the median of the rounds is reported, so that
- * drift in the machine's load (the cores are shared) hits all three alike.
+ * measured in turn, round after round. The table shows the median of the rounds; each ratio is
+ * the median of the ratios within a round (runs seconds apart), so that the machine's changing
+ * load (the cores are shared) hits both sides of a ratio alike.
  *
  * req/s counts 2xx answers per second of the run; p50/p99 are exact percentiles of every 2xx
  * answer's latency as autocannon timed it (its own histogram rounds to whole milliseconds).
@@ -22,7 +23,7 @@
  * gateway's prediction-log inserts, which in production load a database server of their own,
  * would take CPU from the server they are measured against, and the three processes would
  * be scheduled differently from run to run. BENCH_GATEWAY_PIN=0 turns this off.
- * Environment: BENCH_GATEWAY_SECONDS (10), BENCH_GATEWAY_ROUNDS (3), BENCH_GATEWAY_CONNECTIONS (16),
+ * Environment: BENCH_GATEWAY_SECONDS (6), BENCH_GATEWAY_ROUNDS (5), BENCH_GATEWAY_CONNECTIONS (16),
  * BENCH_GATEWAY_WARMUP_SECONDS (2), BENCH_GATEWAY_PIN (1), BENCH_GATEWAY_PROFILE (a directory: the
  * gateway process writes a V8 CPU profile there, for `--cpu-prof` analysis).
  */
@@ -52,8 +53,8 @@ import { createS3Client, provideS3, type S3Config } from '../lib/services/s3-con
 import { ArtifactStore } from '../lib/store/artifact-store';
 import { exportBuiltinModelToOnnx, trainBuiltinModel } from '../lib/ml/trainers';
 
-const SECONDS = Number(process.env.BENCH_GATEWAY_SECONDS ?? 10);
-const ROUNDS = Number(process.env.BENCH_GATEWAY_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_GATEWAY_SECONDS ?? 6);
+const ROUNDS = Number(process.env.BENCH_GATEWAY_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_GATEWAY_CONNECTIONS ?? 16);
 const WARMUP_SECONDS = Number(process.env.BENCH_GATEWAY_WARMUP_SECONDS ?? 2);
 const WORKFLOW_ID = 'bench-gateway';
@@ -395,29 +396,31 @@ function report(results: Record<Contender, Measurement[]>): void {
         failed: runs.reduce((n, r) => n + r.failed, 0),
       },
     ]),
-  ) as Record<Contender, Omit<Measurement, 'ok'>>;
-  const base = summary.baseline;
+  ) as Record<Contender, Omit<Measurement, 'ok' | 'cpu'>>;
+  /** Median over rounds of a ratio taken within each round. */
+  const ratio = (of: (m: Measurement) => number, a: Contender, b: Contender) => median(results[a].map((m, round) => of(m) / of(results[b][round]!)));
   process.stdout.write(
-    `\nbench:gateway — ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections, median of rounds; ${os.cpus().length} CPUs` +
-      `${PINNING ? ` (server on CPU ${PINNING.server}, load generator and Postgres on ${PINNING.others})` : ''}, node ${process.version}\n\n`,
+    `\nbench:gateway — ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections; ${os.cpus().length} CPUs` +
+      `${PINNING ? ` (server on CPU ${PINNING.server}, load generator and Postgres on ${PINNING.others})` : ''}, node ${process.version}\n` +
+      'values: median of the rounds; ratios: median of the ratios within each round\n\n',
   );
   process.stdout.write(
     `${renderTable(
       ['server', 'req/s', 'p50 ms', 'p99 ms', 'failed', 'req/s ÷ baseline', 'p99 ÷ baseline'],
-      (Object.entries(summary) as [Contender, Omit<Measurement, 'ok'>][]).map(([name, m]) => [
+      (Object.entries(summary) as [Contender, Omit<Measurement, 'ok' | 'cpu'>][]).map(([name, m]) => [
         name,
         m.requestsPerSecond.toFixed(0),
         m.p50.toFixed(3),
         m.p99.toFixed(3),
         String(m.failed),
-        (m.requestsPerSecond / base.requestsPerSecond).toFixed(3),
-        (m.p99 / base.p99).toFixed(3),
+        ratio((r) => r.requestsPerSecond, name, 'baseline').toFixed(3),
+        ratio((r) => r.p99, name, 'baseline').toFixed(3),
       ]),
     )}\n\n`,
   );
-  const throughput = summary.gateway.requestsPerSecond / base.requestsPerSecond;
-  const p99 = summary.gateway.p99 / base.p99;
-  const shadowP50 = summary['gateway + shadow'].p50 / summary.gateway.p50;
+  const throughput = ratio((r) => r.requestsPerSecond, 'gateway', 'baseline');
+  const p99 = ratio((r) => r.p99, 'gateway', 'baseline');
+  const shadowP50 = ratio((r) => r.p50, 'gateway + shadow', 'gateway');
   const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
   process.stdout.write(
     [
