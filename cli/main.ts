@@ -34,7 +34,7 @@ async function main(): Promise<void> {
 
   program
     .command('up')
-    .description('start Temporal (with Web UI), Postgres, S3 and a worker; Ctrl-C stops everything')
+    .description('start Temporal (with Web UI), Postgres, S3, the inference gateway and a worker; Ctrl-C stops everything')
     .action(async () => upCommand(loadEnvironment()));
 
   program
