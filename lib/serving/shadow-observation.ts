@@ -26,8 +26,11 @@ export async function observeShadow(db: Kysely<Database>, input: { model: string
     const sorted = [...values].sort((a, b) => a - b);
     return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
   };
-  const championLatency = answered.map((p) => p.championLatencyMs);
-  const candidateLatency = answered.map((p) => p.shadowLatencyMs);
+  // The gateway merges concurrent requests into one model call; only requests both sides scored alone have comparable latency.
+  const alone = answered.filter((p) => p.championScoredAlone && p.shadowScoredAlone);
+  const timed = alone.length > 0 ? alone : answered;
+  const championLatency = timed.map((p) => p.championLatencyMs);
+  const candidateLatency = timed.map((p) => p.shadowLatencyMs);
 
   const candidateLabelled = await labelledOutcomes(db, { model: input.model, versionId: input.candidateVersionId, role: 'shadow', ...window });
   const championVersionId = pairs[0]?.championVersionId;
