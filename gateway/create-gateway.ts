@@ -12,7 +12,8 @@
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import pino, { type Logger } from 'pino';
-import { insertSerializedPredictions } from '../lib/db/repositories/predictions';
+import pg from 'pg';
+import { copyPredictions } from '../lib/db/repositories/predictions';
 import type { Database } from '../lib/db/schema';
 import type { ArtifactStore } from '../lib/store/artifact-store';
 import { DeploymentFollower } from './deployment-follower';
@@ -48,7 +49,10 @@ export interface GatewayOptions {
   db: Kysely<Database>;
   /** Where model artifacts are read from (checksums verified). */
   store: Pick<ArtifactStore, 'getBytes'>;
-  /** For the dedicated LISTEN connection that follows deployment changes (pooled connections cannot hold a LISTEN). */
+  /**
+   * For the connections of its own: the LISTEN that follows deployment changes (pooled connections
+   * cannot hold a LISTEN) and the prediction log's COPY.
+   */
   databaseUrl: string;
   log?: Logger;
   /** Longest a prediction-log row waits before it is written. Default 100 ms. */
@@ -87,8 +91,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     log,
     refreshIntervalMs: options.refreshIntervalMs,
   });
+  // The log writes one batch at a time, by COPY, on a connection of its own (COPY needs the raw client).
+  const logPool = new pg.Pool({ connectionString: options.databaseUrl, max: 1, application_name: 'retrain-gateway-prediction-log' });
+  logPool.on('error', (err) => log.warn({ err }, 'prediction log connection lost; the next write reconnects'));
   const predictionLog = new PredictionLog<string>({
-    write: (rows) => insertSerializedPredictions(db, rows),
+    write: (rows) => copyPredictions(logPool, rows),
     log,
     flushIntervalMs: options.flushIntervalMs,
     maxBatch: options.maxBatch,
@@ -141,6 +148,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         await follower.close();
         await router.close();
         await predictionLog.close();
+        await logPool.end();
       })();
       return closing;
     },

@@ -12,8 +12,10 @@ import type { FeatureRecord } from './model-session';
 import { GatewayRequestError } from './request-error';
 
 /** Request ids and routing keys are stored and indexed: bounded length, printable. */
-export const RequestId = z.string().min(1).max(200);
-export const RoutingKey = z.string().min(1).max(200);
+export const RequestId = z.string().min(1).max(200).regex(/^\P{Cc}+$/u, 'must not contain control characters');
+export const RoutingKey = z.string().min(1).max(200).regex(/^\P{Cc}+$/u, 'must not contain control characters');
+/** Names what RequestId and RoutingKey accept, for refusals. */
+export const ID_RULE = 'a non-empty string of at most 200 characters, without control characters';
 
 const PredictEnvelope = z.strictObject({
   instance: z.unknown().optional(),
@@ -57,6 +59,6 @@ function describeEnvelopeIssue(issue: z.core.$ZodIssue): string {
   }
   const field = String(issue.path[0]);
   if (field === 'instances') return "'instances' must be an array of objects of feature values";
-  if (field === 'requestId' || field === 'routingKey') return `'${field}' must be a non-empty string of at most 200 characters`;
+  if (field === 'requestId' || field === 'routingKey') return `'${field}' must be ${ID_RULE}`;
   return `${field}: ${issue.message}`;
 }

@@ -13,7 +13,7 @@ import type { Database } from '../lib/db/schema';
 import type { DeploymentRouter } from './deployment-router';
 import { type GatewayMetrics, NO_LABEL } from './gateway-metrics';
 import { jsonTypeName } from './instance-validation';
-import { parsePredictRequest, RequestId } from './predict-request';
+import { ID_RULE, parsePredictRequest, RequestId } from './predict-request';
 import { LABEL_THRESHOLD, type PredictionService } from './prediction-service';
 import { GatewayRequestError } from './request-error';
 
@@ -84,6 +84,6 @@ function describeFeedbackIssue(issue: z.core.$ZodIssue, body: unknown): string {
   const field = String(issue.path[0]);
   const value = (body as Record<string, unknown>)[field];
   if (field === 'label') return value === undefined ? "missing 'label' (0 or 1)" : `'label' must be 0 or 1, got ${JSON.stringify(value)}`;
-  if (field === 'requestId') return value === undefined ? "missing 'requestId'" : "'requestId' must be a non-empty string of at most 200 characters";
+  if (field === 'requestId') return value === undefined ? "missing 'requestId'" : `'requestId' must be ${ID_RULE}`;
   return `${field}: ${issue.message}`;
 }

@@ -4,6 +4,7 @@ import * as trainingPolicyAndReports from './migrations/2026-11-26-0002-training
 import * as predictionBatches from './migrations/2026-11-26-0003-prediction-batches';
 import * as serving from './migrations/2026-11-26-0004-serving';
 import * as approvals from './migrations/2026-11-26-0005-approvals';
+import * as shadowRowsWithoutFeatures from './migrations/2026-11-26-0006-shadow-rows-without-features';
 
 /** Migrations in code, keyed by their timestamp-prefixed file name (the order Kysely applies them in). */
 const migrations: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-26-0003-prediction-batches': predictionBatches,
   '2026-11-26-0004-serving': serving,
   '2026-11-26-0005-approvals': approvals,
+  '2026-11-26-0006-shadow-rows-without-features': shadowRowsWithoutFeatures,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

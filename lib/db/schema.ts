@@ -146,7 +146,8 @@ export interface PredictionTable {
   routing_key: string | null;
   model_version_id: string;
   role: DeploymentRole;
-  features: Json<unknown>;
+  /** Null on shadow rows: the serving row of the same request id holds them. */
+  features: Json<unknown> | null;
   probability: number | null;
   predicted_label: number | null;
   latency_ms: number;

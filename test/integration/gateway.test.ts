@@ -16,6 +16,7 @@ import * as initial from '../../lib/db/migrations/2026-11-26-0001-initial';
 import * as trainingPolicyAndReports from '../../lib/db/migrations/2026-11-26-0002-training-policy-and-reports';
 import * as predictionBatches from '../../lib/db/migrations/2026-11-26-0003-prediction-batches';
 import * as serving from '../../lib/db/migrations/2026-11-26-0004-serving';
+import * as shadowRowsWithoutFeatures from '../../lib/db/migrations/2026-11-26-0006-shadow-rows-without-features';
 import { applyDeploymentChange, getDeployment, listDeploymentChanges, type DeploymentTraffic } from '../../lib/db/repositories/deployments';
 import { getFeedback } from '../../lib/db/repositories/feedback';
 import { insertModelVersion, type ModelVersion } from '../../lib/db/repositories/model-versions';
@@ -189,6 +190,20 @@ describe('inference gateway', () => {
     }
   });
 
+  it('logs ids and feature values with tabs, newlines, quotes, backslashes and non-ASCII characters exactly', async () => {
+    const origin = 'O\'Hare\t"T1"\n\\ Zürich ☃';
+    const requestId = 'odd\\id "1" ☃';
+    const answer = await post(`/v1/models/${spec.name}/predict`, { instance: { ...instanceAt(0), origin }, requestId, routingKey: 'tab\\t key' });
+    expect(answer.status).toBe(200);
+    await expect.poll(async () => (await listPredictions(db, { model: spec.name, requestIds: [requestId] })).length).toBe(1);
+    const [row] = await listPredictions(db, { model: spec.name, requestIds: [requestId] });
+    expect(row).toMatchObject({ requestId, routingKey: 'tab\\t key', features: { ...instanceAt(0), origin }, error: null });
+    expect(row!.probability).toBeCloseTo((answer.body.predictions as { probability: number }[])[0]!.probability, 6);
+    expect((await post(`/v1/models/${spec.name}/predict`, { instance: instanceAt(0), requestId: 'line\nbreak' })).body.error).toBe(
+      "'requestId' must be a non-empty string of at most 200 characters, without control characters",
+    );
+  });
+
   it('speaks the Open Inference Protocol: ready, metadata and infer with the same answers as v1', async () => {
     expect((await get(`/v2/models/${spec.name}/ready`)).status).toBe(200);
     expect((await get('/v2/models/nope/ready')).status).toBe(404);
@@ -314,6 +329,9 @@ describe('inference gateway', () => {
     const shadowRows = rows.filter((r) => r.role === 'shadow');
     expect(shadowRows).toHaveLength(200);
     expect(shadowRows.every((r) => r.modelVersionId === versions[2]!.id && r.error === null)).toBe(true);
+    // Features are stored once per request, on its serving row.
+    expect(shadowRows.every((r) => r.features === null)).toBe(true);
+    expect(rows.filter((r) => r.role !== 'shadow').every((r) => r.features !== null)).toBe(true);
     const paired = await pairedShadowPredictions(db, { model: spec.name, shadowVersionId: versions[2]!.id, since });
     expect(paired.length).toBe(rows.filter((r) => r.role === 'champion').length);
     expect(paired.every((p) => p.championProbability !== null && p.shadowProbability !== null && p.championVersionId === versions[0]!.id)).toBe(true);
@@ -335,6 +353,21 @@ describe('inference gateway', () => {
     await deploy({ shadowVersionId: null }, 'remove the broken shadow');
     await expect.poll(async () => (await get('/readyz')).status, { timeout: 5_000, interval: 20 }).toBe(200);
     expect((await get('/healthz')).body).toEqual({ status: 'ok' });
+  });
+
+  it('logs every prediction after its prediction-log connection is killed', async () => {
+    const killed = await sql<{ terminated: boolean }>`
+      select pg_terminate_backend(pid) as terminated from pg_stat_activity
+      where application_name = 'retrain-gateway-prediction-log' and datname = current_database()
+    `.execute(db);
+    expect(killed.rows).toEqual([{ terminated: true }]);
+    const requestIds = Array.from({ length: 20 }, (_, i) => `after-kill-${i}`);
+    for (const [i, requestId] of requestIds.entries()) {
+      expect((await post(`/v1/models/${spec.name}/predict`, { instance: instanceAt(i), requestId })).status).toBe(200);
+    }
+    await expect
+      .poll(async () => (await listPredictions(db, { model: spec.name, requestIds })).filter((r) => r.role !== 'shadow').length, { timeout: 5_000 })
+      .toBe(requestIds.length);
   });
 
   it('follows changes again after its LISTEN connection is killed', async () => {
@@ -454,6 +487,35 @@ describe('migration 2026-11-26-0004-serving', () => {
       const tables = await sql<{ table_name: string }>`select table_name from information_schema.tables where table_schema = 'public'`.execute(db);
       expect(tables.rows.map((r) => r.table_name)).not.toContain('deployments');
       expect(tables.rows.map((r) => r.table_name)).not.toContain('predictions');
+    } finally {
+      await db.destroy();
+    }
+  });
+});
+
+describe('migration 2026-11-26-0006-shadow-rows-without-features', () => {
+  it('lets shadow rows only go without features, and its down step gives them the serving row\'s', async () => {
+    const services = inject('services');
+    const name = `retrain_shadow_rows_migration_${randomBytes(3).toString('hex')}`;
+    const admin = createDatabase(services.databaseUrl, 1);
+    await sql.raw(`create database ${name}`).execute(admin);
+    await admin.destroy();
+    const url = new URL(services.databaseUrl);
+    url.pathname = `/${name}`;
+    const db = createDatabase(url.toString(), 1);
+    try {
+      await migrateToLatest(db);
+      const row = { model: 'm', model_version_id: '1', probability: 0.5, predicted_label: 1, latency_ms: 0.1, error: null, routing_key: null };
+      await db.insertInto('predictions').values([
+        { ...row, request_id: 'r1', role: 'champion', features: JSON.stringify({ x: 1 }) },
+        { ...row, request_id: 'r1', role: 'shadow', model_version_id: '2', features: null },
+      ]).execute();
+      await expect(db.insertInto('predictions').values({ ...row, request_id: 'r2', role: 'champion', features: null }).execute()).rejects.toThrow(/predictions_features_present/);
+
+      await shadowRowsWithoutFeatures.down(db as Kysely<unknown>);
+      const restored = await db.selectFrom('predictions').select(['role', 'features']).orderBy('id').execute();
+      expect(restored).toEqual([{ role: 'champion', features: { x: 1 } }, { role: 'shadow', features: { x: 1 } }]);
+      await shadowRowsWithoutFeatures.up(db as Kysely<unknown>);
     } finally {
       await db.destroy();
     }

@@ -37,9 +37,28 @@ function fakeVersion(id: string, version: number, role: DeploymentRole, behaviou
   return { served, state };
 }
 
+const COPY_COLUMNS = ['model', 'model_version_id', 'role', 'request_id', 'routing_key', 'features', 'probability', 'predicted_label', 'latency_ms', 'scored_alone', 'error', 'created_at'];
+
+/** A prediction-log line (COPY text format, as predictionSerializer writes it) read back the way Postgres reads it. */
+function decodeCopyLine(line: string): Record<string, unknown> {
+  expect(line.endsWith('\n')).toBe(true);
+  const fields = line.slice(0, -1).split('\t');
+  expect(fields).toHaveLength(COPY_COLUMNS.length);
+  const text = fields.map((f) => (f === '\\N' ? null : f.replace(/\\(.)/g, (_, c: string) => ({ n: '\n', r: '\r', t: '\t' })[c] ?? c)));
+  const row = Object.fromEntries(COPY_COLUMNS.map((c, i) => [c, text[i]]));
+  return {
+    ...row,
+    features: row.features === null ? null : JSON.parse(row.features as string),
+    probability: row.probability === null ? null : Number(row.probability),
+    predicted_label: row.predicted_label === null ? null : Number(row.predicted_label),
+    latency_ms: Number(row.latency_ms),
+    scored_alone: row.scored_alone === 't',
+  };
+}
+
 function setup(route: Partial<ModelRoute>) {
   const written: Record<string, unknown>[] = [];
-  const predictionLog = new PredictionLog<string>({ write: async (rows) => void written.push(...rows.map((r) => JSON.parse(r) as Record<string, unknown>)), log, flushIntervalMs: 1 });
+  const predictionLog = new PredictionLog<string>({ write: async (rows) => void written.push(...rows.map(decodeCopyLine)), log, flushIntervalMs: 1 });
   const full: ModelRoute = {
     model: 'm',
     revision: 1,
@@ -99,6 +118,43 @@ describe('PredictionService', () => {
       ['a', '3', 0.1],
       ['b', '3', 0.2],
     ]);
+    // The features are stored once per request, on the serving row.
+    expect(shadowRows.every((r) => r.features === null)).toBe(true);
+    expect(written.filter((r) => r.role === 'champion').map((r) => [r.request_id, r.features]).sort()).toEqual([
+      ['a', { x: 1 }],
+      ['b', { x: 2 }],
+    ]);
+  });
+
+  it('writes log lines that survive tabs, newlines and backslashes in ids, features and errors', async () => {
+    const serialize = predictionSerializer({ model: 'm\\1', modelVersionId: '7', role: 'champion' });
+    const features = { origin: 'O\'Hare\t"terminal"\n\\2', x: 1.5e-7 };
+    const line = serialize({
+      requestId: 'a\tb\\c',
+      routingKey: 'k\r',
+      features,
+      probability: Number.NaN,
+      predictedLabel: null,
+      latencyMs: 0.25,
+      scoredAlone: false,
+      error: 'line 1\nline 2',
+      createdAt: '2001-01-09T00:00:00.000Z',
+    });
+    expect(line.split('\n')).toHaveLength(2);
+    expect(decodeCopyLine(line)).toEqual({
+      model: 'm\\1',
+      model_version_id: '7',
+      role: 'champion',
+      request_id: 'a\tb\\c',
+      routing_key: 'k\r',
+      features,
+      probability: null,
+      predicted_label: null,
+      latency_ms: 0.25,
+      scored_alone: false,
+      error: 'line 1\nline 2',
+      created_at: '2001-01-09T00:00:00.000Z',
+    });
   });
 
   it('makes every PROBE_EVERY-th request a latency probe for the serving version and the shadow alike', async () => {

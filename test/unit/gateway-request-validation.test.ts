@@ -85,8 +85,9 @@ describe('v1 predict request validation', () => {
   it('refuses bodies that are not objects, unknown top-level fields and bad ids', () => {
     expect(refusal([good])).toBe("request body must be a JSON object with 'instance' or 'instances', got array");
     expect(refusal({ instance: good, model: 'x' })).toBe("unknown field 'model' in the request body; accepted: instance or instances, requestId, routingKey");
-    expect(refusal({ instance: good, requestId: 7 })).toBe("'requestId' must be a non-empty string of at most 200 characters");
-    expect(refusal({ instance: good, routingKey: 'k'.repeat(201) })).toBe("'routingKey' must be a non-empty string of at most 200 characters");
+    expect(refusal({ instance: good, requestId: 7 })).toBe("'requestId' must be a non-empty string of at most 200 characters, without control characters");
+    expect(refusal({ instance: good, routingKey: 'k'.repeat(201) })).toBe("'routingKey' must be a non-empty string of at most 200 characters, without control characters");
+    expect(refusal({ instance: good, requestId: 'a\u0000b' })).toBe("'requestId' must be a non-empty string of at most 200 characters, without control characters");
     expect(refusal({ instances: { a: 1 } })).toBe("'instances' must be an array of objects of feature values");
     expect(refusal({ instances: [3] })).toBe('instance 0: must be an object of feature values, got number');
   });

@@ -1,4 +1,7 @@
+import { finished } from 'node:stream/promises';
 import { sql } from 'kysely';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { DeploymentRole, PredictionRow } from '../schema';
 import type { DbExecutor } from './executor';
 
@@ -9,7 +12,7 @@ export interface PredictionLogEntry {
   routingKey: string | null;
   modelVersionId: string;
   role: DeploymentRole;
-  /** The instance's raw feature values, as received. */
+  /** The instance's raw feature values, as received (not stored on shadow rows: see Prediction.features). */
   features: Readonly<Record<string, unknown>>;
   /** P(positive class); null when scoring failed. */
   probability: number | null;
@@ -26,8 +29,10 @@ export interface PredictionLogEntry {
   createdAt: Date;
 }
 
-export interface Prediction extends PredictionLogEntry {
+export interface Prediction extends Omit<PredictionLogEntry, 'features'> {
   id: string;
+  /** Null on shadow rows: the serving row (champion or canary) of the same request id holds them. */
+  features: Record<string, unknown> | null;
 }
 
 function toPrediction(row: PredictionRow): Prediction {
@@ -38,7 +43,7 @@ function toPrediction(row: PredictionRow): Prediction {
     routingKey: row.routing_key,
     modelVersionId: String(row.model_version_id),
     role: row.role,
-    features: row.features as Record<string, unknown>,
+    features: row.features as Record<string, unknown> | null,
     probability: row.probability,
     predictedLabel: row.predicted_label,
     latencyMs: row.latency_ms,
@@ -54,54 +59,64 @@ export type PredictionRowOrigin = Pick<PredictionLogEntry, 'model' | 'modelVersi
 /** The rest of a row; `createdAt` may come pre-rendered (ISO 8601) when many rows share it. */
 export type PredictionRowFields = Omit<PredictionLogEntry, keyof PredictionRowOrigin | 'createdAt'> & { createdAt: Date | string };
 
+/** Columns in the order of copyPredictions' lines: the origin's first, rendered once per serializer. */
+const COPY_PREDICTIONS = `copy predictions (model, model_version_id, role, request_id, routing_key, features, probability,
+  predicted_label, latency_ms, scored_alone, error, created_at) from stdin`;
+
+/** COPY's text format marks a missing value with \N. */
+const COPY_NULL = '\\N';
+
 /**
- * A serializer of rows of one origin into the JSON object text insertSerializedPredictions
- * takes; the shared part is rendered once. A caller that holds rows for a while before
- * writing them (the gateway's prediction log) serializes each row when it is made: one
- * string per row is all it then keeps, not an object graph.
+ * A serializer of rows of one origin into lines of COPY's text format (what copyPredictions
+ * writes). A caller that holds rows for a while before writing them (the gateway's prediction
+ * log) serializes each row when it is made: one string per row is all it then keeps.
+ * Shadow rows leave the features out: the serving row of the same request holds them.
  */
 export function predictionSerializer(origin: PredictionRowOrigin): (row: PredictionRowFields) => string {
-  const head = `{"model":${JSON.stringify(origin.model)},"model_version_id":${JSON.stringify(origin.modelVersionId)},"role":${JSON.stringify(origin.role)},`;
+  const head = `${copyText(origin.model)}\t${copyText(origin.modelVersionId)}\t${copyText(origin.role)}\t`;
+  const withFeatures = origin.role !== 'shadow';
   return (r) => {
-    // JSON has no NaN or infinities: a non-finite score is stored as missing.
-    const probability = r.probability !== null && Number.isFinite(r.probability) ? r.probability : 'null';
     const createdAt = typeof r.createdAt === 'string' ? r.createdAt : r.createdAt.toISOString();
     return (
-      `${head}"request_id":${JSON.stringify(r.requestId)},"routing_key":${r.routingKey === null ? 'null' : JSON.stringify(r.routingKey)},` +
-      `"features":${JSON.stringify(r.features)},"probability":${probability},"predicted_label":${r.predictedLabel ?? 'null'},` +
-      `"latency_ms":${Number.isFinite(r.latencyMs) ? r.latencyMs : 0},"scored_alone":${r.scoredAlone},` +
-      `"error":${r.error === null ? 'null' : JSON.stringify(r.error)},"created_at":"${createdAt}"}`
+      `${head}${copyText(r.requestId)}\t${r.routingKey === null ? COPY_NULL : copyText(r.routingKey)}\t` +
+      `${withFeatures ? copyText(JSON.stringify(r.features)) : COPY_NULL}\t${copyNumber(r.probability)}\t${r.predictedLabel ?? COPY_NULL}\t` +
+      `${Number.isFinite(r.latencyMs) ? r.latencyMs : 0}\t${r.scoredAlone ? 't' : 'f'}\t${r.error === null ? COPY_NULL : copyText(r.error)}\t${createdAt}\n`
     );
   };
 }
 
-/** One log entry as insertSerializedPredictions takes it (see predictionSerializer for many rows of one origin). */
-export function serializePrediction(entry: PredictionLogEntry): string {
-  return predictionSerializer(entry)(entry);
+const COPY_SPECIAL = /[\\\n\r\t]/;
+
+/** A text value escaped for COPY's text format (backslash, newline, carriage return and tab). */
+function copyText(value: string): string {
+  if (!COPY_SPECIAL.test(value)) return value;
+  return value.replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t'));
+}
+
+/** A score as COPY text; a non-finite one is stored as missing. */
+function copyNumber(value: number | null): string {
+  return value !== null && Number.isFinite(value) ? String(value) : COPY_NULL;
 }
 
 /**
- * Writes serialized log entries (see serializePrediction) in one statement: the rows travel
- * as one JSON array parameter expanded by `jsonb_to_recordset`, so the statement is parsed
- * once whatever the row count and no placeholder limit applies. (jsonb rather than json: the
- * features column is jsonb, and converting the whole array once is cheaper for Postgres than
- * re-parsing each row's features: about 13 instead of 18 µs of server CPU per row, measured.)
+ * Writes serialized rows (see predictionSerializer) with one COPY FROM STDIN on a connection of
+ * `pool`. COPY costs Postgres about a third less CPU per row than a multi-row insert from a JSON
+ * array (measured: 8.6 against 12.4 µs per row with features, 7.0 against 11.5 without). A failed
+ * COPY writes nothing.
  */
-export async function insertSerializedPredictions(db: DbExecutor, rows: readonly string[]): Promise<void> {
-  if (rows.length === 0) return;
-  await sql`
-    insert into predictions (model, request_id, routing_key, model_version_id, role, features, probability, predicted_label, latency_ms, scored_alone, error, created_at)
-    select model, request_id, routing_key, model_version_id, role, features, probability, predicted_label, latency_ms, scored_alone, error, created_at
-    from jsonb_to_recordset(${`[${rows.join(',')}]`}::jsonb) as r(
-      model text, request_id text, routing_key text, model_version_id bigint, role text, features jsonb,
-      probability double precision, predicted_label integer, latency_ms real, scored_alone boolean, error text, created_at timestamptz
-    )
-  `.execute(db);
-}
-
-/** Writes many log entries in one statement (see insertSerializedPredictions). */
-export async function insertPredictions(db: DbExecutor, rows: readonly PredictionLogEntry[]): Promise<void> {
-  await insertSerializedPredictions(db, rows.map(serializePrediction));
+export async function copyPredictions(pool: pg.Pool, lines: readonly string[]): Promise<void> {
+  if (lines.length === 0) return;
+  const client = await pool.connect();
+  try {
+    const copy = client.query(copyFrom(COPY_PREDICTIONS));
+    copy.end(lines.join(''));
+    await finished(copy);
+  } catch (err) {
+    // Postgres refused the rows (the connection is fine), or the connection broke (discard it).
+    client.release(err instanceof pg.DatabaseError ? undefined : true);
+    throw err;
+  }
+  client.release();
 }
 
 /** Logged predictions of a model (optionally only these request ids), oldest first. */
