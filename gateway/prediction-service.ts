@@ -8,11 +8,13 @@
  * and its rows carry the same request ids with role 'shadow'. Should `maxShadowBacklog`
  * mirrors be waiting, further ones are skipped and counted (outcome "skipped").
  *
- * Latency probes: every `PROBE_EVERY`-th request, and any request `PROBE_INTERVAL_MS` after
- * the previous probe, is scored by the serving version and by the shadow each in a call of its
- * own, so their latencies can be compared request by request even when the gateway merges
- * concurrent requests into shared model calls. The interval keeps probes coming at low
- * traffic, the count at high traffic (a probe costs one extra model call, ~30 µs).
+ * Latency probes: the first request `PROBE_INTERVAL_MS` or more after the previous probe is
+ * scored by the serving version and by the shadow each in a call of its own, so their
+ * latencies can be compared request by request even when the gateway merges concurrent
+ * requests into shared model calls. At low traffic every request is a probe (nothing would be
+ * merged anyway); at high traffic probes are capped at 1000 / PROBE_INTERVAL_MS per second,
+ * since each costs two model calls that could have been shared (~30 µs each) and a few
+ * hundred probes a second are plenty for percentiles.
  */
 import type { Logger } from 'pino';
 import type { DeploymentRouter } from './deployment-router';
@@ -26,10 +28,8 @@ import { ShadowMirror, type MirroredRequest, type ShadowScoring } from './shadow
 /** Scores at or above this give label 1 (the argmax of a binary classifier's probabilities). */
 export const LABEL_THRESHOLD = 0.5;
 
-/** One request in this many is scored alone (a latency probe)... */
-export const PROBE_EVERY = 32;
-/** ...and so is the first request this long after the previous probe. */
-export const PROBE_INTERVAL_MS = 50;
+/** A request this long or longer after the previous latency probe is a probe. */
+export const PROBE_INTERVAL_MS = 10;
 
 export interface PredictionOutcome {
   readonly route: ModelRoute;
@@ -52,7 +52,6 @@ export interface PredictionServiceDeps {
 
 export class PredictionService {
   private readonly shadowMirror: ShadowMirror;
-  private requests = 0;
   private lastProbeAt = 0;
 
   constructor(private readonly deps: PredictionServiceDeps) {
@@ -88,7 +87,7 @@ export class PredictionService {
   async predict(route: ModelRoute, request: ParsedPrediction): Promise<PredictionOutcome> {
     const createdAt = new Date();
     const now = createdAt.getTime();
-    const probe = ++this.requests % PROBE_EVERY === 0 || now - this.lastProbeAt >= PROBE_INTERVAL_MS;
+    const probe = now - this.lastProbeAt >= PROBE_INTERVAL_MS;
     if (probe) this.lastProbeAt = now;
     const choice = chooseVersion(route, request.routingKey);
     // Taken in the same turn as the route was read: a swap cannot release these sessions under us.

@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { DeploymentRouter } from '../../gateway/deployment-router';
 import { GatewayMetrics } from '../../gateway/gateway-metrics';
 import { createInstanceValidator } from '../../gateway/instance-validation';
@@ -7,7 +7,7 @@ import type { ModelRoute, ServedVersion } from '../../gateway/model-route';
 import type { FeatureRecord, ModelSession, ScoringAttempt } from '../../gateway/model-session';
 import type { ParsedPrediction } from '../../gateway/predict-request';
 import { PredictionLog } from '../../gateway/prediction-log';
-import { PredictionService, PROBE_EVERY, PROBE_INTERVAL_MS } from '../../gateway/prediction-service';
+import { PredictionService, PROBE_INTERVAL_MS } from '../../gateway/prediction-service';
 import { predictionSerializer } from '../../lib/db/repositories/predictions';
 import type { DeploymentRole } from '../../lib/db/schema';
 
@@ -157,30 +157,27 @@ describe('PredictionService', () => {
     });
   });
 
-  it('makes every PROBE_EVERY-th request a latency probe for the serving version and the shadow alike', async () => {
-    const champion = fakeVersion('1', 1, 'champion');
-    const shadow = fakeVersion('3', 3, 'shadow');
-    const { service, route, written, predictionLog, request } = setup({ champion: champion.served, shadow: shadow.served });
-    // The first request is a probe too (none came before it); it is not counted below.
-    await service.predict(route, request('p0'));
-    for (let i = 1; i < 2 * PROBE_EVERY; i++) await service.predict(route, request(`p${i}`));
-    await service.drainShadows();
-    await predictionLog.close();
-    expect(champion.state.probes).toBe(3);
-    expect(shadow.state.probes).toBe(3);
-    const probes = written.filter((r) => r.scored_alone === true && r.request_id !== 'p0').map((r) => `${r.role}:${r.request_id}`).sort();
-    expect(probes).toEqual([`champion:p${PROBE_EVERY - 1}`, `champion:p${2 * PROBE_EVERY - 1}`, `shadow:p${PROBE_EVERY - 1}`, `shadow:p${2 * PROBE_EVERY - 1}`].sort());
-  });
-
-  it('also probes the first request after PROBE_INTERVAL_MS, so that probes keep coming at low traffic', async () => {
-    const champion = fakeVersion('1', 1, 'champion');
-    const { service, route, request } = setup({ champion: champion.served });
-    await service.predict(route, request('first'));
-    await service.predict(route, request('soon'));
-    expect(champion.state.probes).toBe(1);
-    await new Promise((resolve) => setTimeout(resolve, PROBE_INTERVAL_MS + 5));
-    await service.predict(route, request('later'));
-    expect(champion.state.probes).toBe(2);
+  it('makes the first request PROBE_INTERVAL_MS after the previous probe a latency probe, for the serving version and the shadow alike', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const champion = fakeVersion('1', 1, 'champion');
+      const shadow = fakeVersion('3', 3, 'shadow');
+      const { service, route, written, predictionLog, request } = setup({ champion: champion.served, shadow: shadow.served });
+      const start = Date.now();
+      // The first request is a probe (none came before it); the next ones within the interval are not.
+      for (const [id, atMs] of [['a', 0], ['b', 0], ['c', PROBE_INTERVAL_MS - 1], ['d', PROBE_INTERVAL_MS], ['e', PROBE_INTERVAL_MS + 1], ['f', 3 * PROBE_INTERVAL_MS]] as const) {
+        vi.setSystemTime(start + atMs);
+        await service.predict(route, request(id));
+      }
+      await service.drainShadows();
+      await predictionLog.close();
+      expect(champion.state.probes).toBe(3);
+      expect(shadow.state.probes).toBe(3);
+      const probes = written.filter((r) => r.scored_alone === true).map((r) => `${r.role}:${r.request_id}`).sort();
+      expect(probes).toEqual(['champion:a', 'champion:d', 'champion:f', 'shadow:a', 'shadow:d', 'shadow:f']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('names the deployed models when asked for an unknown one', () => {
