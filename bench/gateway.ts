@@ -5,15 +5,21 @@
  *   (a) baseline   bench/bare-onnx-server.ts
  *   (b) gateway    validation, champion routing, metrics, every prediction logged to Postgres
  *   (c) + shadow   the same with a shadow version deployed (every request mirrored and logged)
- * Each server runs in its own process; autocannon drives it from this one. The three are
- * measured in turn, round after round. The table shows the median of the rounds; each ratio is
- * the median of the ratios within a round (runs seconds apart), so that the machine's changing
- * load (the cores are shared) hits both sides of a ratio alike.
+ * Each server runs in its own process; the load comes from this one. Each round measures
+ *   - at capacity: (a), (b), (c) under autocannon (closed loop, `connections` requests always in flight);
+ *   - at the same offered load: (c) then (b) under bench/paced-load.ts (open loop, Poisson
+ *     arrivals at BENCH_GATEWAY_PACED_LOAD × the capacity (c) showed in this round), where the
+ *     p50 shows what the shadow adds to a caller's wait rather than what it takes from capacity
+ *     (in a closed loop at capacity, latency is connections ÷ throughput).
+ * The table shows the median of the rounds; each ratio is the median of the ratios within a
+ * round (runs seconds apart), so that the machine's changing load (the cores are shared) hits
+ * both sides of a ratio alike.
  *
  * req/s counts 2xx answers per second of the run; p50/p99 are exact percentiles of every 2xx
- * answer's latency as autocannon timed it (its own histogram rounds to whole milliseconds).
+ * answer's latency, from writing the request to the end of the answer (autocannon's own
+ * histogram rounds to whole milliseconds, so its per-answer timings are used).
  * Goals (issue 4): gateway ≥ 0.8× baseline req/s, gateway p99 ≤ 1.5× baseline p99,
- * shadow-on p50 ≤ 1.1× shadow-off p50.
+ * shadow-on p50 ≤ 1.1× shadow-off p50 (checked at capacity and at the same offered load).
  *
  * Postgres and S3 come from the environment (DATABASE_URL, S3_ENDPOINT) or are started here
  * by the same providers as `retrain up` (Temporal is not needed and not started).
@@ -24,7 +30,7 @@
  * would take CPU from the server they are measured against, and the three processes would
  * be scheduled differently from run to run. BENCH_GATEWAY_PIN=0 turns this off.
  * Environment: BENCH_GATEWAY_SECONDS (6), BENCH_GATEWAY_ROUNDS (5), BENCH_GATEWAY_CONNECTIONS (16),
- * BENCH_GATEWAY_WARMUP_SECONDS (2), BENCH_GATEWAY_PIN (1), BENCH_GATEWAY_PROFILE (a directory: the
+ * BENCH_GATEWAY_WARMUP_SECONDS (2), BENCH_GATEWAY_PACED_LOAD (0.5), BENCH_GATEWAY_PIN (1), BENCH_GATEWAY_PROFILE (a directory: the
  * gateway process writes a V8 CPU profile there, for `--cpu-prof` analysis).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -37,6 +43,7 @@ import { createInterface } from 'node:readline';
 import { sql, type Kysely } from 'kysely';
 import pino from 'pino';
 import { renderTable } from '../cli/version-table';
+import { pacedLoad } from './paced-load';
 import { startGateway } from '../gateway/main';
 import { loadModelSpec, type ModelSpec } from '../lib/config/model-spec';
 import { loadFeatureTable } from '../lib/data/feature-table-loader';
@@ -78,6 +85,8 @@ const autocannon = createRequire(__filename)('autocannon') as (options: {
 const PINNING = cpuPinning();
 
 const GOALS = { throughputRatio: 0.8, p99Ratio: 1.5, shadowP50Ratio: 1.1 };
+/** Offered load of the paced runs, as a share of the gateway-with-shadow's capacity measured in the same round. */
+const PACED_LOAD = Number(process.env.BENCH_GATEWAY_PACED_LOAD ?? 0.5);
 
 interface Measurement {
   requestsPerSecond: number;
@@ -85,11 +94,16 @@ interface Measurement {
   p99: number;
   ok: number;
   failed: number;
+  /** Paced runs: requests that waited for a free connection. */
+  queued: number;
   /** CPU time per answered request, in microseconds: the server process, Postgres (all its processes), this process (autocannon). */
   cpu: { server: number; postgres: number; client: number } | null;
 }
 
 type Contender = 'baseline' | 'gateway' | 'gateway + shadow';
+/** Runs of a round: each contender at capacity (closed loop), then the gateway without and with shadow at the same offered load. */
+type Run = Contender | 'gateway + shadow, paced' | 'gateway, paced';
+const RUNS: readonly Run[] = ['baseline', 'gateway', 'gateway + shadow', 'gateway + shadow, paced', 'gateway, paced'];
 
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -141,30 +155,39 @@ async function main(): Promise<void> {
       await waitForShadow(gateway.url, model.spec.name, shadowVersionId === null ? null : model.shadow.version);
     };
 
-    log(`warming up each server for ${WARMUP_SECONDS} s (${CONNECTIONS} connections)`);
+    log(`warming up each server for ${WARMUP_SECONDS} s (${CONNECTIONS} connections), the gateway with and without a shadow`);
     await measure(targets.baseline.url, body, WARMUP_SECONDS);
     await measure(targets.gateway.url, body, WARMUP_SECONDS);
+    await setShadow(model.shadow.id, 0);
+    await measure(targets.gateway.url, body, WARMUP_SECONDS);
+    await setShadow(null, 0);
 
-    const results: Record<Contender, Measurement[]> = { baseline: [], gateway: [], 'gateway + shadow': [] };
+    const results = Object.fromEntries(RUNS.map((run) => [run, [] as Measurement[]])) as Record<Run, Measurement[]>;
     for (let round = 1; round <= ROUNDS; round++) {
-      for (const contender of Object.keys(results) as Contender[]) {
-        if (contender === 'gateway + shadow') await setShadow(model.shadow.id, round);
+      let rate = 0;
+      for (const run of RUNS) {
+        const shadow = run.startsWith('gateway + shadow');
+        if (run === 'gateway + shadow') await setShadow(model.shadow.id, round);
+        if (run === 'gateway, paced') await setShadow(null, round);
+        const target = targets[run === 'gateway, paced' ? 'gateway' : run === 'gateway + shadow, paced' ? 'gateway + shadow' : run];
         const before = await settledLoggedRows(db, model.spec.name);
-        const result = await measure(targets[contender].url, body, SECONDS, targets[contender].pids);
-        results[contender].push(result);
+        const paced = run.endsWith('paced');
+        const result = paced ? await measurePaced(target.url, body, rate, SECONDS, target.pids, round) : await measure(target.url, body, SECONDS, target.pids);
+        // The paced runs offer the same load: a share of what the gateway with a shadow carried at capacity this round.
+        if (run === 'gateway + shadow') rate = Math.round(result.requestsPerSecond * PACED_LOAD);
+        results[run].push(result);
         let logged = '';
-        if (contender !== 'baseline') {
-          const expected = result.ok * (contender === 'gateway + shadow' ? 2 : 1);
+        if (run !== 'baseline') {
+          const expected = result.ok * (shadow ? 2 : 1);
           const rows = await waitForLoggedRows(db, model.spec.name, before + expected);
           // Requests still in flight when autocannon stopped are answered and logged too, so rows ≥ expected.
           logged = `, ${rows - before} prediction rows logged for ${expected} expected`;
         }
-        const cpu = result.cpu ? `, CPU µs/request: server ${result.cpu.server.toFixed(0)}, postgres ${result.cpu.postgres.toFixed(0)}, autocannon ${result.cpu.client.toFixed(0)}` : '';
+        const cpu = result.cpu ? `, CPU µs/request: server ${result.cpu.server.toFixed(0)}, postgres ${result.cpu.postgres.toFixed(0)}, client ${result.cpu.client.toFixed(0)}` : '';
         log(
-          `round ${round} ${contender}: ${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.p50.toFixed(2)} ms, p99 ${result.p99.toFixed(2)} ms` +
-            `${result.failed > 0 ? `, ${result.failed} failed` : ''}${cpu}${logged}`,
+          `round ${round} ${run}${paced ? ` (${rate} req/s offered)` : ''}: ${result.requestsPerSecond.toFixed(0)} req/s, p50 ${result.p50.toFixed(3)} ms, p99 ${result.p99.toFixed(3)} ms` +
+            `${result.failed > 0 ? `, ${result.failed} failed` : ''}${result.queued ? `, ${result.queued} waited for a connection` : ''}${cpu}${logged}`,
         );
-        if (contender === 'gateway + shadow') await setShadow(null, round);
       }
     }
     report(results);
@@ -293,13 +316,23 @@ async function measure(url: string, body: string, seconds: number, pids?: { serv
   });
   const result = await instance;
   failed += result.errors + result.timeouts;
-  const cpuAfter = pids && cpuSnapshot(pids);
+  const cpu = pids ? cpuPerRequest(cpuBefore!, cpuSnapshot(pids), latencies.length) : null;
   const sorted = Float64Array.from(latencies).sort();
-  const perRequest = (before?: number | null, after?: number | null) => (before != null && after != null ? ((after - before) * 1000) / latencies.length : NaN);
-  const cpu = cpuBefore && cpuAfter
-    ? { server: perRequest(cpuBefore.server, cpuAfter.server), postgres: perRequest(cpuBefore.postgres, cpuAfter.postgres), client: perRequest(cpuBefore.client, cpuAfter.client) }
-    : null;
-  return { requestsPerSecond: latencies.length / result.duration, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), ok: latencies.length, failed, cpu };
+  return { requestsPerSecond: latencies.length / result.duration, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), ok: latencies.length, failed, queued: 0, cpu };
+}
+
+/** pacedLoad against one URL at `rate` requests per second (the same arrival times for every run of a round). */
+async function measurePaced(url: string, body: string, rate: number, seconds: number, pids: { server: number; postmaster: number | null }, seed: number): Promise<Measurement> {
+  const cpuBefore = cpuSnapshot(pids);
+  const result = await pacedLoad({ url, body, rate, seconds, connections: CONNECTIONS, seed });
+  const cpu = cpuPerRequest(cpuBefore, cpuSnapshot(pids), result.ok);
+  const sorted = result.latencies.sort();
+  return { requestsPerSecond: result.ok / result.duration, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), ok: result.ok, failed: result.failed, queued: result.queued, cpu };
+}
+
+function cpuPerRequest(before: ReturnType<typeof cpuSnapshot>, after: ReturnType<typeof cpuSnapshot>, requests: number): Measurement['cpu'] {
+  const perRequest = (b: number | null, a: number | null) => (b !== null && a !== null ? ((a - b) * 1000) / requests : NaN);
+  return { server: perRequest(before.server, after.server), postgres: perRequest(before.postgres, after.postgres), client: perRequest(before.client, after.client) };
 }
 
 /** CPU milliseconds (user + system) used so far: a process, a Postgres server (postmaster and its children) and this process. */
@@ -385,48 +418,51 @@ function median(values: number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function report(results: Record<Contender, Measurement[]>): void {
-  const summary = Object.fromEntries(
-    (Object.entries(results) as [Contender, Measurement[]][]).map(([name, runs]) => [
-      name,
-      {
-        requestsPerSecond: median(runs.map((r) => r.requestsPerSecond)),
-        p50: median(runs.map((r) => r.p50)),
-        p99: median(runs.map((r) => r.p99)),
-        failed: runs.reduce((n, r) => n + r.failed, 0),
-      },
-    ]),
-  ) as Record<Contender, Omit<Measurement, 'ok' | 'cpu'>>;
+function report(results: Record<Run, Measurement[]>): void {
+  const across = (run: Run, of: (m: Measurement) => number) => median(results[run].map(of));
   /** Median over rounds of a ratio taken within each round. */
-  const ratio = (of: (m: Measurement) => number, a: Contender, b: Contender) => median(results[a].map((m, round) => of(m) / of(results[b][round]!)));
+  const ratio = (of: (m: Measurement) => number, a: Run, b: Run) => median(results[a].map((m, round) => of(m) / of(results[b][round]!)));
+  const row = (run: Run, extra: string[]) => [
+    run,
+    across(run, (m) => m.requestsPerSecond).toFixed(0),
+    across(run, (m) => m.p50).toFixed(3),
+    across(run, (m) => m.p99).toFixed(3),
+    String(results[run].reduce((n, m) => n + m.failed, 0)),
+    ...extra,
+  ];
   process.stdout.write(
     `\nbench:gateway — ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections; ${os.cpus().length} CPUs` +
       `${PINNING ? ` (server on CPU ${PINNING.server}, load generator and Postgres on ${PINNING.others})` : ''}, node ${process.version}\n` +
-      'values: median of the rounds; ratios: median of the ratios within each round\n\n',
+      'values: median of the rounds; ratios: median of the ratios within each round\n\n' +
+      'at capacity (autocannon, closed loop: each connection sends again when answered)\n',
   );
+  const capacity: Contender[] = ['baseline', 'gateway', 'gateway + shadow'];
   process.stdout.write(
     `${renderTable(
       ['server', 'req/s', 'p50 ms', 'p99 ms', 'failed', 'req/s ÷ baseline', 'p99 ÷ baseline'],
-      (Object.entries(summary) as [Contender, Omit<Measurement, 'ok' | 'cpu'>][]).map(([name, m]) => [
-        name,
-        m.requestsPerSecond.toFixed(0),
-        m.p50.toFixed(3),
-        m.p99.toFixed(3),
-        String(m.failed),
-        ratio((r) => r.requestsPerSecond, name, 'baseline').toFixed(3),
-        ratio((r) => r.p99, name, 'baseline').toFixed(3),
-      ]),
-    )}\n\n`,
+      capacity.map((run) => row(run, [ratio((m) => m.requestsPerSecond, run, 'baseline').toFixed(3), ratio((m) => m.p99, run, 'baseline').toFixed(3)])),
+    )}\n\n` +
+      `at the same offered load (open loop, Poisson arrivals at ${PACED_LOAD} × the gateway + shadow's capacity of the round)\n` +
+      `${renderTable(
+        ['server', 'req/s', 'p50 ms', 'p99 ms', 'failed', 'p50 ÷ gateway', 'p99 ÷ gateway'],
+        (['gateway, paced', 'gateway + shadow, paced'] as const).map((run) =>
+          row(run, [ratio((m) => m.p50, run, 'gateway, paced').toFixed(3), ratio((m) => m.p99, run, 'gateway, paced').toFixed(3)]),
+        ),
+      )}\n\n`,
   );
-  const throughput = ratio((r) => r.requestsPerSecond, 'gateway', 'baseline');
-  const p99 = ratio((r) => r.p99, 'gateway', 'baseline');
-  const shadowP50 = ratio((r) => r.p50, 'gateway + shadow', 'gateway');
+  const throughput = ratio((m) => m.requestsPerSecond, 'gateway', 'baseline');
+  const p99 = ratio((m) => m.p99, 'gateway', 'baseline');
+  const shadowP50 = ratio((m) => m.p50, 'gateway + shadow', 'gateway');
+  const shadowP50SameLoad = ratio((m) => m.p50, 'gateway + shadow, paced', 'gateway, paced');
+  const shadowCapacity = ratio((m) => m.requestsPerSecond, 'gateway + shadow', 'gateway');
   const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
   process.stdout.write(
     [
-      `gateway / baseline req/s   ${throughput.toFixed(3)}  (goal ≥ ${GOALS.throughputRatio}: ${verdict(throughput >= GOALS.throughputRatio)})`,
-      `gateway / baseline p99     ${p99.toFixed(3)}  (goal ≤ ${GOALS.p99Ratio}: ${verdict(p99 <= GOALS.p99Ratio)})`,
-      `shadow on / off p50        ${shadowP50.toFixed(3)}  (goal ≤ ${GOALS.shadowP50Ratio}: ${verdict(shadowP50 <= GOALS.shadowP50Ratio)})`,
+      `gateway / baseline req/s               ${throughput.toFixed(3)}  (goal ≥ ${GOALS.throughputRatio}: ${verdict(throughput >= GOALS.throughputRatio)})`,
+      `gateway / baseline p99                 ${p99.toFixed(3)}  (goal ≤ ${GOALS.p99Ratio}: ${verdict(p99 <= GOALS.p99Ratio)})`,
+      `shadow on / off p50, at capacity       ${shadowP50.toFixed(3)}  (goal ≤ ${GOALS.shadowP50Ratio}: ${verdict(shadowP50 <= GOALS.shadowP50Ratio)})`,
+      `shadow on / off p50, same offered load ${shadowP50SameLoad.toFixed(3)}  (goal ≤ ${GOALS.shadowP50Ratio}: ${verdict(shadowP50SameLoad <= GOALS.shadowP50Ratio)})`,
+      `shadow on / off req/s, at capacity     ${shadowCapacity.toFixed(3)}  (the shadow scores every request again, and its rows are logged)`,
       '',
     ].join('\n'),
   );

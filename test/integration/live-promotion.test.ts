@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelSpec, type ModelSpec } from '../../lib/config/model-spec';
@@ -10,7 +12,6 @@ import { listPredictedRequestIds } from '../../lib/db/repositories/predictions';
 import { createGateway, type Gateway } from '../../gateway/create-gateway';
 import {
   approvePromotionUpdate,
-  rejectPromotionUpdate,
   rollbackUpdate,
   RETRAINING_PIPELINE,
   retrainingPipelineId,
@@ -23,6 +24,7 @@ import { createPipelineHarness, type PipelineHarness } from './pipeline-harness'
 const ROOT = path.join(__dirname, '..', '..');
 /** For tests about the live path: some later January days fall below the example's AUC floor, which is not what they test. */
 const noGates = { minimums: {}, maxRegression: {}, sliceMaxRegression: {}, sliceMinRows: 200 };
+const execFileAsync = promisify(execFile);
 
 describe('live promotion under load: shadow, approval, canary', () => {
   let harness: PipelineHarness;
@@ -33,6 +35,18 @@ describe('live promotion under load: shadow, approval, canary', () => {
 
   const startPipeline = (input: RetrainingPipelineInput) =>
     harness.client.workflow.start(RETRAINING_PIPELINE, { taskQueue: harness.taskQueue, workflowId: retrainingPipelineId(input.spec.name, input.day), args: [input] });
+
+  /** Runs `retrain <args>` (bin/retrain.cjs, as a user would) against the test's services; resolves with its exit code and output. */
+  async function retrain(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    try {
+      const { stdout, stderr } = await execFileAsync(process.execPath, [path.join(ROOT, 'bin', 'retrain.cjs'), ...args], { cwd: ROOT, env: harness.cliEnvironment('cli') });
+      return { code: 0, stdout, stderr };
+    } catch (err) {
+      const failed = err as { code?: number; stdout?: string; stderr?: string };
+      if (typeof failed.code !== 'number') throw err;
+      return { code: failed.code, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+    }
+  }
 
   /** Waits until the run is listed as awaiting approval: what an engineer's search in the UI finds. */
   async function waitForApproval(handle: WorkflowHandle, model: string): Promise<void> {
@@ -152,7 +166,11 @@ describe('live promotion under load: shadow, approval, canary', () => {
     const result = (await harness.withWorkers(async () => {
       const handle = await startPipeline({ spec: bad, day: '2001-01-11' });
       await waitForApproval(handle, spec.name);
-      await handle.executeUpdate(approvePromotionUpdate, { args: [{ approver: 'bob' }] });
+      // From the terminal: the same Update the UI sends.
+      expect(await retrain('approve', '--model', spec.name, '--day', '2001-01-11', '--approver', 'bob')).toMatchObject({
+        code: 0,
+        stdout: `approve accepted from bob by ${handle.workflowId}\n`,
+      });
       return handle.result();
     })) as RetrainingPipelineResult;
     const report = await traffic.stop();
@@ -206,7 +224,14 @@ describe('live promotion under load: shadow, approval, canary', () => {
       while ((await getDeployment(harness.deps.db, spec.name))?.canaryWeight !== 0.25 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
       const refused = await canary.executeUpdate(rollbackUpdate, { args: [{ approver: 'mallory' }] }).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
-      await canary.executeUpdate(rollbackUpdate, { args: [{ approver: 'bob', reason: 'pager went off' }] });
+      // The same from the terminal: refused with the reason, then accepted.
+      const refusedByCli = await retrain('rollback', '--model', spec.name, '--day', '2001-01-13', '--approver', 'mallory');
+      expect(refusedByCli.code).toBe(1);
+      expect(refusedByCli.stderr).toContain(`retrain: rollback refused by ${canary.workflowId}: approver 'mallory' is not on the allowlist (alice, bob)`);
+      expect(await retrain('rollback', '--model', spec.name, '--day', '2001-01-13', '--approver', 'bob', '--reason', 'pager went off')).toMatchObject({
+        code: 0,
+        stdout: `rollback accepted from bob by ${canary.workflowId}\n`,
+      });
       return handle.result();
     })) as RetrainingPipelineResult;
     await traffic.stop();
@@ -229,7 +254,10 @@ describe('live promotion under load: shadow, approval, canary', () => {
       while ((await listApprovalEvents(harness.deps.db, handle.workflowId)).filter((e) => e.action === 'escalated').length < 2 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 250));
       }
-      await handle.executeUpdate(rejectPromotionUpdate, { args: [{ approver: 'alice', reason: 'seen the escalation' }] });
+      expect(await retrain('reject', '--model', spec.name, '--day', '2001-01-15', '--approver', 'alice', '--reason', 'seen the escalation')).toMatchObject({
+        code: 0,
+        stdout: `reject accepted from alice by ${handle.workflowId}\n`,
+      });
       return [first, (await handle.result()) as RetrainingPipelineResult];
     });
     await traffic.stop();

@@ -33,6 +33,8 @@ export interface PipelineHarness {
   runPipeline(input: RetrainingPipelineInput): Promise<RetrainingPipelineResult>;
   /** Runs the workers while `body` runs; they stop when it settles. */
   withWorkers<T>(body: () => Promise<T>): Promise<T>;
+  /** Environment for a `retrain` command in a child process, pointed at these services, this database and task queue. */
+  cliEnvironment(dataDirName: string): NodeJS.ProcessEnv;
   close(): Promise<void>;
 }
 
@@ -95,6 +97,22 @@ export async function createPipelineHarness(name: string): Promise<PipelineHarne
       );
     },
     withWorkers,
+    cliEnvironment(dataDirName) {
+      return {
+        ...process.env,
+        TEMPORAL_ADDRESS: services.temporalAddress,
+        TEMPORAL_NAMESPACE: services.namespace,
+        DATABASE_URL: databaseUrl,
+        S3_ENDPOINT: services.s3.endpoint,
+        S3_REGION: services.s3.region,
+        S3_ACCESS_KEY_ID: services.s3.accessKeyId,
+        S3_SECRET_ACCESS_KEY: services.s3.secretAccessKey,
+        S3_BUCKET: services.s3.bucket,
+        RETRAIN_TASK_QUEUE: taskQueue,
+        RETRAIN_DATA_DIR: path.join(workDir, dataDirName),
+        RETRAIN_LOG_LEVEL: 'ERROR',
+      };
+    },
     async close() {
       await clients.close();
       await connection.close();

@@ -17,25 +17,11 @@ const ROOT = path.join(__dirname, '..', '..');
  * kill it the way a machine dies: SIGKILL to its whole process group.
  */
 function startWorkerProcess(harness: PipelineHarness, name: string): ChildProcess {
-  const { services } = harness;
   const child = spawn(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'cli', 'main.ts'), 'worker'], {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: services.temporalAddress,
-      TEMPORAL_NAMESPACE: services.namespace,
-      DATABASE_URL: harness.databaseUrl,
-      S3_ENDPOINT: services.s3.endpoint,
-      S3_REGION: services.s3.region,
-      S3_ACCESS_KEY_ID: services.s3.accessKeyId,
-      S3_SECRET_ACCESS_KEY: services.s3.secretAccessKey,
-      S3_BUCKET: services.s3.bucket,
-      RETRAIN_TASK_QUEUE: harness.taskQueue,
-      RETRAIN_DATA_DIR: path.join(harness.deps.workDir, name),
-      RETRAIN_LOG_LEVEL: 'ERROR',
-    },
+    env: harness.cliEnvironment(name),
   });
   child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[${name}] ${chunk.toString()}`));
   return child;
