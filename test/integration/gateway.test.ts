@@ -355,12 +355,17 @@ describe('inference gateway', () => {
     expect((await get('/healthz')).body).toEqual({ status: 'ok' });
   });
 
-  it('logs every prediction after its prediction-log connection is killed', async () => {
-    const killed = await sql<{ terminated: boolean }>`
+  /** Kills the gateway's connections with this application name, as a Postgres restart or a network cut would; returns how many. */
+  async function terminateConnections(applicationName: string): Promise<number> {
+    const { rows } = await sql<{ terminated: boolean }>`
       select pg_terminate_backend(pid) as terminated from pg_stat_activity
-      where application_name = 'retrain-gateway-prediction-log' and datname = current_database()
+      where application_name = ${applicationName} and datname = current_database()
     `.execute(db);
-    expect(killed.rows).toEqual([{ terminated: true }]);
+    return rows.filter((r) => r.terminated).length;
+  }
+
+  it('logs every prediction after its prediction-log connection is killed', async () => {
+    expect(await terminateConnections('retrain-gateway-prediction-log')).toBe(1);
     const requestIds = Array.from({ length: 20 }, (_, i) => `after-kill-${i}`);
     for (const [i, requestId] of requestIds.entries()) {
       expect((await post(`/v1/models/${spec.name}/predict`, { instance: instanceAt(i), requestId })).status).toBe(200);
@@ -371,11 +376,7 @@ describe('inference gateway', () => {
   });
 
   it('follows changes again after its LISTEN connection is killed', async () => {
-    const killed = await sql<{ terminated: boolean }>`
-      select pg_terminate_backend(pid) as terminated from pg_stat_activity
-      where application_name = 'retrain-gateway-listener' and datname = current_database()
-    `.execute(db);
-    expect(killed.rows).toEqual([{ terminated: true }]);
+    expect(await terminateConnections('retrain-gateway-listener')).toBe(1);
     await deploy({ canaryWeight: 0 }, 'canary off while the listener reconnects');
     await servedRevision();
     const started = Date.now();
@@ -450,16 +451,21 @@ describe('inference gateway', () => {
   });
 });
 
+/** A new, empty database on the test server (for migration tests), named `<prefix>_<random>`. */
+async function createEmptyDatabase(prefix: string): Promise<Kysely<Database>> {
+  const services = inject('services');
+  const name = `${prefix}_${randomBytes(3).toString('hex')}`;
+  const admin = createDatabase(services.databaseUrl, 1);
+  await sql.raw(`create database ${name}`).execute(admin);
+  await admin.destroy();
+  const url = new URL(services.databaseUrl);
+  url.pathname = `/${name}`;
+  return createDatabase(url.toString(), 1);
+}
+
 describe('migration 2026-11-26-0004-serving', () => {
   it('gives every existing champion a deployment, and its down step removes the serving tables', async () => {
-    const services = inject('services');
-    const name = `retrain_gateway_migration_${randomBytes(3).toString('hex')}`;
-    const admin = createDatabase(services.databaseUrl, 1);
-    await sql.raw(`create database ${name}`).execute(admin);
-    await admin.destroy();
-    const url = new URL(services.databaseUrl);
-    url.pathname = `/${name}`;
-    const db = createDatabase(url.toString(), 1);
+    const db = await createEmptyDatabase('retrain_gateway_migration');
     const migrations: Record<string, Migration> = {
       '2026-11-26-0001-initial': initial,
       '2026-11-26-0002-training-policy-and-reports': trainingPolicyAndReports,
@@ -495,14 +501,7 @@ describe('migration 2026-11-26-0004-serving', () => {
 
 describe('migration 2026-11-26-0006-shadow-rows-without-features', () => {
   it('lets shadow rows only go without features, and its down step gives them the serving row\'s', async () => {
-    const services = inject('services');
-    const name = `retrain_shadow_rows_migration_${randomBytes(3).toString('hex')}`;
-    const admin = createDatabase(services.databaseUrl, 1);
-    await sql.raw(`create database ${name}`).execute(admin);
-    await admin.destroy();
-    const url = new URL(services.databaseUrl);
-    url.pathname = `/${name}`;
-    const db = createDatabase(url.toString(), 1);
+    const db = await createEmptyDatabase('retrain_shadow_rows_migration');
     try {
       await migrateToLatest(db);
       const row = { model: 'm', model_version_id: '1', probability: 0.5, predicted_label: 1, latency_ms: 0.1, error: null, routing_key: null };
