@@ -48,6 +48,14 @@ describe('live promotion under load: shadow, approval, canary', () => {
     }
   }
 
+  /** What the gateway serves for the model now (its `GET /v1/models` entry). */
+  async function servingStatus(): Promise<{ champion: number | null; canary: number | null; canaryWeight: number }> {
+    const { models } = (await (await fetch(`${url}/v1/models`)).json()) as { models: { model: string; champion: number | null; canary: number | null; canaryWeight: number }[] };
+    const status = models.find((m) => m.model === spec.name);
+    if (!status) throw new Error(`the gateway does not serve ${spec.name}`);
+    return status;
+  }
+
   /** Waits until the run is listed as awaiting approval: what an engineer's search in the UI finds. */
   async function waitForApproval(handle: WorkflowHandle, model: string): Promise<void> {
     const deadline = Date.now() + 120_000;
@@ -232,6 +240,11 @@ describe('live promotion under load: shadow, approval, canary', () => {
         code: 0,
         stdout: `rollback accepted from bob by ${canary.workflowId}\n`,
       });
+      // From the accepted request (the command has returned) to the gateway serving the champion alone: within 1 s.
+      const accepted = Date.now();
+      while ((await servingStatus()).canary !== null && Date.now() - accepted < 5_000) await new Promise((r) => setTimeout(r, 10));
+      expect(await servingStatus()).toMatchObject({ canary: null, canaryWeight: 0, champion: champion!.version });
+      expect(Date.now() - accepted).toBeLessThan(1_000);
       return handle.result();
     })) as RetrainingPipelineResult;
     await traffic.stop();
