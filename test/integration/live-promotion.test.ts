@@ -48,6 +48,21 @@ describe('live promotion under load: shadow, approval, canary', () => {
     }
   }
 
+  /** Activities a workflow completed, in order, with the times Temporal recorded (ms since the epoch). */
+  async function completedActivities(workflowId: string): Promise<{ name: string; completedAt: number }[]> {
+    const { events } = await harness.client.workflow.getHandle(workflowId).fetchHistory();
+    const scheduled = new Map<string, string>();
+    const completed: { name: string; completedAt: number }[] = [];
+    for (const event of events ?? []) {
+      if (event.activityTaskScheduledEventAttributes) scheduled.set(String(event.eventId), event.activityTaskScheduledEventAttributes.activityType?.name ?? '');
+      const done = event.activityTaskCompletedEventAttributes;
+      if (done && event.eventTime) {
+        completed.push({ name: scheduled.get(String(done.scheduledEventId)) ?? '', completedAt: Number(event.eventTime.seconds) * 1000 + (event.eventTime.nanos ?? 0) / 1e6 });
+      }
+    }
+    return completed;
+  }
+
   /** What the gateway serves for the model now (its `GET /v1/models` entry). */
   async function servingStatus(): Promise<{ champion: number | null; canary: number | null; canaryWeight: number }> {
     const { models } = (await (await fetch(`${url}/v1/models`)).json()) as { models: { model: string; champion: number | null; canary: number | null; canaryWeight: number }[] };
@@ -187,6 +202,11 @@ describe('live promotion under load: shadow, approval, canary', () => {
     expect(result.decision).toBe('reject');
     expect(result.live?.canary?.outcome).toBe('rolled_back');
     expect(result.reason).toMatch(/sequential test found the canary worse/);
+    // From the analysis that failed to the traffic move back to the champion, in the canary's history: well within 1 s.
+    const completed = await completedActivities(`${result.workflowId}/canary`);
+    const failedAnalysis = completed.filter((a) => a.name === 'observeCanaryStage').at(-1)!;
+    const rolledBack = completed.find((a) => a.name === 'rollbackCanary')!;
+    expect(rolledBack.completedAt - failedAnalysis.completedAt).toBeLessThan(1_000);
     const versions = await listModelVersions(harness.deps.db, spec.name);
     expect(versions.find((v) => v.id === result.version.id)?.stage).toBe('rolled_back');
     expect((await findChampion(harness.deps.db, spec.name))?.id).toBe(champion!.id);
