@@ -126,6 +126,26 @@ describe('PredictionService', () => {
     ]);
   });
 
+  it('answers with the champion when the shadow fails, and logs the shadow\'s error on its own row', async () => {
+    const champion = fakeVersion('1', 1, 'champion');
+    const shadow = fakeVersion('3', 3, 'shadow', 'fail');
+    const { service, route, written, predictionLog, request } = setup({ champion: champion.served, shadow: shadow.served });
+    const outcomes = await Promise.all([service.predict(route, request('a', 1)), service.predict(route, request('b', 2))]);
+    expect(outcomes.map((o) => [o.role, Array.from(o.probabilities)])).toEqual([
+      ['champion', [0.1]],
+      ['champion', [0.2]],
+    ]);
+    await service.drainShadows();
+    await predictionLog.close();
+    expect(written.map((r) => [r.request_id, r.role, r.probability, r.error]).sort()).toEqual([
+      ['a', 'champion', 0.1, null],
+      ['a', 'shadow', null, 'v3 broke'],
+      ['b', 'champion', 0.2, null],
+      ['b', 'shadow', null, 'v3 broke'],
+    ]);
+    expect(shadow.state.refs).toBe(0);
+  });
+
   it('writes log lines that survive tabs, newlines and backslashes in ids, features and errors', async () => {
     const serialize = predictionSerializer({ model: 'm\\1', modelVersionId: '7', role: 'champion' });
     const features = { origin: 'O\'Hare\t"terminal"\n\\2', x: 1.5e-7 };
