@@ -65,7 +65,7 @@ async function main(): Promise<void> {
 
   program
     .command('status')
-    .description("list a model's versions and their stages")
+    .description("list a model's versions and their stages, what is served, and the latest traffic changes")
     .option('--model <name>', 'model name', 'flight-delay')
     .action(async (opts: { model: string }) => statusCommand(loadEnvironment(), opts));
 

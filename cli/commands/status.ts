@@ -1,9 +1,17 @@
 import type { RetrainEnvironment } from '../../lib/config/environment';
-import { listModelVersions } from '../../lib/db/repositories/model-versions';
+import { getDeployment, listDeploymentChanges, type Deployment } from '../../lib/db/repositories/deployments';
+import { listModelVersions, type ModelVersion } from '../../lib/db/repositories/model-versions';
 import { connectToStack } from '../stack-client';
 import { renderTable } from '../version-table';
 
-/** `retrain status`: a model's versions with their stage, the reason for it, and the run that made them. */
+/** Traffic changes `retrain status` lists, newest last. */
+const RECENT_CHANGES = 5;
+
+/**
+ * `retrain status`: a model's versions with their stage, the reason for it and the run that
+ * made them; then what the gateways serve (champion, canary and its share, shadow) and the
+ * latest traffic changes with their reasons.
+ */
 export async function statusCommand(env: RetrainEnvironment, options: { model: string }): Promise<void> {
   const stack = await connectToStack(env);
   try {
@@ -18,7 +26,33 @@ export async function statusCommand(env: RetrainEnvironment, options: { model: s
         versions.map((v) => [`v${v.version}`, v.stage, v.createdAt.toISOString(), v.workflowId, v.stageReason]),
       )}\n`,
     );
+    const deployment = await getDeployment(stack.db, options.model);
+    if (!deployment) {
+      process.stdout.write('\nserving: nothing (no version was ever deployed)\n');
+      return;
+    }
+    process.stdout.write(`\n${describeServing(deployment, versions)}\n`);
+    const changes = (await listDeploymentChanges(stack.db, options.model)).slice(-RECENT_CHANGES);
+    if (changes.length > 0) {
+      process.stdout.write(
+        `\nlatest traffic changes:\n${renderTable(
+          ['revision', 'at', 'reason'],
+          changes.map((c) => [String(c.revision), c.createdAt.toISOString(), c.reason]),
+        )}\n`,
+      );
+    }
   } finally {
     await stack.close();
   }
+}
+
+/** One line: which version takes which traffic, e.g. "serving (revision 7): champion v2, canary v3 at 25%, shadow none". */
+export function describeServing(deployment: Deployment, versions: readonly ModelVersion[]): string {
+  const name = (id: string | null) => {
+    if (id === null) return 'none';
+    const version = versions.find((v) => v.id === id);
+    return version ? `v${version.version}` : `version id ${id}`;
+  };
+  const canary = deployment.canaryVersionId === null ? 'none' : `${name(deployment.canaryVersionId)} at ${Math.round(deployment.canaryWeight * 1000) / 10}%`;
+  return `serving (revision ${deployment.revision}): champion ${name(deployment.championVersionId)}, canary ${canary}, shadow ${name(deployment.shadowVersionId)}`;
 }

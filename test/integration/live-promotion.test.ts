@@ -165,6 +165,11 @@ describe('live promotion under load: shadow, approval, canary', () => {
     expect(actions).toEqual([['refused', 'mallory'], ['approve', 'alice']]);
     const changes = await listDeploymentChanges(harness.deps.db, spec.name);
     expect(changes.map((c) => c.reason).join('\n')).toMatch(/canary stage 2 of 3: 50% of traffic/);
+    // What an engineer sees from the terminal.
+    const status = await retrain('status', '--model', spec.name);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(`serving (revision ${deployment!.revision}): champion v${result.version.version}, canary none, shadow none`);
+    expect(status.stdout).toMatch(/latest traffic changes:[\s\S]*canary stage 2 of 3: 50% of traffic/);
 
     expect(report.failures).toEqual([]);
     expect(report.failed).toBe(0);
