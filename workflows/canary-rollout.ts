@@ -1,39 +1,22 @@
 import { condition, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import type { CanarySpec } from '../lib/config/model-spec';
 import { approverRefusal } from '../lib/policy/approver-check';
 import { judgeCanaryStage, type CanaryObservation } from '../lib/policy/canary-stage-analysis';
 import { PERMANENT_ERROR_TYPES } from '../lib/policy/permanent-errors';
-import { canaryStateQuery, rollbackUpdate, type CanaryState, type PromotionDecisionInput } from './definitions';
+import {
+  canaryStateQuery,
+  rollbackUpdate,
+  type CanaryRolloutInput,
+  type CanaryRolloutResult,
+  type CanaryStageRecord,
+  type CanaryState,
+  type PromotionDecisionInput,
+} from './definitions';
 
 const activities = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES] },
 });
-
-export interface CanaryRolloutInput {
-  model: string;
-  candidateVersionId: string;
-  candidateVersion: number;
-  championVersionId: string;
-  championVersion: number;
-  approvers: string[];
-  spec: CanarySpec;
-}
-
-export interface CanaryStageRecord {
-  percent: number;
-  verdict: 'pass' | 'fail' | 'rollback';
-  reason: string;
-  observation: CanaryObservation | null;
-}
-
-export interface CanaryRolloutResult {
-  outcome: 'promoted' | 'rolled_back';
-  reason: string;
-  stages: CanaryStageRecord[];
-  championVersion: number;
-}
 
 /**
  * Moves traffic to the candidate in stages (e.g. 1, 5, 25, 50, 100 %). Each

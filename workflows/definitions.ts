@@ -1,14 +1,13 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { ModelSpec } from '../lib/config/model-spec';
+import type { CanarySpec, ModelSpec, ShadowSpec } from '../lib/config/model-spec';
 import type { MetricDeltas } from '../lib/ml/evaluation-summary';
 import type { BinaryClassifierMetrics } from '../lib/ml/metrics';
 import type { OfflineGateCheck } from '../lib/policy/offline-gates';
 import type { PromotionDecision } from '../lib/policy/offline-promotion-gate';
 import type { TrainingMode } from '../lib/policy/training-mode';
-import type { CanaryRolloutResult } from './canary-rollout';
-import type { SafePromotionResult } from './safe-promotion';
-import type { ShadowEvaluationResult } from './shadow-evaluation';
+import type { CanaryObservation } from '../lib/policy/canary-stage-analysis';
+import type { ShadowObservation, ShadowVerdict } from '../lib/policy/shadow-gates';
 
 /** Importable by clients (CLI, tests) without pulling in workflow code. */
 
@@ -125,3 +124,54 @@ export interface CanaryState {
   message: string;
 }
 export const canaryStateQuery = defineQuery<CanaryState>('canaryState');
+
+// The child workflows of the live path (shadowEvaluation, canaryRollout) and what the pipeline makes of them.
+
+export interface ShadowEvaluationInput {
+  model: string;
+  candidateVersionId: string;
+  candidateVersion: number;
+  championVersionId: string;
+  championVersion: number;
+  holdoutDatasetId: string;
+  spec: ShadowSpec;
+}
+
+export interface ShadowEvaluationResult {
+  evaluationId: string;
+  observation: ShadowObservation;
+  verdict: ShadowVerdict;
+}
+
+export interface CanaryRolloutInput {
+  model: string;
+  candidateVersionId: string;
+  candidateVersion: number;
+  championVersionId: string;
+  championVersion: number;
+  approvers: string[];
+  spec: CanarySpec;
+}
+
+export interface CanaryStageRecord {
+  percent: number;
+  verdict: 'pass' | 'fail' | 'rollback';
+  reason: string;
+  observation: CanaryObservation | null;
+}
+
+export interface CanaryRolloutResult {
+  outcome: 'promoted' | 'rolled_back';
+  reason: string;
+  stages: CanaryStageRecord[];
+  championVersion: number;
+}
+
+export interface SafePromotionResult {
+  decision: 'promote' | 'reject';
+  reason: string;
+  championVersion: number;
+  shadow: ShadowEvaluationResult;
+  approval: { action: 'approve' | 'reject' | 'timeout'; approver: string | null; reason: string } | null;
+  canary: CanaryRolloutResult | null;
+}

@@ -25,8 +25,9 @@ import {
   type RetrainingPipelineInput,
   type RetrainingPipelineResult,
   type RetrainingPipelineState,
+  type SafePromotionResult,
 } from './definitions';
-import { promoteSafely, type SafePromotionResult } from './safe-promotion';
+import { promoteSafely } from './safe-promotion';
 
 type Activities = ReturnType<typeof createActivities>;
 

@@ -12,16 +12,17 @@ import type { createActivities } from '../activities';
 import type { ModelSpec } from '../lib/config/model-spec';
 import { approverRefusal } from '../lib/policy/approver-check';
 import { PERMANENT_ERROR_TYPES } from '../lib/policy/permanent-errors';
-import type { CanaryRolloutResult } from './canary-rollout';
 import {
   approvePromotionUpdate,
   CANARY_ROLLOUT,
   rejectPromotionUpdate,
   searchAttributes,
   SHADOW_EVALUATION,
+  type CanaryRolloutResult,
   type PromotionDecisionInput,
+  type SafePromotionResult,
+  type ShadowEvaluationResult,
 } from './definitions';
-import type { ShadowEvaluationResult } from './shadow-evaluation';
 
 const control = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '1 minute',
@@ -36,15 +37,6 @@ export interface SafePromotionInput {
   /** Markdown with the offline comparison, shown while the run waits for approval. */
   offlineSummary: string;
   setStage: (stage: 'shadow' | 'awaiting-approval' | 'canary', message: string) => void;
-}
-
-export interface SafePromotionResult {
-  decision: 'promote' | 'reject';
-  reason: string;
-  championVersion: number;
-  shadow: ShadowEvaluationResult;
-  approval: { action: 'approve' | 'reject' | 'timeout'; approver: string | null; reason: string } | null;
-  canary: CanaryRolloutResult | null;
 }
 
 /**

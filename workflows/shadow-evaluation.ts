@@ -1,30 +1,13 @@
 import { proxyActivities, setCurrentDetails, sleep, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import type { ShadowSpec } from '../lib/config/model-spec';
-import type { ShadowObservation } from '../lib/policy/shadow-gates';
-import { judgeShadow, type ShadowVerdict } from '../lib/policy/shadow-gates';
+import { judgeShadow } from '../lib/policy/shadow-gates';
 import { PERMANENT_ERROR_TYPES } from '../lib/policy/permanent-errors';
+import type { ShadowEvaluationInput, ShadowEvaluationResult } from './definitions';
 
 const { startShadow, countMirroredRequests, observeShadow, finishShadow } = proxyActivities<ReturnType<typeof createActivities>>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES] },
 });
-
-export interface ShadowEvaluationInput {
-  model: string;
-  candidateVersionId: string;
-  candidateVersion: number;
-  championVersionId: string;
-  championVersion: number;
-  holdoutDatasetId: string;
-  spec: ShadowSpec;
-}
-
-export interface ShadowEvaluationResult {
-  evaluationId: string;
-  observation: ShadowObservation;
-  verdict: ShadowVerdict;
-}
 
 /**
  * The candidate becomes the shadow: the gateway mirrors all traffic to it and

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import S3rver from '@20minutes/s3rver';
 import s3rverAccounts from '@20minutes/s3rver/lib/models/account';
-import type { S3Server } from './s3-server';
+import type { S3Server } from './s3-server-contract';
 
 export interface EmbeddedS3ServerOptions {
   /** Buckets are directories below `<dataDir>/buckets`. */

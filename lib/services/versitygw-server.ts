@@ -6,7 +6,7 @@ import { startChildProcess } from './child-process';
 import { findFreePort } from './free-port';
 import { locateGoBinary, type GoBinarySpec } from './go-binary';
 import { createS3Client } from './s3-client';
-import type { S3Server } from './s3-server';
+import type { S3Server } from './s3-server-contract';
 import { waitUntilReady } from './wait-until-ready';
 
 /** versitygw, an S3 gateway over a POSIX directory, pinned to a release that `go install` builds. */
