@@ -1,11 +1,14 @@
 import type { CanarySpec } from '../config/model-spec';
 import type { SprtResult } from '../stats/sequential-probability-ratio-test';
+import { formatMilliseconds, quantileLabel } from '../stats/tail-quantile';
 
 /** One model's traffic over a stage's window. */
 export interface TrafficStats {
   requests: number;
   errors: number;
   latencyP99: number | null;
+  /** Latency at the observation's `tailQuantile`, which the gate compares (absent in observations recorded before it existed: p99 then). */
+  latencyTail?: number | null;
 }
 
 /** What a canary stage observed: the canary and the champion over the same period, and the online-metric test. */
@@ -14,11 +17,14 @@ export interface CanaryObservation {
   champion: TrafficStats;
   /** The sequential test on labelled feedback since the canary started; null before any label arrived. */
   sprt: SprtResult | null;
+  /** The latency quantile both sides' samples support (see supportedTailQuantile); 0.99 when absent. */
+  tailQuantile?: number;
 }
 
 export type CanaryVerdict = { verdict: 'pass' | 'fail' | 'wait'; reason: string };
 
 const rate = (s: TrafficStats) => (s.requests === 0 ? 0 : s.errors / s.requests);
+const tail = (s: TrafficStats) => (s.latencyTail !== undefined ? s.latencyTail : s.latencyP99);
 
 /**
  * Judges a canary stage. A clear loser fails at once (errors, latency, or the
@@ -34,10 +40,11 @@ export function judgeCanaryStage(observed: CanaryObservation, spec: CanarySpec, 
     if (increase > spec.maxErrorRateIncrease) {
       return { verdict: 'fail', reason: `canary error rate ${rate(canary).toFixed(4)} exceeds the champion's ${rate(champion).toFixed(4)} by more than ${spec.maxErrorRateIncrease}` };
     }
-    if (canary.latencyP99 !== null && champion.latencyP99 !== null && champion.latencyP99 > 0 && canary.latencyP99 / champion.latencyP99 > spec.maxLatencyP99Ratio) {
+    const [canaryTail, championTail] = [tail(canary), tail(champion)];
+    if (canaryTail != null && championTail != null && championTail > 0 && canaryTail / championTail > spec.maxLatencyP99Ratio) {
       return {
         verdict: 'fail',
-        reason: `canary p99 latency ${canary.latencyP99.toFixed(1)} ms is ${(canary.latencyP99 / champion.latencyP99).toFixed(2)}x the champion's (allowed ${spec.maxLatencyP99Ratio}x)`,
+        reason: `canary ${quantileLabel(observed.tailQuantile ?? 0.99)} latency ${formatMilliseconds(canaryTail)} is ${(canaryTail / championTail).toFixed(2)}x the champion's (allowed ${spec.maxLatencyP99Ratio}x)`,
       };
     }
   }

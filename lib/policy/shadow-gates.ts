@@ -1,4 +1,5 @@
 import type { ShadowSpec } from '../config/model-spec';
+import { formatMilliseconds, quantileLabel } from '../stats/tail-quantile';
 
 /** What the shadow phase observed; computed from the prediction log and feedback. */
 export interface ShadowObservation {
@@ -7,7 +8,21 @@ export interface ShadowObservation {
   candidateErrors: number;
   /** Share of paired requests where both predicted the same label; null without requests. */
   agreement: number | null;
-  latencyMs: { championP50: number | null; championP99: number | null; candidateP50: number | null; candidateP99: number | null };
+  latencyMs: {
+    championP50: number | null;
+    championP99: number | null;
+    candidateP50: number | null;
+    candidateP99: number | null;
+    /**
+     * Each side at `tailQuantile`, the latency quantile the pairs support (see supportedTailQuantile),
+     * which the gate compares. Absent in observations recorded before it existed: p99 then.
+     */
+    championTail?: number | null;
+    candidateTail?: number | null;
+    tailQuantile?: number;
+    /** Request pairs both models scored alone (the latency sample). */
+    timedPairs?: number;
+  };
   /** Requests whose label arrived, and each model's accuracy on them. */
   labelled: { rows: number; championAccuracy: number | null; candidateAccuracy: number | null };
 }
@@ -25,7 +40,7 @@ export interface ShadowVerdict {
 }
 
 const f3 = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
-const ms = (x: number | null) => (x === null ? 'n/a' : `${x.toFixed(1)} ms`);
+const ms = (x: number | null) => (x === null ? 'n/a' : formatMilliseconds(x));
 
 /** Applies the shadow gates of a spec to what the shadow phase observed. Pure: the workflow calls it. */
 export function judgeShadow(observed: ShadowObservation, spec: ShadowSpec): ShadowVerdict {
@@ -45,12 +60,15 @@ export function judgeShadow(observed: ShadowObservation, spec: ShadowSpec): Shad
     passed: observed.agreement !== null && observed.agreement >= spec.minAgreement,
     message: `agreement with the champion ${f3(observed.agreement)} (need ${spec.minAgreement})`,
   });
-  const { championP99, candidateP99 } = observed.latencyMs;
-  const ratio = championP99 && candidateP99 !== null ? candidateP99 / championP99 : null;
+  const latency = observed.latencyMs;
+  const championTail = latency.championTail !== undefined ? latency.championTail : latency.championP99;
+  const candidateTail = latency.candidateTail !== undefined ? latency.candidateTail : latency.candidateP99;
+  const ratio = championTail && candidateTail !== null ? candidateTail / championTail : null;
+  const sample = latency.timedPairs !== undefined ? ` over ${latency.timedPairs} requests both scored alone` : '';
   checks.push({
     name: 'latencyP99',
     passed: ratio !== null && ratio <= spec.maxLatencyP99Ratio,
-    message: `p99 latency ${ms(candidateP99)} vs champion ${ms(championP99)} (ratio ${f3(ratio)}, allowed ${spec.maxLatencyP99Ratio})`,
+    message: `${quantileLabel(latency.tailQuantile ?? 0.99)} latency ${ms(candidateTail)} vs champion ${ms(championTail)}${sample} (ratio ${f3(ratio)}, allowed ${spec.maxLatencyP99Ratio})`,
   });
   const { rows, championAccuracy, candidateAccuracy } = observed.labelled;
   if (rows >= spec.minLabels && championAccuracy !== null && candidateAccuracy !== null) {

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { labelledOutcomes, pairedShadowPredictions, predictionStats } from '../db/repositories/predictions';
 import type { Database } from '../db/schema';
 import type { ShadowObservation } from '../policy/shadow-gates';
+import { supportedTailQuantile } from '../stats/tail-quantile';
 
 /** Mirrored requests the shadow has answered since it started (the workflow polls this while it waits). */
 export async function countMirroredRequests(db: Kysely<Database>, input: { model: string; candidateVersionId: string; since: string }): Promise<number> {
@@ -31,6 +32,7 @@ export async function observeShadow(db: Kysely<Database>, input: { model: string
   const timed = alone.length > 0 ? alone : answered;
   const championLatency = timed.map((p) => p.championLatencyMs);
   const candidateLatency = timed.map((p) => p.shadowLatencyMs);
+  const tailQuantile = supportedTailQuantile(timed.length);
 
   const candidateLabelled = await labelledOutcomes(db, { model: input.model, versionId: input.candidateVersionId, role: 'shadow', ...window });
   const championVersionId = pairs[0]?.championVersionId;
@@ -47,6 +49,10 @@ export async function observeShadow(db: Kysely<Database>, input: { model: string
       championP99: percentile(championLatency, 0.99),
       candidateP50: percentile(candidateLatency, 0.5),
       candidateP99: percentile(candidateLatency, 0.99),
+      championTail: percentile(championLatency, tailQuantile),
+      candidateTail: percentile(candidateLatency, tailQuantile),
+      tailQuantile,
+      timedPairs: timed.length,
     },
     labelled: { rows: candidateLabelled.length, championAccuracy: accuracy(championLabelled), candidateAccuracy: accuracy(candidateLabelled) },
   };

@@ -33,6 +33,17 @@ describe('judgeShadow', () => {
     expect(verdict.reason).toMatch(message);
   });
 
+  it('compares the latency tail the sample supports: one slow call among 150 pairs does not decide it', () => {
+    // p99 of 150 pairs is their second-slowest: one pause makes it 8 ms. p93.3 rests on the 10 slowest.
+    const observed: ShadowObservation = {
+      ...goodShadow,
+      latencyMs: { championP50: 0.1, championP99: 0.3, candidateP50: 0.1, candidateP99: 8.3, championTail: 0.2, candidateTail: 0.25, tailQuantile: 1 - 10 / 150, timedPairs: 150 },
+    };
+    const verdict = judgeShadow(observed, { ...shadowSpec, maxLatencyP99Ratio: 20 });
+    expect(verdict.passed).toBe(true);
+    expect(verdict.checks.find((c) => c.name === 'latencyP99')?.message).toBe('p93.3 latency 0.25 ms vs champion 0.20 ms over 150 requests both scored alone (ratio 1.250, allowed 20)');
+  });
+
   it('does not gate accuracy on too few labels, and says so', () => {
     const verdict = judgeShadow({ ...goodShadow, labelled: { rows: 10, championAccuracy: 0.9, candidateAccuracy: 0.1 } }, shadowSpec);
     expect(verdict.passed).toBe(true);
@@ -69,6 +80,12 @@ describe('judgeCanaryStage', () => {
   it('fails on errors or latency once the canary has enough requests', () => {
     expect(judgeCanaryStage(observe({ canary: { requests: 200, errors: 10, latencyP99: 5 } }), spec, 15).reason).toMatch(/error rate 0\.0500/);
     expect(judgeCanaryStage(observe({ canary: { requests: 200, errors: 0, latencyP99: 9 } }), spec, 15).reason).toMatch(/1\.80x the champion's/);
+    // With the tail the samples support, that is what counts (and is named).
+    const tails = { tailQuantile: 0.95, champion: { requests: 2000, errors: 0, latencyP99: 5, latencyTail: 2 } };
+    expect(judgeCanaryStage(observe({ ...tails, canary: { requests: 200, errors: 0, latencyP99: 40, latencyTail: 2.5 } }), spec, 15).verdict).not.toBe('fail');
+    expect(judgeCanaryStage(observe({ ...tails, canary: { requests: 200, errors: 0, latencyP99: 5, latencyTail: 4 } }), spec, 15).reason).toBe(
+      "canary p95 latency 4.00 ms is 2.00x the champion's (allowed 1.5x)",
+    );
   });
 
   it('keeps waiting on too little data and fails when the maximum bake time passes, never passes it', () => {

@@ -142,7 +142,9 @@ export interface PredictionStats {
   /** Logged predictions (rows), failed ones included. */
   requests: number;
   errors: number;
-  /** Over successful predictions scored alone (see PredictionLogEntry.scoredAlone); null when there were none. In milliseconds. */
+  /** Successful predictions scored alone (see PredictionLogEntry.scoredAlone): the latency sample. */
+  timed: number;
+  /** Over successful predictions scored alone; null when there were none. In milliseconds. */
   latencyP50: number | null;
   latencyP99: number | null;
 }
@@ -164,6 +166,7 @@ export async function predictionStats(db: DbExecutor, window: PredictionWindow):
     .select([
       sql<string>`count(*)`.as('requests'),
       sql<string>`count(error)`.as('errors'),
+      sql<string>`count(*) filter (where error is null and scored_alone)`.as('timed'),
       sql<number | null>`percentile_cont(0.5) within group (order by latency_ms) filter (where error is null and scored_alone)`.as('p50'),
       sql<number | null>`percentile_cont(0.99) within group (order by latency_ms) filter (where error is null and scored_alone)`.as('p99'),
     ])
@@ -176,9 +179,26 @@ export async function predictionStats(db: DbExecutor, window: PredictionWindow):
   return {
     requests: Number(row.requests),
     errors: Number(row.errors),
+    timed: Number(row.timed),
     latencyP50: row.p50 === null ? null : Number(row.p50),
     latencyP99: row.p99 === null ? null : Number(row.p99),
   };
+}
+
+/** The q-quantile (percentile_cont) of a version's latency over a window, on successful predictions scored alone; null without any. */
+export async function latencyQuantile(db: DbExecutor, window: PredictionWindow, q: number): Promise<number | null> {
+  let query = db
+    .selectFrom('predictions')
+    .select(sql<number | null>`percentile_cont(${q}) within group (order by latency_ms)`.as('latency'))
+    .where('model', '=', window.model)
+    .where('model_version_id', '=', window.versionId)
+    .where('created_at', '>=', window.since)
+    .where('error', 'is', null)
+    .where('scored_alone', '=', true);
+  if (window.role) query = query.where('role', '=', window.role);
+  if (window.until) query = query.where('created_at', '<', window.until);
+  const { latency } = await query.executeTakeFirstOrThrow();
+  return latency === null ? null : Number(latency);
 }
 
 /** A mirrored request: what the champion answered and what the shadow would have. */
