@@ -10,6 +10,7 @@ import { promotionDecisionCommand, type PromotionDecisionCommand } from './comma
 import { prepCommand } from './commands/prep';
 import { runCommand } from './commands/run';
 import { statusCommand } from './commands/status';
+import { trafficCommand, type TrafficCommandOptions } from './commands/traffic';
 import { upCommand } from './commands/up';
 import { connectToStack } from './stack-client';
 
@@ -90,12 +91,19 @@ async function main(): Promise<void> {
     .description("batch inference: score one day's snapshot with a model version and store the predictions (Parquet) in S3")
     .option('--model <name>', 'model name', 'flight-delay')
     .requiredOption('--day <YYYY-MM-DD>', 'the partition to score (must have been ingested)')
-    .option('--version <n>', 'model version (default: the champion)', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 1) throw new Error(`--version must be a positive integer, got '${v}'`);
-      return n;
-    })
+    .option('--version <n>', 'model version (default: the champion)', positiveInteger('--version'))
     .action(async (opts: { model: string; day: string; version?: number }) => predictCommand(loadEnvironment(), opts));
+
+  program
+    .command('traffic')
+    .description("replay an ingested day's flights to the gateway, each prediction followed by its true label: live traffic for the shadow and canary stages")
+    .option('--model <name>', 'model name', 'flight-delay')
+    .requiredOption('--day <YYYY-MM-DD>', 'the day whose rows are replayed (must have been ingested)')
+    .option('--seconds <n>', 'how long to send', positiveInteger('--seconds'), 60)
+    .option('--concurrency <n>', 'clients sending at once', positiveInteger('--concurrency'), 4)
+    .option('--rows <n>', 'rows of the day to cycle through', positiveInteger('--rows'), 5000)
+    .option('--gateway <url>', 'the gateway (default: RETRAIN_GATEWAY_URL, or the one `retrain up` started)')
+    .action(async (opts: TrafficCommandOptions) => trafficCommand(loadEnvironment(), opts));
 
   program
     .command('worker')
@@ -120,6 +128,15 @@ async function main(): Promise<void> {
     });
 
   await program.parseAsync(process.argv);
+}
+
+/** A commander option parser for whole numbers ≥ 1 that names the option when the value is not one. */
+function positiveInteger(option: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${option} must be a positive integer, got '${value}'`);
+    return n;
+  };
 }
 
 /** The whole cause chain, e.g. "Workflow execution failed: Activity task failed: partition ... not found". */

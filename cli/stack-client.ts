@@ -35,6 +35,7 @@ export async function connectToStack(env: RetrainEnvironment): Promise<StackClie
             secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? '',
             bucket: env.S3_BUCKET,
           },
+          gatewayUrl: env.RETRAIN_GATEWAY_URL,
         }
       : await readStackFile(env);
   const temporal = await Connection.connect({ address: connection.temporal.address });

@@ -18,6 +18,8 @@ export const StackConnection = z.object({
     /** Set for servers that reject the SDK's default checksums (the embedded s3rver). */
     requestChecksumCalculation: z.enum(['WHEN_SUPPORTED', 'WHEN_REQUIRED']).optional(),
   }),
+  /** The inference gateway's base URL, when the stack runs one. */
+  gatewayUrl: z.string().optional(),
 });
 export type StackConnection = z.infer<typeof StackConnection>;
 

@@ -24,7 +24,7 @@ export async function upCommand(env: RetrainEnvironment): Promise<void> {
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
   try {
-    await writeStackFile(env, running.connection);
+    await writeStackFile(env, { ...running.connection, gatewayUrl: gateway.url });
     const workers = running.runWorkersUntil(Promise.race([stopped, stack.unexpectedExit]));
     process.stdout.write(
       [

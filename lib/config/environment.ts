@@ -21,6 +21,8 @@ const Environment = z.object({
   S3_BUCKET: z.string().default('retrain'),
   /** Worker and workflow log level (pino JSON on stderr). */
   RETRAIN_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
+  /** An existing inference gateway (base URL), for commands that talk to one (`retrain traffic`); `retrain up` records its own. */
+  RETRAIN_GATEWAY_URL: z.string().url().optional(),
   /** Which S3 server the stack starts when S3_ENDPOINT is unset. */
   RETRAIN_S3_SERVER: z.enum(['embedded', 'versitygw']).default('embedded'),
 });

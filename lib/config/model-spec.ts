@@ -151,7 +151,7 @@ export const ShadowSpec = z.object({
   pollSeconds: z.number().int().positive().default(10),
   /** Share of mirrored requests where candidate and champion predict the same label. */
   minAgreement: z.number().min(0).max(1).default(0.8),
-  /** Candidate p99 latency may be at most this multiple of the champion's. */
+  /** Candidate p99 latency may be at most this multiple of the champion's (p99, or the highest tail quantile the sample supports: see supportedTailQuantile). */
   maxLatencyP99Ratio: z.number().positive().default(2),
   /** On requests whose label arrived: candidate accuracy may be at most this much below the champion's. */
   maxAccuracyDrop: z.number().min(0).max(1).default(0.05),
@@ -180,6 +180,7 @@ export const CanarySpec = z.object({
   minRequests: z.number().int().positive().default(50),
   /** Canary error rate may exceed the champion's by at most this. */
   maxErrorRateIncrease: z.number().min(0).max(1).default(0.01),
+  /** Canary p99 latency may be at most this multiple of the champion's over the same period (or the highest tail quantile both samples support). */
   maxLatencyP99Ratio: z.number().positive().default(1.5),
   /** Sequential test on labelled feedback: is the canary's accuracy lower than the champion's by minEffect? */
   sprt: z

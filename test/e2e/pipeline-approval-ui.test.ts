@@ -6,7 +6,7 @@ import { loadModelSpec, type ModelSpec } from '../../lib/config/model-spec';
 import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
 import { listApprovalEvents } from '../../lib/db/repositories/approvals';
 import { RETRAINING_PIPELINE, rejectPromotionUpdate, retrainingPipelineId, type RetrainingPipelineResult } from '../../workflows/definitions';
-import { startTraffic, trafficRowsFromDay } from '../integration/live-traffic';
+import { labelledRequestsFromDay, startLabelledTraffic } from '../../lib/serving/labelled-traffic';
 import { createPipelineHarness, type PipelineHarness } from '../integration/pipeline-harness';
 import { findWorkflowsByQuery, launchChromium, openWorkflowFromList, readWorkflowStatus, sendUpdateFromUi, type ChromiumSession } from './temporal-ui';
 
@@ -19,7 +19,7 @@ describe('approving a real pipeline run in the Temporal Web UI', () => {
   let spec: ModelSpec;
   let gateway: Gateway;
   let browser: ChromiumSession;
-  let traffic: ReturnType<typeof startTraffic>;
+  let traffic: ReturnType<typeof startLabelledTraffic>;
 
   const awaitingQuery = () => `RetrainAwaitingApproval = true AND RetrainModel = "${spec.name}"`;
 
@@ -71,10 +71,10 @@ describe('approving a real pipeline run in the Temporal Web UI', () => {
     await harness.withWorkers(() =>
       harness.client.workflow.execute(RETRAINING_PIPELINE, { taskQueue: harness.taskQueue, workflowId: retrainingPipelineId(spec.name, '2001-01-09'), args: [{ spec, day: '2001-01-09' }] }),
     );
-    const rows = await trafficRowsFromDay(harness, spec, '2001-01-09', 2000);
+    const rows = await labelledRequestsFromDay(harness.deps, spec, '2001-01-09', 2000);
     gateway = createGateway({ db: harness.deps.db, store: harness.deps.store, databaseUrl: harness.databaseUrl });
     const { url } = await gateway.start(0);
-    traffic = startTraffic({ url, model: spec.name, rows, concurrency: 3, prefix: 'ui' });
+    traffic = startLabelledTraffic({ url, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 3, prefix: 'ui' });
     browser = await launchChromium();
   });
 

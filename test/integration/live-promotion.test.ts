@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelSpec, type ModelSpec } from '../../lib/config/model-spec';
 import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
@@ -18,7 +19,7 @@ import {
   type RetrainingPipelineInput,
   type RetrainingPipelineResult,
 } from '../../workflows/definitions';
-import { startTraffic, trafficRowsFromDay, type TrafficRow } from './live-traffic';
+import { labelledRequestsFromDay, startLabelledTraffic, type LabelledRequest } from '../../lib/serving/labelled-traffic';
 import { createPipelineHarness, type PipelineHarness } from './pipeline-harness';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -31,7 +32,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
   let spec: ModelSpec;
   let gateway: Gateway;
   let url: string;
-  let rows: TrafficRow[];
+  let rows: LabelledRequest[];
 
   const startPipeline = (input: RetrainingPipelineInput) =>
     harness.client.workflow.start(RETRAINING_PIPELINE, { taskQueue: harness.taskQueue, workflowId: retrainingPipelineId(input.spec.name, input.day), args: [input] });
@@ -125,7 +126,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
     expect((await getDeployment(harness.deps.db, spec.name))?.championVersionId).toBe(first.version.id);
 
     // Client traffic: real flights (2001-01-09) with their true labels as feedback.
-    rows = await trafficRowsFromDay(harness, spec, '2001-01-09', 3000);
+    rows = await labelledRequestsFromDay(harness.deps, spec, '2001-01-09', 3000);
 
     gateway = createGateway({ db: harness.deps.db, store: harness.deps.store, databaseUrl: harness.databaseUrl, refreshIntervalMs: 5_000 });
     ({ url } = await gateway.start(0));
@@ -137,7 +138,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
   });
 
   it('a good candidate goes shadow -> approval -> canary -> champion with zero failed requests, every request logged', async () => {
-    const traffic = startTraffic({ url, model: spec.name, rows, concurrency: 6, prefix: 'good' });
+    const traffic = startLabelledTraffic({ url, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 6, prefix: 'good' });
     const result = (await harness.withWorkers(async () => {
       const handle = await startPipeline({ spec, day: '2001-01-10' });
       await waitForApproval(handle, spec.name);
@@ -180,6 +181,34 @@ describe('live promotion under load: shadow, approval, canary', () => {
     ({ url } = await (gateway = createGateway({ db: harness.deps.db, store: harness.deps.store, databaseUrl: harness.databaseUrl })).start(0));
   });
 
+  it('retrain traffic replays an ingested day through the gateway, each prediction followed by its true label', async () => {
+    const run = await retrain('traffic', '--model', spec.name, '--day', '2001-01-09', '--seconds', '2', '--concurrency', '2', '--rows', '300', '--gateway', url);
+    expect(run.stderr).toContain(`replaying 300 rows of 2001-01-09 to ${url} with 2 clients for 2 s`);
+    expect(run.code).toBe(0);
+    const summary = /: (\d+) sent \(\d+\/s\), 0 failed; answered by the champion (\d+), the canary 0\n/.exec(run.stdout);
+    expect(summary, run.stdout).not.toBeNull();
+    const sent = Number(summary![1]);
+    expect(sent).toBeGreaterThan(20);
+    expect(Number(summary![2])).toBe(sent);
+    // Every replayed prediction is logged (the log writes within 100 ms) and has its label; the labels are the day's true ones (not all the same).
+    const replayed = async () => {
+      const { rows } = await sql<{ predictions: string; labels: string; delayed: string }>`
+        select count(distinct p.request_id) as predictions, count(f.label) as labels, count(*) filter (where f.label = 1) as delayed
+        from predictions p left join feedback f on f.model = p.model and f.request_id = p.request_id
+        where p.model = ${spec.name} and p.request_id like 'replay-2001-01-09-%' and p.role = 'champion'
+      `.execute(harness.deps.db);
+      return { predictions: Number(rows[0]!.predictions), labels: Number(rows[0]!.labels), delayed: Number(rows[0]!.delayed) };
+    };
+    await expect.poll(async () => (await replayed()).predictions).toBe(sent);
+    const { labels, delayed } = await replayed();
+    expect(labels).toBe(sent);
+    expect(delayed).toBeGreaterThan(0);
+    expect(delayed).toBeLessThan(sent);
+
+    expect(await retrain('traffic', '--model', 'no-such-model', '--day', '2001-01-09', '--gateway', url)).toMatchObject({ code: 1, stderr: expect.stringContaining("unknown model 'no-such-model'") });
+    expect(await retrain('traffic', '--model', spec.name, '--day', '2001-01-09')).toMatchObject({ code: 1, stderr: expect.stringContaining('no gateway to send traffic to') });
+  });
+
   it('a bad candidate (trained on shuffled labels) is rolled back automatically by the canary analysis', async () => {
     const champion = await findChampion(harness.deps.db, spec.name);
     const bad: ModelSpec = {
@@ -190,7 +219,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
       // A shadow phase with labels would already catch it (tested below); here it must reach the canary.
       promotion: { ...spec.promotion, shadow: { ...spec.promotion.shadow, minAgreement: 0, minLabels: 1_000_000 } },
     };
-    const traffic = startTraffic({ url, model: spec.name, rows, concurrency: 6, prefix: 'bad' });
+    const traffic = startLabelledTraffic({ url, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 6, prefix: 'bad' });
     const result = (await harness.withWorkers(async () => {
       const handle = await startPipeline({ spec: bad, day: '2001-01-11' });
       await waitForApproval(handle, spec.name);
@@ -232,12 +261,12 @@ describe('live promotion under load: shadow, approval, canary', () => {
       gates: { minimums: {}, maxRegression: {}, sliceMaxRegression: {}, sliceMinRows: 200 },
       promotion: { ...spec.promotion, shadow: { ...spec.promotion.shadow, minAgreement: 0, minLabels: 50 } },
     };
-    const traffic = startTraffic({ url, model: spec.name, rows, concurrency: 4, prefix: 'shadow-bad' });
+    const traffic = startLabelledTraffic({ url, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 4, prefix: 'shadow-bad' });
     const result = (await harness.withWorkers(() => startPipeline({ spec: bad, day: '2001-01-12' }).then((h) => h.result()))) as RetrainingPipelineResult;
     const report = await traffic.stop();
     expect(result.decision).toBe('reject');
     expect(result.live?.approval).toBeNull();
-    expect(result.reason).toMatch(/shadow failed: accuracy on \d+ labelled requests/);
+    expect(result.reason).toMatch(/^shadow failed: .*accuracy on \d+ labelled requests/);
     expect((await listModelVersions(harness.deps.db, spec.name)).find((v) => v.id === result.version.id)?.stage).toBe('rejected');
     expect(await getDeployment(harness.deps.db, spec.name)).toMatchObject({ championVersionId: champion!.id, canaryVersionId: null, shadowVersionId: null });
     expect(report.failed).toBe(0);
@@ -247,7 +276,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
     const champion = await findChampion(harness.deps.db, spec.name);
     // Stages that cannot pass quickly, so the rollback arrives mid-canary.
     const slow: ModelSpec = { ...spec, gates: noGates, promotion: { ...spec.promotion, canary: { ...spec.promotion.canary, stages: [25, 100], bakeSeconds: 600, maxBakeSeconds: 1200 } } };
-    const traffic = startTraffic({ url, model: spec.name, rows, concurrency: 4, prefix: 'rollback' });
+    const traffic = startLabelledTraffic({ url, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 4, prefix: 'rollback' });
     const result = (await harness.withWorkers(async () => {
       const handle = await startPipeline({ spec: slow, day: '2001-01-13' });
       await waitForApproval(handle, spec.name);
@@ -281,7 +310,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
   });
 
   it('an approval that times out is rejected or escalated, as configured, and recorded', async () => {
-    const traffic = startTraffic({ url, model: spec.name, rows, concurrency: 4, prefix: 'timeout' });
+    const traffic = startLabelledTraffic({ url, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 4, prefix: 'timeout' });
     const rejectOnTimeout: ModelSpec = { ...spec, gates: noGates, promotion: { ...spec.promotion, approval: { approvers: ['alice'], timeoutSeconds: 2, onTimeout: 'reject' } } };
     const escalateOnTimeout: ModelSpec = { ...spec, gates: noGates, promotion: { ...spec.promotion, approval: { approvers: ['alice'], timeoutSeconds: 1, onTimeout: 'escalate' } } };
     const [timedOut, escalated] = await harness.withWorkers(async () => {

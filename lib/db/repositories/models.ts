@@ -1,4 +1,4 @@
-import type { ModelSpec } from '../../config/model-spec';
+import { parseModelSpec, type ModelSpec } from '../../config/model-spec';
 import type { DbExecutor } from './executor';
 
 /** Creates the model or refreshes its spec; the spec used by each run is also kept in that run's history. */
@@ -8,4 +8,10 @@ export async function upsertModel(db: DbExecutor, spec: ModelSpec, workflowId: s
     .values({ name: spec.name, spec: JSON.stringify(spec), workflow_id: workflowId })
     .onConflict((oc) => oc.column('name').doUpdateSet({ spec: JSON.stringify(spec), workflow_id: workflowId, updated_at: new Date() }))
     .execute();
+}
+
+/** The spec a model was last run with, validated again; undefined when the model is unknown. */
+export async function getModelSpec(db: DbExecutor, name: string): Promise<ModelSpec | undefined> {
+  const row = await db.selectFrom('models').select('spec').where('name', '=', name).executeTakeFirst();
+  return row && parseModelSpec(row.spec, `spec of model '${name}' in the database`);
 }
