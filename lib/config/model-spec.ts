@@ -182,7 +182,11 @@ export const CanarySpec = z.object({
   maxErrorRateIncrease: z.number().min(0).max(1).default(0.01),
   /** Canary p99 latency may be at most this multiple of the champion's over the same period (or the highest tail quantile both samples support). */
   maxLatencyP99Ratio: z.number().positive().default(1.5),
-  /** Sequential test on labelled feedback: is the canary's accuracy lower than the champion's by minEffect? */
+  /**
+   * Sequential test on labelled feedback, paired against the champion's labels of the same period
+   * (lib/stats/paired-accuracy-test.ts): alpha is the chance of rolling back a canary as accurate
+   * as the champion, beta of passing one that is less accurate by minEffect.
+   */
   sprt: z
     .object({ alpha: z.number().gt(0).lt(0.5).default(0.05), beta: z.number().gt(0).lt(0.5).default(0.1), minEffect: z.number().gt(0).lt(1).default(0.05) })
     .default({ alpha: 0.05, beta: 0.1, minEffect: 0.05 }),

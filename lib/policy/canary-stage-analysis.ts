@@ -15,14 +15,21 @@ export interface TrafficStats {
 export interface CanaryObservation {
   canary: TrafficStats;
   champion: TrafficStats;
-  /** The sequential test on labelled feedback since the canary started; null before any label arrived. */
+  /**
+   * The sequential test on labelled feedback since the canary started; null before any label
+   * arrived. With `accuracy` present it runs over discordant pairs (pairedAccuracySprt); in
+   * observations recorded before, over the canary's outcomes against the champion's rate.
+   */
   sprt: SprtResult | null;
+  /** The pairing behind `sprt`: paired labels, discordant pairs, how many favoured the canary, and both accuracies on the pairs. */
+  accuracy?: { pairs: number; discordant: number; canaryRight: number; canaryAccuracy: number | null; championAccuracy: number | null } | null;
   /** The latency quantile both sides' samples support (see supportedTailQuantile); 0.99 when absent. */
   tailQuantile?: number;
 }
 
 export type CanaryVerdict = { verdict: 'pass' | 'fail' | 'wait'; reason: string };
 
+const f3 = (x: number | null) => (x === null ? 'n/a' : x.toFixed(3));
 const rate = (s: TrafficStats) => (s.requests === 0 ? 0 : s.errors / s.requests);
 const tail = (s: TrafficStats) => (s.latencyTail !== undefined ? s.latencyTail : s.latencyP99);
 
@@ -48,10 +55,14 @@ export function judgeCanaryStage(observed: CanaryObservation, spec: CanarySpec, 
       };
     }
   }
+  const { accuracy } = observed;
+  const accuracies = accuracy ? `accuracy ${f3(accuracy.canaryAccuracy)} vs the champion's ${f3(accuracy.championAccuracy)} on ${accuracy.pairs} paired labels` : '';
   if (sprt?.decision === 'accept_h1') {
     return {
       verdict: 'fail',
-      reason: `online accuracy: the sequential test found the canary worse (${sprt.successes}/${sprt.observations} right vs the champion's ${sprt.p0.toFixed(3)}, log LR ${sprt.logLikelihoodRatio.toFixed(2)} >= ${sprt.upperBound.toFixed(2)})`,
+      reason: accuracy
+        ? `online accuracy: the sequential test found the canary worse (${accuracies}; the canary was the one right in ${accuracy.canaryRight} of ${accuracy.discordant} pairs where only one was, log LR ${sprt.logLikelihoodRatio.toFixed(2)} >= ${sprt.upperBound.toFixed(2)})`
+        : `online accuracy: the sequential test found the canary worse (${sprt.successes}/${sprt.observations} right vs the champion's ${sprt.p0.toFixed(3)}, log LR ${sprt.logLikelihoodRatio.toFixed(2)} >= ${sprt.upperBound.toFixed(2)})`,
     };
   }
   const enoughTraffic = canary.requests >= spec.minRequests;
@@ -59,16 +70,22 @@ export function judgeCanaryStage(observed: CanaryObservation, spec: CanarySpec, 
   if (enoughTraffic && notWorse && elapsedSeconds >= spec.bakeSeconds) {
     return {
       verdict: 'pass',
-      reason: `${canary.requests} canary requests, error rate ${rate(canary).toFixed(4)} vs ${rate(champion).toFixed(4)}, online accuracy not worse (${sprt.successes}/${sprt.observations} right)`,
+      reason: `${canary.requests} canary requests, error rate ${rate(canary).toFixed(4)} vs ${rate(champion).toFixed(4)}, online accuracy not worse (${accuracy ? accuracies : `${sprt.successes}/${sprt.observations} right`})`,
     };
   }
   const missing = [
     !enoughTraffic ? `${canary.requests}/${spec.minRequests} canary requests` : null,
-    !notWorse ? `online test undecided (${sprt ? `${sprt.observations} labelled outcomes, log LR ${sprt.logLikelihoodRatio.toFixed(2)}` : 'no labels yet'})` : null,
+    !notWorse ? `online test undecided (${describeUndecided(observed)})` : null,
     elapsedSeconds < spec.bakeSeconds ? `baking ${Math.round(elapsedSeconds)}/${spec.bakeSeconds} s` : null,
   ].filter((m): m is string => m !== null);
   if (elapsedSeconds >= spec.maxBakeSeconds) {
     return { verdict: 'fail', reason: `no decision after ${spec.maxBakeSeconds} s: ${missing.join(', ')}` };
   }
   return { verdict: 'wait', reason: missing.join(', ') };
+}
+
+function describeUndecided({ sprt, accuracy }: CanaryObservation): string {
+  if (!sprt) return 'no labels yet';
+  if (accuracy) return `${accuracy.pairs} paired labels, ${accuracy.discordant} where only one model was right, log LR ${sprt.logLikelihoodRatio.toFixed(2)}`;
+  return `${sprt.observations} labelled outcomes, log LR ${sprt.logLikelihoodRatio.toFixed(2)}`;
 }

@@ -3,13 +3,13 @@ import type { CanarySpec } from '../config/model-spec';
 import { labelledOutcomes, latencyQuantile, predictionStats } from '../db/repositories/predictions';
 import type { Database } from '../db/schema';
 import type { CanaryObservation } from '../policy/canary-stage-analysis';
-import { bernoulliSprt } from '../stats/sequential-probability-ratio-test';
+import { pairedAccuracySprt } from '../stats/paired-accuracy-test';
 import { supportedTailQuantile } from '../stats/tail-quantile';
 
 /**
- * What a canary stage saw: canary and champion traffic over the stage's window,
- * and the sequential test of the canary's accuracy on labelled feedback since
- * the canary started, against the champion's accuracy over the same period.
+ * What a canary stage saw: canary and champion traffic over the stage's window, and the
+ * paired sequential test of the canary's accuracy against the champion's on the labels
+ * that arrived since the canary started (see pairedAccuracySprt).
  */
 export async function observeCanary(
   db: Kysely<Database>,
@@ -27,17 +27,13 @@ export async function observeCanary(
     labelledOutcomes(db, { model: input.model, versionId: input.canaryVersionId, role: 'canary', since: canarySince }),
     labelledOutcomes(db, { model: input.model, versionId: input.championVersionId, role: 'champion', since: canarySince }),
   ]);
-  const sprt =
-    canaryLabelled.length === 0 || championLabelled.length === 0
-      ? null
-      : bernoulliSprt(
-          canaryLabelled.map((r) => (r.predictedLabel === r.label ? 1 : 0)),
-          { p0: championLabelled.filter((r) => r.predictedLabel === r.label).length / championLabelled.length, ...input.spec.sprt },
-        );
+  const labelled = (rows: typeof canaryLabelled) => rows.map((r) => ({ arrival: BigInt(r.feedbackId), correct: r.predictedLabel === r.label }));
+  const accuracy = canaryLabelled.length === 0 || championLabelled.length === 0 ? null : pairedAccuracySprt(labelled(canaryLabelled), labelled(championLabelled), input.spec.sprt);
   return {
     canary: { requests: canary.requests, errors: canary.errors, latencyP99: canary.latencyP99, latencyTail: canaryTail },
     champion: { requests: champion.requests, errors: champion.errors, latencyP99: champion.latencyP99, latencyTail: championTail },
-    sprt,
+    sprt: accuracy?.sprt ?? null,
+    accuracy: accuracy && { pairs: accuracy.pairs, discordant: accuracy.discordant, canaryRight: accuracy.canaryRight, canaryAccuracy: accuracy.canaryAccuracy, championAccuracy: accuracy.championAccuracy },
     tailQuantile,
   };
 }

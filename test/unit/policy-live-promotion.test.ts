@@ -88,6 +88,15 @@ describe('judgeCanaryStage', () => {
     );
   });
 
+  it('names the paired accuracies when the observation carries them', () => {
+    const accuracy = { pairs: 240, discordant: 60, canaryRight: 12, canaryAccuracy: 0.7, championAccuracy: 0.86 };
+    const lost = judgeCanaryStage(observe({ accuracy, sprt: bernoulliSprt(bad, { p0: 0.8, ...spec.sprt }) }), spec, 1);
+    expect(lost.reason).toMatch(/^online accuracy: the sequential test found the canary worse \(accuracy 0\.700 vs the champion's 0\.860 on 240 paired labels; the canary was the one right in 12 of 60 pairs where only one was, log LR /);
+    const held = judgeCanaryStage(observe({ accuracy: { ...accuracy, canaryRight: 30, canaryAccuracy: 0.86 } }), spec, 15);
+    expect(held).toMatchObject({ verdict: 'pass' });
+    expect(held.reason).toMatch(/online accuracy not worse \(accuracy 0\.860 vs the champion's 0\.860 on 240 paired labels\)$/);
+  });
+
   it('keeps waiting on too little data and fails when the maximum bake time passes, never passes it', () => {
     const thin = observe({ canary: { requests: 10, errors: 0, latencyP99: 5 }, sprt: null });
     expect(judgeCanaryStage(thin, spec, 30)).toMatchObject({ verdict: 'wait' });

@@ -253,12 +253,14 @@ export async function pairedShadowPredictions(
 
 export interface LabelledOutcome {
   requestId: string;
+  /** The feedback row's id: labels in the order they arrived. */
+  feedbackId: string;
   probability: number;
   predictedLabel: number;
   label: number;
 }
 
-/** A version's successful predictions since `since` that have feedback, with the true label (oldest first). */
+/** A version's successful predictions since `since` that have feedback, with the true label, in the order the labels arrived. */
 export async function labelledOutcomes(
   db: DbExecutor,
   query: { model: string; versionId: string; role?: DeploymentRole; since: Date; until?: Date },
@@ -266,13 +268,13 @@ export async function labelledOutcomes(
   let q = db
     .selectFrom('predictions as p')
     .innerJoin('feedback as f', (join) => join.onRef('f.model', '=', 'p.model').onRef('f.request_id', '=', 'p.request_id'))
-    .select(['p.request_id as requestId', 'p.probability', 'p.predicted_label as predictedLabel', 'f.label'])
+    .select(['p.request_id as requestId', 'f.id as feedbackId', 'p.probability', 'p.predicted_label as predictedLabel', 'f.label'])
     .where('p.model', '=', query.model)
     .where('p.model_version_id', '=', query.versionId)
     .where('p.created_at', '>=', query.since)
     .where('p.error', 'is', null);
   if (query.role) q = q.where('p.role', '=', query.role);
   if (query.until) q = q.where('p.created_at', '<', query.until);
-  const rows = await q.orderBy('p.id').execute();
-  return rows.map((r) => ({ requestId: r.requestId, probability: Number(r.probability), predictedLabel: Number(r.predictedLabel), label: r.label }));
+  const rows = await q.orderBy('f.id').execute();
+  return rows.map((r) => ({ requestId: r.requestId, feedbackId: String(r.feedbackId), probability: Number(r.probability), predictedLabel: Number(r.predictedLabel), label: r.label }));
 }
