@@ -29,7 +29,7 @@ import { ShadowMirror, type MirroredRequest, type ShadowScoring } from './shadow
 export const LABEL_THRESHOLD = 0.5;
 
 /** A request this long or longer after the previous latency probe is a probe. */
-export const PROBE_INTERVAL_MS = 10;
+export const PROBE_INTERVAL_MS = 20;
 
 export interface PredictionOutcome {
   readonly route: ModelRoute;
