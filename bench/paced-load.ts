@@ -18,6 +18,7 @@
  * with Postgres in the bench, and Node's http client costs several times more per request.
  */
 import net from 'node:net';
+import { mulberry32 } from '../lib/ml/seeded-random';
 
 export interface PacedLoadOptions {
   url: string;
@@ -171,16 +172,4 @@ function parseAnswer(buffer: Buffer): { status: number; length: number } | null 
   if (!match) throw new Error(`answer without content-length: ${head.split('\r\n')[0]}`);
   const length = headerEnd + HEADER_END.length + Number(match[1]);
   return buffer.length >= length ? { status, length } : null;
-}
-
-/** A small seeded PRNG (uniform in [0, 1)). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../lib/ml/seeded-random';
 import { pairedAccuracySprt, type LabelledPrediction } from '../../lib/stats/paired-accuracy-test';
 import { bernoulliSprt } from '../../lib/stats/sequential-probability-ratio-test';
-
-/** A seeded PRNG (mulberry32), uniform in [0, 1). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Live traffic: each label goes to the canary with probability `share`, the prediction right with that model's accuracy. */
 function traffic(n: number, share: number, canaryAccuracy: number, championAccuracy: number, next: () => number) {
@@ -43,7 +32,7 @@ describe('pairedAccuracySprt', () => {
 
   it('keeps its false-alarm rate below alpha when both models are equally accurate, at any accuracy and canary share', () => {
     for (const [accuracy, share] of [[0.87, 0.1], [0.6, 0.5], [0.95, 0.25]] as const) {
-      const next = random(7);
+      const next = mulberry32(7);
       let alarms = 0;
       const runs = 400;
       for (let run = 0; run < runs; run++) {
@@ -56,7 +45,7 @@ describe('pairedAccuracySprt', () => {
   });
 
   it('stops a clear loser early and accepts an equal model once the data suffices', () => {
-    const next = random(11);
+    const next = mulberry32(11);
     const loser = traffic(2000, 0.1, 0.5, 0.87, next);
     const lost = pairedAccuracySprt(loser.canary, loser.champion, options);
     expect(lost.sprt.decision).toBe('accept_h1');
@@ -69,7 +58,7 @@ describe('pairedAccuracySprt', () => {
   });
 
   it('holds alpha where the one-sample test against the champion\'s observed rate, looked at repeatedly, does not', () => {
-    const next = random(5);
+    const next = mulberry32(5);
     let paired = 0;
     let oneSample = 0;
     const runs = 400;
