@@ -1,8 +1,13 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
-import { builtinModules } from 'node:module';
+import layers from './lint/layers.mjs';
 
-const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+/** Workflow-safe library code (lib/spec, lib/stats, lib/policy) must not read clocks or draw random numbers: workflows replay it. */
+const noClocks = [
+  { object: 'Date', property: 'now', message: 'workflow-safe code takes the time as an argument (the workflow passes its own deterministic time)' },
+  { object: 'Math', property: 'random', message: 'workflow-safe code draws randomness from lib/stats/seeded-random' },
+  { object: 'performance', property: 'now', message: 'workflow-safe code reads no clock' },
+];
 
 export default tseslint.config(
   { ignores: ['node_modules/**', '.retrain/**', 'dist/**', 'bin/**', 'test/replay/histories/**'] },
@@ -13,16 +18,20 @@ export default tseslint.config(
     languageOptions: {
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
+    plugins: { retrain: layers },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      'retrain/layers': 'error',
+      'retrain/folder-cycles': 'error',
     },
   },
   {
-    // Workflow code runs in Temporal's deterministic sandbox: no I/O, no Node APIs.
-    files: ['workflows/**/*.ts'],
+    files: ['lib/spec/**/*.ts', 'lib/stats/**/*.ts', 'lib/policy/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: nodeBuiltins.map((name) => ({ name, message: 'Node builtins are not allowed in workflow code (determinism).' })) }],
+      'no-restricted-properties': ['error', ...noClocks],
+      'no-restricted-globals': ['error', { name: 'setTimeout', message: 'workflow-safe code does not wait' }, { name: 'setInterval', message: 'workflow-safe code does not wait' }, { name: 'process', message: 'workflow-safe code reads no process state' }],
+      'no-restricted-syntax': ['error', { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'workflow-safe code takes the time as an argument, not `new Date()`' }],
     },
   },
 );

@@ -1,5 +1,5 @@
 import { heartbeat } from '@temporalio/activity';
-import { scoreDatasetSnapshot, type BatchInferenceResult } from '../lib/ml/batch-inference';
+import { scoreDatasetSnapshot, type BatchInferenceResult } from '../lib/scoring/batch-inference';
 import type { ActivityDeps } from './activity-deps';
 import { failPermanentlyOn } from './permanent-failure';
 

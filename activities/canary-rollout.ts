@@ -1,7 +1,7 @@
-import type { CanarySpec } from '../lib/config/model-spec';
+import type { CanarySpec } from '../lib/spec/model-spec';
 import type { CanaryObservation } from '../lib/policy/canary-stage-analysis';
-import { observeCanary } from '../lib/serving/canary-observation';
-import { crownChampion, databaseNow, rollbackCanary, setCanaryWeight } from '../lib/serving/traffic-moves';
+import { observeCanary } from '../lib/promotion/canary-observation';
+import { crownChampion, databaseNow, rollbackCanary, setCanaryWeight } from '../lib/promotion/traffic-moves';
 import type { ActivityDeps } from './activity-deps';
 
 export function createCanaryActivities({ db }: Pick<ActivityDeps, 'db'>) {

@@ -1,6 +1,6 @@
 import { heartbeat } from '@temporalio/activity';
-import type { ModelSpec } from '../lib/config/model-spec';
-import { evaluateOffline, type OfflineEvaluationResult } from '../lib/ml/offline-evaluation';
+import type { ModelSpec } from '../lib/spec/model-spec';
+import { evaluateOffline, type OfflineEvaluationResult } from '../lib/evaluation/offline-evaluation';
 import type { ActivityDeps } from './activity-deps';
 import { failPermanentlyOn } from './permanent-failure';
 

@@ -1,7 +1,6 @@
 import { heartbeat } from '@temporalio/activity';
-import type { ModelSpec } from '../lib/config/model-spec';
-import { registerDatasets, snapshotPartition, type PartitionSnapshot } from '../lib/data/partition-ingestion';
-import type { DatasetSummary } from '../workflows/definitions';
+import type { ModelSpec } from '../lib/spec/model-spec';
+import { registerDatasets, snapshotPartition, type DatasetSummary, type PartitionSnapshot } from '../lib/data/partition-ingestion';
 import type { ActivityDeps } from './activity-deps';
 import { failPermanentlyOn } from './permanent-failure';
 

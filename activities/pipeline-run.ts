@@ -1,4 +1,4 @@
-import type { ModelSpec } from '../lib/config/model-spec';
+import type { ModelSpec } from '../lib/spec/model-spec';
 import { upsertModel } from '../lib/db/repositories/models';
 import { finishPipelineRun, startPipelineRun } from '../lib/db/repositories/pipeline-runs';
 import type { ActivityDeps } from './activity-deps';

@@ -1,4 +1,4 @@
-import { applyPromotionDecision } from '../lib/db/promotion';
+import { applyPromotionDecision } from '../lib/promotion/offline-promotion';
 import { recordEvaluationVerdict } from '../lib/db/repositories/evaluations';
 import { getModelVersion, setVersionStage } from '../lib/db/repositories/model-versions';
 import type { PromotionDecision } from '../lib/policy/offline-promotion-gate';

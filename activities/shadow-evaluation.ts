@@ -1,8 +1,8 @@
 import { insertEvaluation, recordEvaluationVerdict } from '../lib/db/repositories/evaluations';
 import { getModelVersion } from '../lib/db/repositories/model-versions';
 import type { ShadowObservation, ShadowVerdict } from '../lib/policy/shadow-gates';
-import { countMirroredRequests, observeShadow } from '../lib/serving/shadow-observation';
-import { databaseNow, startShadow, stopShadow } from '../lib/serving/traffic-moves';
+import { countMirroredRequests, observeShadow } from '../lib/promotion/shadow-observation';
+import { databaseNow, startShadow, stopShadow } from '../lib/promotion/traffic-moves';
 import type { ActivityDeps } from './activity-deps';
 
 export function createShadowActivities({ db }: Pick<ActivityDeps, 'db'>) {

@@ -1,7 +1,7 @@
 import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
-import type { ModelSpec } from '../lib/config/model-spec';
-import { trainCandidate, type TrainingHeartbeat } from '../lib/ml/candidate-training';
-import { assessTrainingContext, type AssessedTrainingContext } from '../lib/ml/training-context';
+import type { ModelSpec } from '../lib/spec/model-spec';
+import { trainCandidate, type TrainingHeartbeat } from '../lib/training/candidate-training';
+import { assessTrainingContext, type AssessedTrainingContext } from '../lib/training/training-context';
 import type { TrainingModeDecision } from '../lib/policy/training-mode';
 import type { ActivityDeps } from './activity-deps';
 import { failPermanentlyOn } from './permanent-failure';

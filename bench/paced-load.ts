@@ -18,7 +18,7 @@
  * with Postgres in the bench, and Node's http client costs several times more per request.
  */
 import net from 'node:net';
-import { mulberry32 } from '../lib/ml/seeded-random';
+import { mulberry32 } from '../lib/stats/seeded-random';
 
 export interface PacedLoadOptions {
   url: string;

@@ -12,7 +12,7 @@ import { runCommand } from './commands/run';
 import { statusCommand } from './commands/status';
 import { trafficCommand, type TrafficCommandOptions } from './commands/traffic';
 import { upCommand } from './commands/up';
-import { connectToStack } from './stack-client';
+import { connectToStack } from './stack/stack-client';
 
 const EXAMPLE_SPEC = path.join(__dirname, '..', 'examples', 'flight-delay', 'model.json');
 

@@ -12,7 +12,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { FeatureSpec } from '../lib/config/model-spec';
+import { FeatureSpec } from '../lib/spec/model-spec';
 import { listServedDeployments, type ServedDeployment } from '../lib/db/repositories/deployments';
 import { predictionSerializer } from '../lib/db/repositories/predictions';
 import type { DeploymentRole } from '../lib/db/schema';

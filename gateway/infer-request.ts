@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { FeatureSpec } from '../lib/config/model-spec';
+import type { FeatureSpec } from '../lib/spec/model-spec';
 import { joinProblems, jsonTypeName } from './instance-validation';
 import type { FeatureRecord, FeatureValue } from './model-session';
 import type { ParsedPrediction } from './predict-request';

@@ -5,7 +5,7 @@
  * instance, the feature and what was wrong.
  */
 import { z } from 'zod';
-import type { FeatureSpec } from '../lib/config/model-spec';
+import type { FeatureSpec } from '../lib/spec/model-spec';
 import type { FeatureRecord } from './model-session';
 import { GatewayRequestError } from './request-error';
 

@@ -8,7 +8,8 @@
 import pino, { type Logger } from 'pino';
 import { z } from 'zod';
 import { createDatabase } from '../lib/db/connection';
-import { createS3Client, s3SettingsFromEnv, type S3Config } from '../lib/services/s3-config';
+import { createS3Client } from '../lib/clients/s3-client';
+import { s3SettingsFromEnv, type S3Config } from '../lib/clients/s3-settings';
 import { ArtifactStore } from '../lib/store/artifact-store';
 import { createGateway, type Gateway, type GatewayLimits } from './create-gateway';
 

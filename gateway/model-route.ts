@@ -1,4 +1,4 @@
-import type { FeatureSpec } from '../lib/config/model-spec';
+import type { FeatureSpec } from '../lib/spec/model-spec';
 import type { PredictionRowFields } from '../lib/db/repositories/predictions';
 import type { DeploymentRole } from '../lib/db/schema';
 import { routesToCanary } from './canary-routing';

@@ -10,9 +10,9 @@
  * requests first. Concurrent requests are scored in merged calls (adaptive-batcher).
  */
 import * as ort from 'onnxruntime-node';
-import type { FeatureSpec } from '../lib/config/model-spec';
-import { PROBABILITIES_OUTPUT } from '../lib/ml/onnx-export';
-import { SKL2ONNX_PROBABILITIES_OUTPUT } from '../lib/ml/onnx-scorer';
+import type { FeatureSpec } from '../lib/spec/model-spec';
+import { PROBABILITIES_OUTPUT } from '../lib/scoring/onnx-contract';
+import { SKL2ONNX_PROBABILITIES_OUTPUT } from '../lib/scoring/onnx-scorer';
 import { AdaptiveBatcher, type BatchedResult, type ModelCallResult } from './adaptive-batcher';
 
 /** A feature value as a client sends it; null marks a missing value. */

@@ -2,7 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import type { ActivityDeps } from '../activities';
 import { createDatabase } from '../lib/db/connection';
 import { migrateToLatest } from '../lib/db/migrate';
-import { createS3Client, type S3Config } from '../lib/services/s3-config';
+import { createS3Client } from '../lib/clients/s3-client';
+import type { S3Config } from '../lib/clients/s3-settings';
 import { ArtifactStore } from '../lib/store/artifact-store';
 
 /** Builds the clients activities need, once per process, after bringing the schema up to date. */

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { registerSearchAttributes } from '../lib/services/register-search-attributes';
-import type { S3Config } from '../lib/services/s3-config';
-import { RETRAIN_SEARCH_ATTRIBUTES } from '../lib/services/search-attributes';
+import { registerSearchAttributes } from '../lib/clients/register-search-attributes';
+import type { S3Config } from '../lib/clients/s3-settings';
+import { RETRAIN_SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions';
 import { createActivityClients } from './activity-clients';
 import { createRetrainWorkers, runWorkersUntil, type TaskQueueKind } from './retrain-workers';
 
@@ -26,7 +26,7 @@ export interface WorkerProcessOptions {
 export async function runWorkerProcess(options: WorkerProcessOptions): Promise<void> {
   const connection = await Connection.connect({ address: options.temporalAddress });
   try {
-    await registerSearchAttributes(connection, options.namespace, RETRAIN_SEARCH_ATTRIBUTES);
+    await registerSearchAttributes(connection, options.namespace, RETRAIN_SEARCH_ATTRIBUTE_KEYS);
   } finally {
     await connection.close();
   }

@@ -1,8 +1,9 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import type { CanarySpec, ModelSpec, ShadowSpec } from '../lib/config/model-spec';
-import type { MetricDeltas } from '../lib/ml/evaluation-summary';
-import type { BinaryClassifierMetrics } from '../lib/ml/metrics';
+import type { CanarySpec, ModelSpec, ShadowSpec } from '../lib/spec/model-spec';
+import type { DatasetSummary } from '../lib/data/partition-ingestion';
+import type { MetricDeltas } from '../lib/stats/evaluation-summary';
+import type { BinaryClassifierMetrics } from '../lib/stats/metrics';
 import type { OfflineGateCheck } from '../lib/policy/offline-gates';
 import type { PromotionDecision } from '../lib/policy/offline-promotion-gate';
 import type { TrainingMode } from '../lib/policy/training-mode';
@@ -27,14 +28,7 @@ export interface RetrainingPipelineInput {
 
 export type PipelineStage = 'ingest' | 'train' | 'evaluate' | 'shadow' | 'awaiting-approval' | 'canary' | 'promote' | 'done' | 'failed';
 
-export interface DatasetSummary {
-  id: string;
-  day: string;
-  rowCount: number;
-  snapshotKey: string;
-  /** True when this run found an existing snapshot of the same content instead of writing one. */
-  reused: boolean;
-}
+export type { DatasetSummary };
 
 export interface RetrainingPipelineResult {
   model: string;
@@ -81,12 +75,24 @@ export interface RetrainingPipelineState {
 
 export const pipelineStateQuery = defineQuery<RetrainingPipelineState>('pipelineState');
 
+/**
+ * The custom search attributes Retrain's workflows set, declared once: the workflows upsert
+ * them and every process that connects to a namespace registers them, so waiting runs are
+ * easy to find in the Web UI, e.g. `RetrainAwaitingApproval = true AND RetrainModel = "flight-delay"`.
+ */
 export const searchAttributes = {
+  /** Model name from the model spec. */
   model: defineSearchAttributeKey('RetrainModel', SearchAttributeType.KEYWORD),
+  /** Current pipeline stage: ingest, train, evaluate, shadow, awaiting-approval, canary, promote, done, failed. */
   stage: defineSearchAttributeKey('RetrainStage', SearchAttributeType.KEYWORD),
+  /** True while the run waits for approvePromotion / rejectPromotion. */
   awaitingApproval: defineSearchAttributeKey('RetrainAwaitingApproval', SearchAttributeType.BOOL),
+  /** The run's data window, e.g. "2001-01-08". */
   dataWindow: defineSearchAttributeKey('RetrainDataWindow', SearchAttributeType.KEYWORD),
 } as const;
+
+/** Every key of searchAttributes, for registration on a namespace. */
+export const RETRAIN_SEARCH_ATTRIBUTE_KEYS = Object.values(searchAttributes);
 
 /** Task queues by kind of work, derived from the control queue the pipeline runs on. */
 export function taskQueuesFor(controlQueue: string) {

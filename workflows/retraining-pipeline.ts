@@ -11,7 +11,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import type { ModelSpec } from '../lib/config/model-spec';
+import type { ModelSpec } from '../lib/spec/model-spec';
 import { decideOfflinePromotion, type PromotionDecision } from '../lib/policy/offline-promotion-gate';
 import { PERMANENT_ERROR_TYPES } from '../lib/policy/permanent-errors';
 import { chooseTrainingMode } from '../lib/policy/training-mode';

@@ -9,7 +9,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
-import type { ModelSpec } from '../lib/config/model-spec';
+import type { ModelSpec } from '../lib/spec/model-spec';
 import { approverRefusal } from '../lib/policy/approver-check';
 import { PERMANENT_ERROR_TYPES } from '../lib/policy/permanent-errors';
 import {

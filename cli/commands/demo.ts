@@ -1,11 +1,11 @@
 import type { RetrainEnvironment } from '../../lib/config/environment';
-import { loadModelSpec } from '../../lib/config/model-spec';
+import { loadModelSpec } from '../../lib/config/model-spec-file';
 import { addDays } from '../../lib/data/partition-day';
-import { createS3Client } from '../../lib/services/s3-config';
+import { createS3Client } from '../../lib/clients/s3-client';
 import type { RetrainingPipelineResult } from '../../workflows/definitions';
-import { startInProcessStack } from '../in-process-stack';
-import { runRetrainingPipeline } from '../pipeline-starter';
-import { renderPipelineResults } from '../version-table';
+import { startInProcessStack } from '../stack/in-process-stack';
+import { runRetrainingPipeline } from '../runs/pipeline-starter';
+import { renderPipelineResults } from '../runs/version-table';
 import { prepareExampleData } from './prep';
 
 export interface DemoOptions {

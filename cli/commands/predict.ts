@@ -3,9 +3,9 @@ import type { RetrainEnvironment } from '../../lib/config/environment';
 import { parsePartitionDay } from '../../lib/data/partition-day';
 import { findLatestDatasetForDay } from '../../lib/db/repositories/datasets';
 import { findChampion, findVersionByNumber } from '../../lib/db/repositories/model-versions';
-import { scoreDatasetSnapshot } from '../../lib/ml/batch-inference';
+import { scoreDatasetSnapshot } from '../../lib/scoring/batch-inference';
 import { ArtifactStore } from '../../lib/store/artifact-store';
-import { connectToStack } from '../stack-client';
+import { connectToStack } from '../stack/stack-client';
 
 /**
  * `retrain predict`: batch inference. Scores the snapshot of one day with a

@@ -1,8 +1,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { RetrainEnvironment } from '../../lib/config/environment';
-import { loadModelSpec, type ModelSpec } from '../../lib/config/model-spec';
+import { loadModelSpec } from '../../lib/config/model-spec-file';
+import { type ModelSpec } from '../../lib/spec/model-spec';
 import { prepareFlightDelayPartitions, type PreparedPartition } from '../../lib/data/flight-delay-prep';
-import { connectToStack } from '../stack-client';
+import { connectToStack } from '../stack/stack-client';
 
 /**
  * Writes flight-delay partitions for [from, to] to the spec's source: its local

@@ -2,7 +2,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { RetrainEnvironment } from '../../lib/config/environment';
 import { parsePartitionDay } from '../../lib/data/partition-day';
 import { approvePromotionUpdate, rejectPromotionUpdate, retrainingPipelineId, rollbackUpdate } from '../../workflows/definitions';
-import { connectToStack } from '../stack-client';
+import { connectToStack } from '../stack/stack-client';
 
 export type PromotionDecisionCommand = 'approve' | 'reject' | 'rollback';
 

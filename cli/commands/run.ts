@@ -1,9 +1,9 @@
 import type { RetrainEnvironment } from '../../lib/config/environment';
-import { loadModelSpec } from '../../lib/config/model-spec';
+import { loadModelSpec } from '../../lib/config/model-spec-file';
 import { parsePartitionDay } from '../../lib/data/partition-day';
-import { runRetrainingPipeline, startRetrainingPipeline } from '../pipeline-starter';
-import { connectToStack } from '../stack-client';
-import { renderPipelineResults } from '../version-table';
+import { runRetrainingPipeline, startRetrainingPipeline } from '../runs/pipeline-starter';
+import { connectToStack } from '../stack/stack-client';
+import { renderPipelineResults } from '../runs/version-table';
 
 /** `retrain run`: starts the pipeline for one day on the running stack and, unless told not to, waits for its result. */
 export async function runCommand(env: RetrainEnvironment, options: { specFile: string; day: string; wait: boolean }): Promise<void> {

@@ -1,8 +1,8 @@
 import type { RetrainEnvironment } from '../../lib/config/environment';
 import { getDeployment, listDeploymentChanges, type Deployment } from '../../lib/db/repositories/deployments';
 import { listModelVersions, type ModelVersion } from '../../lib/db/repositories/model-versions';
-import { connectToStack } from '../stack-client';
-import { renderTable } from '../version-table';
+import { connectToStack } from '../stack/stack-client';
+import { renderTable } from '../runs/version-table';
 
 /** Traffic changes `retrain status` lists, newest last. */
 const RECENT_CHANGES = 5;

@@ -2,9 +2,9 @@ import path from 'node:path';
 import type { RetrainEnvironment } from '../../lib/config/environment';
 import { parsePartitionDay } from '../../lib/data/partition-day';
 import { getModelSpec } from '../../lib/db/repositories/models';
-import { labelledRequestsFromDay, startLabelledTraffic, type TrafficReport } from '../../lib/serving/labelled-traffic';
+import { labelledRequestsFromDay, startLabelledTraffic, type TrafficReport } from '../../lib/traffic/labelled-traffic';
 import { ArtifactStore } from '../../lib/store/artifact-store';
-import { connectToStack } from '../stack-client';
+import { connectToStack } from '../stack/stack-client';
 
 export interface TrafficCommandOptions {
   model: string;

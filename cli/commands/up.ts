@@ -1,8 +1,8 @@
 import type { RetrainEnvironment } from '../../lib/config/environment';
 import pino from 'pino';
 import { startGateway } from '../../gateway/main';
-import { PREFERRED_PORTS, preferredOrFree, startInProcessStack } from '../in-process-stack';
-import { removeStackFile, writeStackFile } from '../stack-file';
+import { PREFERRED_PORTS, preferredOrFree, startInProcessStack } from '../stack/in-process-stack';
+import { removeStackFile, writeStackFile } from '../stack/stack-file';
 
 /** `retrain up`: services plus a worker on every task queue, until Ctrl-C. */
 export async function upCommand(env: RetrainEnvironment): Promise<void> {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { quotedIdentifier, quotedString } from '@duckdb/node-api';
-import type { ModelSpec } from '../config/model-spec';
+import type { ModelSpec } from '../spec/model-spec';
 import { withDuckDB } from './duckdb';
 import { featureTableQuery } from './feature-table-loader';
 

@@ -1,6 +1,6 @@
 import { quotedIdentifier, type DuckDBConnection, type DuckDBVector } from '@duckdb/node-api';
-import type { FeatureSpec, ModelSpec } from '../config/model-spec';
-import type { FeatureTable } from '../ml/feature-table';
+import type { FeatureSpec, ModelSpec } from '../spec/model-spec';
+import type { FeatureTable } from './feature-table';
 import { withDuckDB } from './duckdb';
 import { sourceRelation } from './source-relation';
 

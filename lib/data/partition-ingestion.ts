@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Kysely } from 'kysely';
-import type { ModelSpec } from '../config/model-spec';
+import type { ModelSpec } from '../spec/model-spec';
 import type { Database } from '../db/schema';
 import { findDataset, insertDataset, type DatasetSnapshot } from '../db/repositories/datasets';
 import type { ArtifactStore } from '../store/artifact-store';
@@ -29,6 +29,16 @@ export interface PartitionSnapshot {
   columnStats: unknown;
   /** Set when a dataset of exactly this source content is registered already. */
   existingDatasetId?: string;
+}
+
+/** A registered dataset as a run's result names it. */
+export interface DatasetSummary {
+  id: string;
+  day: string;
+  rowCount: number;
+  snapshotKey: string;
+  /** True when this run found an existing snapshot of the same content instead of writing one. */
+  reused: boolean;
 }
 
 /**

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { SourceSpec } from '../config/model-spec';
+import type { SourceSpec } from '../spec/model-spec';
 import { sha256OfFile } from './file-hash';
 import { parsePartitionDay } from './partition-day';
 import { FORMAT_EXTENSIONS } from './source-relation';

@@ -1,5 +1,5 @@
 import { quotedIdentifier, type DuckDBConnection } from '@duckdb/node-api';
-import type { ColumnSpec, ColumnType } from '../config/model-spec';
+import type { ColumnSpec, ColumnType } from '../spec/model-spec';
 import { queryRows, withDuckDB } from './duckdb';
 import { sourceRelation, type SourceFormat } from './source-relation';
 

@@ -1,5 +1,5 @@
 import { quotedIdentifier } from '@duckdb/node-api';
-import type { ModelSpec, SliceSpec } from '../config/model-spec';
+import type { ModelSpec, SliceSpec } from '../spec/model-spec';
 import { withDuckDB } from './duckdb';
 import { featureTableQuery } from './feature-table-loader';
 import { sourceRelation } from './source-relation';

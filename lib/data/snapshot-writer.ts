@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { quotedIdentifier, quotedString } from '@duckdb/node-api';
-import type { ColumnSpec, ColumnType } from '../config/model-spec';
+import type { ColumnSpec, ColumnType } from '../spec/model-spec';
 import { withDuckDB } from './duckdb';
 import { sourceRelation, type SourceFormat } from './source-relation';
 

@@ -1,5 +1,5 @@
 import { quotedString } from '@duckdb/node-api';
-import type { SourceSpec } from '../config/model-spec';
+import type { SourceSpec } from '../spec/model-spec';
 
 export type SourceFormat = SourceSpec['format'];
 

@@ -1,5 +1,5 @@
 import type { Transaction } from 'kysely';
-import type { DbExecutor } from './repositories/executor';
+import type { DbExecutor } from './executor';
 import type { Database } from './schema';
 
 /** Runs `body` in the caller's transaction when given one, else in a new transaction. */

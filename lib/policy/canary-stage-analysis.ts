@@ -1,4 +1,4 @@
-import type { CanarySpec } from '../config/model-spec';
+import type { CanarySpec } from '../spec/model-spec';
 import type { SprtResult } from '../stats/sequential-probability-ratio-test';
 import { formatMilliseconds, quantileLabel } from '../stats/tail-quantile';
 

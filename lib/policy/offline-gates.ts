@@ -3,10 +3,10 @@
  * the champion overall and per slice using the paired bootstrap intervals.
  * Pure and deterministic (no I/O, no Node APIs), so workflows call it directly.
  */
-import type { GateSpec, MetricName } from '../config/model-spec';
-import { formatConfidence, formatCount, formatDifference as signed, formatMetric as f3 } from '../ml/evaluation-format';
-import type { MetricDelta, OfflineEvaluationSummary } from '../ml/evaluation-summary';
-import { METRICS, metricDefinition, metricValue } from '../ml/metrics';
+import type { GateSpec, MetricName } from '../spec/model-spec';
+import { formatConfidence, formatCount, formatDifference as signed, formatMetric as f3 } from '../stats/metric-format';
+import type { MetricDelta, OfflineEvaluationSummary } from '../stats/evaluation-summary';
+import { METRICS, metricDefinition, metricValue } from '../stats/metrics';
 
 export type OfflineGateKind = 'minimum' | 'maxRegression' | 'sliceMaxRegression';
 

@@ -1,6 +1,6 @@
-import type { GateSpec } from '../config/model-spec';
-import { formatMetric } from '../ml/evaluation-format';
-import type { OfflineEvaluationSummary } from '../ml/evaluation-summary';
+import type { GateSpec } from '../spec/model-spec';
+import { formatMetric } from '../stats/metric-format';
+import type { OfflineEvaluationSummary } from '../stats/evaluation-summary';
 import { evaluateOfflineGates, type OfflineGateCheck } from './offline-gates';
 
 export type PromotionDecision = 'promote' | 'reject' | 'unchanged';

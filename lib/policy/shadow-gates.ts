@@ -1,4 +1,4 @@
-import type { ShadowSpec } from '../config/model-spec';
+import type { ShadowSpec } from '../spec/model-spec';
 import { formatMilliseconds, quantileLabel } from '../stats/tail-quantile';
 
 /** What the shadow phase observed; computed from the prediction log and feedback. */

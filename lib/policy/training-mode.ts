@@ -1,4 +1,4 @@
-import type { TrainerSpec, TrainingPolicySpec } from '../config/model-spec';
+import type { TrainerSpec, TrainingPolicySpec } from '../spec/model-spec';
 
 export type TrainingMode = 'from_scratch' | 'fine_tune';
 

@@ -1,5 +1,4 @@
-import type { FeatureSpec } from '../config/model-spec';
-import type { FeatureTable } from '../ml/feature-table';
+import type { FeatureSpec } from '../spec/model-spec';
 import { categoricalPsi, numericPsi } from './population-stability-index';
 
 /** A drift test, described by data so reports can say which method and threshold applied. */
@@ -28,8 +27,14 @@ export interface DriftReport {
   worst: FeatureDriftResult | null;
 }
 
+/** The columns a drift test reads: numeric columns (NaN = missing) and categorical ones (null = missing), by feature name. */
+export interface FeatureColumns {
+  readonly numeric: Readonly<Record<string, Float64Array>>;
+  readonly categorical: Readonly<Record<string, ReadonlyArray<string | null>>>;
+}
+
 /** Scores every feature's drift between a reference table (e.g. the champion's training data) and a current one. */
-export function featureDrift(reference: FeatureTable, current: FeatureTable, features: readonly FeatureSpec[], threshold = DRIFT_METHODS.psi.defaultThreshold): DriftReport {
+export function featureDrift(reference: FeatureColumns, current: FeatureColumns, features: readonly FeatureSpec[], threshold = DRIFT_METHODS.psi.defaultThreshold): DriftReport {
   const results: FeatureDriftResult[] = features.map((feature) => {
     const score =
       feature.kind === 'numeric'

@@ -9,9 +9,9 @@
  *   const diff = pairedBootstrap({ labels, candidateScores, championScores, samples: 300, confidence: 0.95, seed: 7 });
  *   diff.auc // { candidate: 0.71, champion: 0.70, delta: 0.01, low: 0.004, high: 0.016, replicates: 300 }
  */
-import type { MetricName } from '../config/model-spec';
-import { METRICS } from '../ml/metrics';
-import { mulberry32 } from '../ml/seeded-random';
+import type { MetricName } from '../spec/model-spec';
+import { METRICS } from './metrics';
+import { mulberry32 } from './seeded-random';
 import { prepareScores, weightedMetrics } from './weighted-classifier-metrics';
 
 export interface PairedBootstrapInput {

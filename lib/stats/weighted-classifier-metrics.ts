@@ -6,8 +6,8 @@
  * With integer weights every value equals the metric of lib/ml/metrics.ts on the sample with
  * rows repeated (test/unit/stats-weighted-classifier-metrics.test.ts checks it).
  */
-import type { MetricName } from '../config/model-spec';
-import { CALIBRATION_BINS, calibrationBin } from '../ml/metrics';
+import type { MetricName } from '../spec/model-spec';
+import { CALIBRATION_BINS, calibrationBin } from './metrics';
 
 /** Probabilities are clipped as in lib/ml/metrics.ts logLoss. */
 const LOG_LOSS_EPSILON = 1e-15;

@@ -4,11 +4,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EvaluationSpec, GateSpec } from '../../lib/config/model-spec';
-import { formatDifference, formatMetric } from '../../lib/ml/evaluation-format';
-import { renderEvaluationReport } from '../../lib/ml/evaluation-report';
-import { computeOfflineEvaluation } from '../../lib/ml/evaluation-summary';
-import { mulberry32 } from '../../lib/ml/seeded-random';
+import { EvaluationSpec, GateSpec } from '../../lib/spec/model-spec';
+import { formatDifference, formatMetric } from '../../lib/stats/metric-format';
+import { renderEvaluationReport } from '../../lib/evaluation/evaluation-report';
+import { computeOfflineEvaluation } from '../../lib/stats/evaluation-summary';
+import { mulberry32 } from '../../lib/stats/seeded-random';
 import { evaluateOfflineGates } from '../../lib/policy/offline-gates';
 
 // The issue asks for a test that renders the report in headless Chromium and checks that the

@@ -2,11 +2,12 @@ import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway } from '../../gateway/create-gateway';
-import { loadModelSpec, type ModelSpec } from '../../lib/config/model-spec';
+import { loadModelSpec } from '../../lib/config/model-spec-file';
+import { type ModelSpec } from '../../lib/spec/model-spec';
 import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
 import { listApprovalEvents } from '../../lib/db/repositories/approvals';
 import { RETRAINING_PIPELINE, rejectPromotionUpdate, retrainingPipelineId, type RetrainingPipelineResult } from '../../workflows/definitions';
-import { labelledRequestsFromDay, startLabelledTraffic } from '../../lib/serving/labelled-traffic';
+import { labelledRequestsFromDay, startLabelledTraffic } from '../../lib/traffic/labelled-traffic';
 import { createPipelineHarness, type PipelineHarness } from '../integration/pipeline-harness';
 import { findWorkflowsByQuery, launchChromium, openWorkflowFromList, readWorkflowStatus, sendUpdateFromUi, type ChromiumSession } from './temporal-ui';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { createS3Client } from '../../lib/services/s3-client';
+import { createS3Client } from '../../lib/clients/s3-client';
 import { ArtifactChecksumError, ArtifactNotFoundError } from '../../lib/store/artifact-errors';
 import { ArtifactStore } from '../../lib/store/artifact-store';
 

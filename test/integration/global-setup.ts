@@ -2,7 +2,8 @@ import { chmod, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { startStack } from '../../lib/services/stack';
+import { RETRAIN_SEARCH_ATTRIBUTE_KEYS } from '../../workflows/definitions';
+import { startStack } from '../../lib/dev-stack/stack';
 import type { TestServices } from './test-services';
 
 /**
@@ -19,6 +20,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const stack = await startStack({
     dataDir,
     s3Kind: 'versitygw',
+    searchAttributes: RETRAIN_SEARCH_ATTRIBUTE_KEYS,
     env,
     stopOnSignal: true,
     log: (msg) => process.stderr.write(`[services] ${msg}\n`),

@@ -4,7 +4,8 @@ import { promisify } from 'node:util';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModelSpec, type ModelSpec } from '../../lib/config/model-spec';
+import { loadModelSpec } from '../../lib/config/model-spec-file';
+import { type ModelSpec } from '../../lib/spec/model-spec';
 import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
 import { listApprovalEvents } from '../../lib/db/repositories/approvals';
 import { getDeployment, listDeploymentChanges } from '../../lib/db/repositories/deployments';
@@ -19,7 +20,7 @@ import {
   type RetrainingPipelineInput,
   type RetrainingPipelineResult,
 } from '../../workflows/definitions';
-import { labelledRequestsFromDay, startLabelledTraffic, type LabelledRequest } from '../../lib/serving/labelled-traffic';
+import { labelledRequestsFromDay, startLabelledTraffic, type LabelledRequest } from '../../lib/traffic/labelled-traffic';
 import { createPipelineHarness, type PipelineHarness } from './pipeline-harness';
 
 const ROOT = path.join(__dirname, '..', '..');

@@ -4,13 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExternalTrainerSpec, loadModelSpec, type ModelSpec } from '../../lib/config/model-spec';
+import { loadModelSpec } from '../../lib/config/model-spec-file';
+import { ExternalTrainerSpec, type ModelSpec } from '../../lib/spec/model-spec';
 import { writeFeatureParquet } from '../../lib/data/feature-parquet-writer';
 import { loadFeatureTable } from '../../lib/data/feature-table-loader';
 import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
-import { runExternalTrainer, type ExternalTrainerHeartbeat, type ExternalTrainerResult } from '../../lib/ml/external-trainer';
-import { rocAuc } from '../../lib/ml/metrics';
-import { loadOnnxScorer } from '../../lib/ml/onnx-scorer';
+import { runExternalTrainer, type ExternalTrainerHeartbeat, type ExternalTrainerResult } from '../../lib/training/external-trainer';
+import { rocAuc } from '../../lib/stats/metrics';
+import { loadOnnxScorer } from '../../lib/scoring/onnx-scorer';
 
 const execFileAsync = promisify(execFile);
 const EXAMPLE_DIR = path.join(__dirname, '..', '..', 'examples', 'python-trainer');

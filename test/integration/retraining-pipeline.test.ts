@@ -3,14 +3,15 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModelSpec, type ModelSpec } from '../../lib/config/model-spec';
+import { loadModelSpec } from '../../lib/config/model-spec-file';
+import { type ModelSpec } from '../../lib/spec/model-spec';
 import { loadFeatureTable } from '../../lib/data/feature-table-loader';
 import { FLIGHTS_PARQUET, prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
 import { countDatasets, getDataset } from '../../lib/db/repositories/datasets';
 import { findChampion, listModelVersions } from '../../lib/db/repositories/model-versions';
 import { listPipelineRuns } from '../../lib/db/repositories/pipeline-runs';
-import { rocAuc } from '../../lib/ml/metrics';
-import { loadOnnxScorer } from '../../lib/ml/onnx-scorer';
+import { rocAuc } from '../../lib/stats/metrics';
+import { loadOnnxScorer } from '../../lib/scoring/onnx-scorer';
 import { retrainingPipelineId, type RetrainingPipelineInput, type RetrainingPipelineResult } from '../../workflows/definitions';
 import { createPipelineHarness, type PipelineHarness } from './pipeline-harness';
 

@@ -11,11 +11,11 @@ import { Client, Connection } from '@temporalio/client';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBucket } from '../../lib/services/ensure-bucket';
-import { createS3Client } from '../../lib/services/s3-client';
-import { startS3Server } from '../../lib/services/s3-server';
-import { RETRAIN_SEARCH_ATTRIBUTES } from '../../lib/services/search-attributes';
-import { startStack, type Stack } from '../../lib/services/stack';
+import { ensureBucket } from '../../lib/clients/ensure-bucket';
+import { createS3Client } from '../../lib/clients/s3-client';
+import { startS3Server } from '../../lib/dev-stack/s3-server';
+import { RETRAIN_SEARCH_ATTRIBUTE_KEYS } from '../../workflows/definitions';
+import { startStack, type Stack } from '../../lib/dev-stack/stack';
 
 // The stack must start its own services here, whatever the shell exported.
 const env = { ...process.env, DATABASE_URL: '', S3_ENDPOINT: '', TEMPORAL_ADDRESS: '' };
@@ -27,7 +27,7 @@ describe('service stack (Temporal dev server, Postgres, versitygw)', () => {
   let s3: S3Client;
 
   const start = async (): Promise<Stack> => {
-    const started = await startStack({ dataDir, s3Kind: 'versitygw', env, stopOnSignal: false, log });
+    const started = await startStack({ dataDir, s3Kind: 'versitygw', searchAttributes: RETRAIN_SEARCH_ATTRIBUTE_KEYS, env, stopOnSignal: false, log });
     log(`ready: temporal ${started.startupMs.temporal} ms, postgres ${started.startupMs.postgres} ms, s3 ${started.startupMs.s3} ms`);
     return started;
   };
@@ -52,8 +52,9 @@ describe('service stack (Temporal dev server, Postgres, versitygw)', () => {
       const { namespaceInfo } = await connection.workflowService.describeNamespace({ namespace: stack.temporal.namespace });
       expect(namespaceInfo?.name).toBe(stack.temporal.namespace);
       const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace: stack.temporal.namespace });
-      for (const [name, kind] of Object.entries(RETRAIN_SEARCH_ATTRIBUTES)) {
-        expect(customAttributes[name], name).toBe(encodeSearchAttributeIndexedValueType(kind.toUpperCase() as 'KEYWORD' | 'BOOL'));
+      expect(RETRAIN_SEARCH_ATTRIBUTE_KEYS.map((k) => k.name).sort()).toEqual(['RetrainAwaitingApproval', 'RetrainDataWindow', 'RetrainModel', 'RetrainStage']);
+      for (const { name, type } of RETRAIN_SEARCH_ATTRIBUTE_KEYS) {
+        expect(customAttributes[name], name).toBe(encodeSearchAttributeIndexedValueType(type));
       }
     } finally {
       await connection.close();

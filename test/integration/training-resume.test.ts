@@ -2,11 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModelSpec, type ModelSpec } from '../../lib/config/model-spec';
+import { loadModelSpec } from '../../lib/config/model-spec-file';
+import { type ModelSpec } from '../../lib/spec/model-spec';
 import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
 import { listModelVersions } from '../../lib/db/repositories/model-versions';
 import { listTrainingRuns } from '../../lib/db/repositories/training-runs';
-import type { TrainingHeartbeat } from '../../lib/ml/candidate-training';
+import type { TrainingHeartbeat } from '../../lib/training/candidate-training';
 import { RETRAINING_PIPELINE, retrainingPipelineId, type RetrainingPipelineResult } from '../../workflows/definitions';
 import { createPipelineHarness, type PipelineHarness } from './pipeline-harness';
 

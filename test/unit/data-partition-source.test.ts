@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { SourceSpec } from '../../lib/config/model-spec';
+import type { SourceSpec } from '../../lib/spec/model-spec';
 import {
   fetchPartition,
   listPartitionFiles,

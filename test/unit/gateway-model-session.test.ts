@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ModelSession, type FeatureRecord } from '../../gateway/model-session';
-import { BuiltinTrainerSpec, type FeatureSpec } from '../../lib/config/model-spec';
-import type { FeatureTable } from '../../lib/ml/feature-table';
-import { syntheticFeatureTable } from '../../lib/ml/synthetic-feature-table';
-import { exportBuiltinModelToOnnx, predictBuiltinModel, trainBuiltinModel, type BuiltinModel } from '../../lib/ml/trainers';
+import { BuiltinTrainerSpec, type FeatureSpec } from '../../lib/spec/model-spec';
+import type { FeatureTable } from '../../lib/data/feature-table';
+import { syntheticFeatureTable } from '../../lib/data/synthetic-feature-table';
+import { exportBuiltinModelToOnnx, predictBuiltinModel, trainBuiltinModel, type BuiltinModel } from '../../lib/training/trainers';
 
 describe('ModelSession', () => {
   let model: BuiltinModel;

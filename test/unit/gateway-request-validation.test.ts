@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FeatureSpec } from '../../lib/config/model-spec';
+import type { FeatureSpec } from '../../lib/spec/model-spec';
 import { parseInferRequest } from '../../gateway/infer-request';
 import { createInstanceValidator } from '../../gateway/instance-validation';
 import { parsePredictRequest } from '../../gateway/predict-request';

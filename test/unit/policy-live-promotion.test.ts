@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CanarySpec, ShadowSpec } from '../../lib/config/model-spec';
+import { CanarySpec, ShadowSpec } from '../../lib/spec/model-spec';
 import { approverRefusal } from '../../lib/policy/approver-check';
 import { judgeCanaryStage, type CanaryObservation } from '../../lib/policy/canary-stage-analysis';
 import { judgeShadow, type ShadowObservation } from '../../lib/policy/shadow-gates';

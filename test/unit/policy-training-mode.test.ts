@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BuiltinTrainerSpec, ExternalTrainerSpec, TrainingPolicySpec } from '../../lib/config/model-spec';
+import { BuiltinTrainerSpec, ExternalTrainerSpec, TrainingPolicySpec } from '../../lib/spec/model-spec';
 import { chooseTrainingMode, type TrainingContext } from '../../lib/policy/training-mode';
 
 const policy = TrainingPolicySpec.parse({ scratchEveryNthRun: 4, maxDaysSinceScratch: 30, maxFeatureDrift: 0.25 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32 } from '../../lib/ml/seeded-random';
+import { mulberry32 } from '../../lib/stats/seeded-random';
 import { pairedAccuracySprt, type LabelledPrediction } from '../../lib/stats/paired-accuracy-test';
 import { bernoulliSprt } from '../../lib/stats/sequential-probability-ratio-test';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { METRICS } from '../../lib/ml/metrics';
-import { mulberry32 } from '../../lib/ml/seeded-random';
+import { METRICS } from '../../lib/stats/metrics';
+import { mulberry32 } from '../../lib/stats/seeded-random';
 import { pairedBootstrap, percentile } from '../../lib/stats/paired-bootstrap';
 
 /** Two informative, correlated models on synthetic rows. */

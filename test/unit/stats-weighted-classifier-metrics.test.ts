@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateBinaryClassifier, METRIC_NAMES } from '../../lib/ml/metrics';
-import { mulberry32 } from '../../lib/ml/seeded-random';
+import { evaluateBinaryClassifier, METRIC_NAMES } from '../../lib/stats/metrics';
+import { mulberry32 } from '../../lib/stats/seeded-random';
 import { prepareScores, weightedMetrics } from '../../lib/stats/weighted-classifier-metrics';
 
 // The bootstrap scores each replicate as a weighting of the holdout rows; these tests prove a

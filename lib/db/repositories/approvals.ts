@@ -1,5 +1,5 @@
 import type { ApprovalAction, ApprovalRow } from '../schema';
-import type { DbExecutor } from './executor';
+import type { DbExecutor } from '../executor';
 
 export interface ApprovalEvent {
   id: string;

@@ -1,5 +1,5 @@
 import type { DatasetRow } from '../schema';
-import type { DbExecutor } from './executor';
+import type { DbExecutor } from '../executor';
 
 /** An immutable snapshot of one source partition as the pipeline sees it. */
 export interface DatasetSnapshot {

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { DeploymentChangeRow, DeploymentRow } from '../schema';
-import type { DbExecutor } from './executor';
+import type { DbExecutor } from '../executor';
 
 /** The Postgres channel a deployment change is announced on; the payload is the model name. */
 export const DEPLOYMENTS_CHANNEL = 'retrain_deployments';

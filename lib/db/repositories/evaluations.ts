@@ -1,5 +1,5 @@
 import type { EvaluationRow } from '../schema';
-import type { DbExecutor } from './executor';
+import type { DbExecutor } from '../executor';
 
 export interface Evaluation<M = unknown> {
   id: string;

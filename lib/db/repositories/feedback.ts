@@ -1,5 +1,5 @@
 import type { FeedbackRow } from '../schema';
-import type { DbExecutor } from './executor';
+import type { DbExecutor } from '../executor';
 
 /** Ground truth for one served request. */
 export interface Feedback {

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { ModelVersionRow, ModelVersionStage } from '../schema';
-import type { DbExecutor } from './executor';
+import type { DbExecutor } from '../executor';
 
 export interface ModelVersion {
   id: string;

@@ -1,5 +1,5 @@
-import { parseModelSpec, type ModelSpec } from '../../config/model-spec';
-import type { DbExecutor } from './executor';
+import { parseModelSpec, type ModelSpec } from '../../spec/model-spec';
+import type { DbExecutor } from '../executor';
 
 /** Creates the model or refreshes its spec; the spec used by each run is also kept in that run's history. */
 export async function upsertModel(db: DbExecutor, spec: ModelSpec, workflowId: string): Promise<void> {

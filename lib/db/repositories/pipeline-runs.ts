@@ -1,5 +1,5 @@
 import type { PipelineRunRow, PipelineRunStatus } from '../schema';
-import type { DbExecutor } from './executor';
+import type { DbExecutor } from '../executor';
 
 export interface PipelineRun {
   workflowId: string;

@@ -1,5 +1,5 @@
 import type { PredictionBatchRow } from '../schema';
-import type { DbExecutor } from './executor';
+import type { DbExecutor } from '../executor';
 
 /** The predictions of one model version on one dataset snapshot, stored as Parquet in the artifact store. */
 export interface PredictionBatch {

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { DeploymentRole, PredictionRow } from '../schema';
-import type { DbExecutor } from './executor';
+import type { DbExecutor } from '../executor';
 
 /** One instance scored by one model version, as the gateway logs it. */
 export interface PredictionLogEntry {

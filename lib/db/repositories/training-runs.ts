@@ -1,5 +1,5 @@
 import type { TrainingRunRow } from '../schema';
-import type { DbExecutor } from './executor';
+import type { DbExecutor } from '../executor';
 
 export interface TrainingRun {
   id: string;

@@ -1,0 +1,264 @@
+import { z } from 'zod';
+
+/** Column types a source may declare; each maps to a family of DuckDB types (see lib/data/schema-validation). */
+export const ColumnType = z.enum(['timestamp', 'date', 'integer', 'double', 'string', 'boolean']);
+export type ColumnType = z.infer<typeof ColumnType>;
+
+const identifier = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be snake_case: lowercase letters, digits and _');
+
+export const ColumnSpec = z.object({
+  name: identifier,
+  type: ColumnType,
+  /** Whether missing values are allowed; a null in a non-nullable column fails validation. */
+  nullable: z.boolean().default(false),
+  /** Inclusive numeric range; values outside it fail validation. */
+  min: z.number().optional(),
+  max: z.number().optional(),
+});
+export type ColumnSpec = z.infer<typeof ColumnSpec>;
+
+export const FeatureSpec = z.discriminatedUnion('kind', [
+  z.object({
+    name: identifier,
+    kind: z.literal('numeric'),
+    /** DuckDB expression over source columns; defaults to the source column of the same name. */
+    sql: z.string().optional(),
+  }),
+  z.object({
+    name: identifier,
+    kind: z.literal('categorical'),
+    sql: z.string().optional(),
+    /** Most frequent values kept as categories; the rest share one "other" bucket. */
+    maxCategories: z.number().int().positive().default(200),
+  }),
+]);
+export type FeatureSpec = z.infer<typeof FeatureSpec>;
+
+export const SourceSpec = z.discriminatedUnion('kind', [
+  /** A directory of partitions `<column>=<YYYY-MM-DD>/*.<format>`; relative paths resolve from the spec file. */
+  z.object({ kind: z.literal('local'), path: z.string().min(1), format: z.enum(['parquet', 'csv', 'jsonl']).default('parquet') }),
+  /** The same layout under an S3 prefix in the configured bucket (or `bucket`, when given). */
+  z.object({
+    kind: z.literal('s3'),
+    bucket: z.string().optional(),
+    prefix: z.string().min(1),
+    format: z.enum(['parquet', 'csv', 'jsonl']).default('parquet'),
+  }),
+]);
+export type SourceSpec = z.infer<typeof SourceSpec>;
+
+export const BuiltinTrainerSpec = z.object({
+  kind: z.literal('builtin'),
+  /** Multinomial (softmax) logistic regression, or a one-hidden-layer perceptron. */
+  algorithm: z.enum(['logistic_regression', 'mlp']).default('logistic_regression'),
+  /** Epochs of a from-scratch run. */
+  epochs: z.number().int().positive().default(8),
+  /** Epochs of a fine-tuning run (warm start from the champion's weights). */
+  fineTuneEpochs: z.number().int().positive().default(3),
+  batchSize: z.number().int().positive().default(256),
+  /** Peak Adam learning rate of a from-scratch run, cosine-decayed to 0 over the run. */
+  learningRate: z.number().positive().default(0.05),
+  /** Peak learning rate of a fine-tuning run: smaller, so the run refines the champion instead of starting over. */
+  fineTuneLearningRate: z.number().positive().default(0.005),
+  /** L2 penalty on weights (not biases). */
+  l2: z.number().nonnegative().default(1e-5),
+  /** Hidden units of the MLP (ignored by logistic regression). */
+  hiddenUnits: z.number().int().positive().max(1024).default(32),
+  seed: z.number().int().default(42),
+});
+export type BuiltinTrainerSpec = z.infer<typeof BuiltinTrainerSpec>;
+
+/**
+ * A user's own training program (e.g. a Python script). It is run with a JSON
+ * contract file (see docs/external-trainer.md) and must write an ONNX model
+ * with the same input/output contract as the built-in trainers, and a metrics JSON.
+ */
+export const ExternalTrainerSpec = z.object({
+  kind: z.literal('external'),
+  /** argv of the program; relative paths resolve from the spec file's directory. */
+  command: z.array(z.string().min(1)).min(1),
+  /** Extra environment variables for the program. */
+  env: z.record(z.string(), z.string()).default({}),
+  /** Passed through to the program untouched. */
+  hyperparameters: z.record(z.string(), z.unknown()).default({}),
+  /** Whether the program can fine-tune from a warm-start ONNX model; if not, every run is from scratch. */
+  supportsWarmStart: z.boolean().default(false),
+  /** The run fails (and the process group is killed) after this long. */
+  timeoutSeconds: z.number().int().positive().default(3600),
+});
+export type ExternalTrainerSpec = z.infer<typeof ExternalTrainerSpec>;
+
+export const TrainerSpec = z.discriminatedUnion('kind', [BuiltinTrainerSpec, ExternalTrainerSpec]);
+export type TrainerSpec = z.infer<typeof TrainerSpec>;
+
+/** When a run retrains from scratch instead of fine-tuning the champion (any rule that fires wins). */
+export const TrainingPolicySpec = z.object({
+  /** Fine-tune at all; false: every run is from scratch. */
+  fineTune: z.boolean().default(true),
+  /** Every Nth training run of the model is from scratch (N = 1: always). */
+  scratchEveryNthRun: z.number().int().positive().default(5),
+  /** Retrain from scratch when the last from-scratch model's data is older than this many days. */
+  maxDaysSinceScratch: z.number().int().positive().default(30),
+  /** Retrain from scratch when any feature's drift score (PSI) between the champion's training data and the new window exceeds this. */
+  maxFeatureDrift: z.number().positive().default(0.25),
+});
+export type TrainingPolicySpec = z.infer<typeof TrainingPolicySpec>;
+
+export const MetricName = z.enum(['auc', 'prAuc', 'accuracy', 'f1', 'logLoss', 'brier', 'ece']);
+export type MetricName = z.infer<typeof MetricName>;
+
+export const SliceSpec = z.object({
+  /** Slice family name shown in reports, e.g. "origin". */
+  name: identifier,
+  /** DuckDB expression over source columns whose value names the slice; defaults to the column `name`. */
+  sql: z.string().optional(),
+  /** Only the most frequent values on the holdout become slices. */
+  top: z.number().int().positive().max(50).default(5),
+});
+export type SliceSpec = z.infer<typeof SliceSpec>;
+
+export const EvaluationSpec = z.object({
+  slices: z.array(SliceSpec).default([]),
+  /** Paired bootstrap over holdout rows for the confidence intervals of metric differences. */
+  bootstrapSamples: z.number().int().min(50).max(10_000).default(300),
+  confidence: z.number().gt(0.5).lt(1).default(0.95),
+  seed: z.number().int().default(7),
+});
+export type EvaluationSpec = z.infer<typeof EvaluationSpec>;
+
+export const GateSpec = z.object({
+  /** Absolute floor (or, for logLoss, brier and ece, ceiling) per metric on the held-out day. */
+  minimums: z.partialRecord(MetricName, z.number()).default({ auc: 0.6 }),
+  /**
+   * Allowed regression vs the champion per metric: the gate passes only when the
+   * confidence interval of (candidate - champion) excludes a loss larger than this.
+   */
+  maxRegression: z.partialRecord(MetricName, z.number().nonnegative()).default({ auc: 0.01 }),
+  /** Allowed regression per slice (same rule), for slices with at least `sliceMinRows` holdout rows. */
+  sliceMaxRegression: z.partialRecord(MetricName, z.number().nonnegative()).default({}),
+  sliceMinRows: z.number().int().positive().default(200),
+});
+export type GateSpec = z.infer<typeof GateSpec>;
+
+export const ShadowSpec = z.object({
+  /** The shadow phase ends once this many requests were mirrored to the candidate... */
+  minRequests: z.number().int().positive().default(200),
+  /** ...or after this long, whichever comes first (too few requests then fail the phase). */
+  maxDurationSeconds: z.number().int().positive().default(3600),
+  /** How often the workflow looks at the prediction log while waiting. */
+  pollSeconds: z.number().int().positive().default(10),
+  /** Share of mirrored requests where candidate and champion predict the same label. */
+  minAgreement: z.number().min(0).max(1).default(0.8),
+  /** Candidate p99 latency may be at most this multiple of the champion's (p99, or the highest tail quantile the sample supports: see supportedTailQuantile). */
+  maxLatencyP99Ratio: z.number().positive().default(2),
+  /** On requests whose label arrived: candidate accuracy may be at most this much below the champion's. */
+  maxAccuracyDrop: z.number().min(0).max(1).default(0.05),
+  /** Labels needed before the accuracy rule applies (fewer: reported, not gated). */
+  minLabels: z.number().int().positive().default(50),
+});
+export type ShadowSpec = z.infer<typeof ShadowSpec>;
+
+export const ApprovalSpec = z.object({
+  /** Who may approve or reject; the Temporal UI sends no identity, so approvers name themselves and are checked here. */
+  approvers: z.array(z.string().min(1)).min(1).default(['on-call']),
+  timeoutSeconds: z.number().int().positive().default(24 * 3600),
+  /** What a timeout does: reject the candidate, or escalate (record it, mark the run) and keep waiting. */
+  onTimeout: z.enum(['reject', 'escalate']).default('escalate'),
+});
+export type ApprovalSpec = z.infer<typeof ApprovalSpec>;
+
+export const CanarySpec = z.object({
+  /** Traffic percentages of the stages; the last must be 100 (the candidate becomes champion). */
+  stages: z.array(z.number().gt(0).max(100)).min(1).default([1, 5, 25, 50, 100]),
+  /** Minimum time each stage runs before it is analysed. */
+  bakeSeconds: z.number().int().positive().default(300),
+  /** A stage that still cannot decide after this long fails (too little data is never a pass). */
+  maxBakeSeconds: z.number().int().positive().default(3600),
+  /** Requests the canary must serve in a stage before errors and latency are judged. */
+  minRequests: z.number().int().positive().default(50),
+  /** Canary error rate may exceed the champion's by at most this. */
+  maxErrorRateIncrease: z.number().min(0).max(1).default(0.01),
+  /** Canary p99 latency may be at most this multiple of the champion's over the same period (or the highest tail quantile both samples support). */
+  maxLatencyP99Ratio: z.number().positive().default(1.5),
+  /**
+   * Sequential test on labelled feedback, paired against the champion's labels of the same period
+   * (lib/stats/paired-accuracy-test.ts): alpha is the chance of rolling back a canary as accurate
+   * as the champion, beta of passing one that is less accurate by minEffect.
+   */
+  sprt: z
+    .object({ alpha: z.number().gt(0).lt(0.5).default(0.05), beta: z.number().gt(0).lt(0.5).default(0.1), minEffect: z.number().gt(0).lt(1).default(0.05) })
+    .default({ alpha: 0.05, beta: 0.1, minEffect: 0.05 }),
+  pollSeconds: z.number().int().positive().default(10),
+});
+export type CanarySpec = z.infer<typeof CanarySpec>;
+
+export const PromotionSpec = z.object({
+  /**
+   * 'safe': a candidate that passed the offline gates goes shadow, then waits for approval,
+   * then takes traffic as a canary before it becomes champion. 'direct': the offline gates
+   * alone decide. A model's first champion is always promoted directly: there is no live
+   * champion to compare against.
+   */
+  strategy: z.enum(['safe', 'direct']).default('safe'),
+  shadow: ShadowSpec.default(ShadowSpec.parse({})),
+  approval: ApprovalSpec.default(ApprovalSpec.parse({})),
+  canary: CanarySpec.default(CanarySpec.parse({})),
+});
+export type PromotionSpec = z.infer<typeof PromotionSpec>;
+
+export const ModelSpec = z.object({
+  name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be kebab-case'),
+  description: z.string().default(''),
+  source: SourceSpec,
+  partition: z.object({
+    /** Timestamp or date column that assigns a row to its partition. */
+    column: identifier,
+    size: z.literal('1d').default('1d'),
+  }),
+  schema: z.object({ columns: z.array(ColumnSpec).min(1) }),
+  features: z.array(FeatureSpec).min(1),
+  label: z.object({
+    name: identifier,
+    /** Boolean DuckDB expression over source columns; true is the positive class. */
+    sql: z.string().min(1),
+  }),
+  training: z.object({
+    /** Trailing partitions before the run's day that form the training set. */
+    windowPartitions: z.number().int().positive().default(7),
+    trainer: TrainerSpec.default(BuiltinTrainerSpec.parse({ kind: 'builtin' })),
+    policy: TrainingPolicySpec.default(TrainingPolicySpec.parse({})),
+    /** A training attempt that stops heartbeating this long is retried (resuming from its last checkpoint). */
+    heartbeatTimeoutSeconds: z.number().int().positive().default(60),
+  }),
+  evaluation: EvaluationSpec.default(EvaluationSpec.parse({})),
+  gates: GateSpec.default(GateSpec.parse({})),
+  promotion: PromotionSpec.default(PromotionSpec.parse({})),
+}).superRefine((spec, ctx) => {
+  const columns = new Set(spec.schema.columns.map((c) => c.name));
+  if (!columns.has(spec.partition.column)) {
+    ctx.addIssue({ code: 'custom', path: ['partition', 'column'], message: `partition column '${spec.partition.column}' is not in schema.columns` });
+  }
+  const stages = spec.promotion.canary.stages;
+  if (stages.at(-1) !== 100 || stages.some((p, i) => i > 0 && p <= stages[i - 1]!)) {
+    ctx.addIssue({ code: 'custom', path: ['promotion', 'canary', 'stages'], message: 'stages must increase and end at 100' });
+  }
+  const names = new Set<string>();
+  for (const feature of spec.features) {
+    if (names.has(feature.name)) ctx.addIssue({ code: 'custom', path: ['features'], message: `duplicate feature '${feature.name}'` });
+    names.add(feature.name);
+    if (!feature.sql && !columns.has(feature.name)) {
+      ctx.addIssue({ code: 'custom', path: ['features'], message: `feature '${feature.name}' has no sql and no source column of that name` });
+    }
+  }
+});
+export type ModelSpec = z.infer<typeof ModelSpec>;
+
+/** Parses a model spec, naming every invalid field in the error. */
+export function parseModelSpec(input: unknown, origin = 'model spec'): ModelSpec {
+  const result = ModelSpec.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`invalid ${origin}: ${problems}`);
+  }
+  return result.data;
+}
