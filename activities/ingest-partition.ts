@@ -1,6 +1,6 @@
 import { heartbeat } from '@temporalio/activity';
 import type { ModelSpec } from '../lib/spec/model-spec';
-import { registerDatasets, snapshotPartition, type DatasetSummary, type PartitionSnapshot } from '../lib/data/partition-ingestion';
+import { registerDatasets, snapshotPartition, type DatasetSummary, type PartitionSnapshot } from '../lib/ingestion/partition-ingestion';
 import type { ActivityDeps } from './activity-deps';
 import { failPermanentlyOn } from './permanent-failure';
 

@@ -20,6 +20,7 @@ export const LAYERS = [
   { folder: 'lib/clients', rank: 4 },
   { folder: 'lib/dev-stack', rank: 5, only: ['cli', 'bench'] },
   { folder: 'lib/data', rank: 6 },
+  { folder: 'lib/ingestion', rank: 7 },
   { folder: 'lib/scoring', rank: 7 },
   { folder: 'lib/training', rank: 8 },
   { folder: 'lib/evaluation', rank: 9 },

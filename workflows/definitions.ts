@@ -1,7 +1,7 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { CanarySpec, ModelSpec, ShadowSpec } from '../lib/spec/model-spec';
-import type { DatasetSummary } from '../lib/data/partition-ingestion';
+import type { DatasetSummary } from '../lib/ingestion/partition-ingestion';
 import type { MetricDeltas } from '../lib/stats/evaluation-summary';
 import type { BinaryClassifierMetrics } from '../lib/stats/metrics';
 import type { OfflineGateCheck } from '../lib/policy/offline-gates';

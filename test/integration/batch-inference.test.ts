@@ -11,7 +11,7 @@ import { queryColumns, withDuckDB } from '../../lib/data/duckdb';
 import { writeFeatureParquet } from '../../lib/data/feature-parquet-writer';
 import { loadFeatureTable } from '../../lib/data/feature-table-loader';
 import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
-import { registerDatasets, snapshotPartition } from '../../lib/data/partition-ingestion';
+import { registerDatasets, snapshotPartition } from '../../lib/ingestion/partition-ingestion';
 import { createDatabase } from '../../lib/db/connection';
 import { migrateToLatest } from '../../lib/db/migrate';
 import type { DatasetSnapshot } from '../../lib/db/repositories/datasets';

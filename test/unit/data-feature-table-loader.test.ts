@@ -9,7 +9,7 @@ import { queryRows, withDuckDB } from '../../lib/data/duckdb';
 import { loadFeatureTable } from '../../lib/data/feature-table-loader';
 import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
 import { trainingWindowDays } from '../../lib/data/partition-day';
-import { writeSnapshot } from '../../lib/data/snapshot-writer';
+import { writeSnapshot } from '../../lib/ingestion/snapshot-writer';
 
 const specFile = path.join(__dirname, '../../examples/flight-delay/model.json');
 const spec = loadModelSpec(specFile);

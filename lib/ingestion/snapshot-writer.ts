@@ -3,8 +3,8 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { quotedIdentifier, quotedString } from '@duckdb/node-api';
 import type { ColumnSpec, ColumnType } from '../spec/model-spec';
-import { withDuckDB } from './duckdb';
-import { sourceRelation, type SourceFormat } from './source-relation';
+import { withDuckDB } from '../data/duckdb';
+import { sourceRelation, type SourceFormat } from '../data/source-relation';
 
 /** The DuckDB type every declared column type is stored as in a snapshot. */
 export const CANONICAL_DUCKDB_TYPES: Readonly<Record<ColumnType, string>> = {

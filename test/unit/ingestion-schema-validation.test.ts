@@ -7,7 +7,7 @@ import { loadModelSpec } from '../../lib/config/model-spec-file';
 import { type ColumnSpec } from '../../lib/spec/model-spec';
 import { withDuckDB } from '../../lib/data/duckdb';
 import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
-import { assertValidPartition, isCompatibleType, SchemaValidationError, validatePartition } from '../../lib/data/schema-validation';
+import { assertValidPartition, isCompatibleType, SchemaValidationError, validatePartition } from '../../lib/ingestion/schema-validation';
 
 const spec = loadModelSpec(path.join(__dirname, '../../examples/flight-delay/model.json'));
 const columns: ColumnSpec[] = spec.schema.columns;

@@ -1,7 +1,7 @@
 import { quotedIdentifier, type DuckDBConnection } from '@duckdb/node-api';
 import type { ColumnSpec, ColumnType } from '../spec/model-spec';
-import { queryRows, withDuckDB } from './duckdb';
-import { sourceRelation, type SourceFormat } from './source-relation';
+import { queryRows, withDuckDB } from '../data/duckdb';
+import { sourceRelation, type SourceFormat } from '../data/source-relation';
 
 /** Observed statistics of one declared column. min/max are numbers for numeric columns, text otherwise. */
 export interface ColumnStats {

@@ -8,7 +8,7 @@ import { type ColumnSpec } from '../../lib/spec/model-spec';
 import { queryRows, withDuckDB } from '../../lib/data/duckdb';
 import { sha256OfFile } from '../../lib/data/file-hash';
 import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
-import { writeSnapshot } from '../../lib/data/snapshot-writer';
+import { writeSnapshot } from '../../lib/ingestion/snapshot-writer';
 
 const spec = loadModelSpec(path.join(__dirname, '../../examples/flight-delay/model.json'));
 const columns: ColumnSpec[] = spec.schema.columns;

@@ -6,7 +6,7 @@ import type { ModelSpec } from '../spec/model-spec';
 import type { Database } from '../db/schema';
 import { findDataset, insertDataset, type DatasetSnapshot } from '../db/repositories/datasets';
 import type { ArtifactStore } from '../store/artifact-store';
-import { fetchPartition } from './partition-source';
+import { fetchPartition } from '../data/partition-source';
 import { assertValidPartition, validatePartition } from './schema-validation';
 import { writeSnapshot } from './snapshot-writer';
 
