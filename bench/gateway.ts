@@ -58,7 +58,7 @@ import { insertTrainingRun } from '../lib/db/repositories/training-runs';
 import type { Database } from '../lib/db/schema';
 import { provideDatabase } from '../lib/dev-stack/database-provider';
 import { createS3Client } from '../lib/clients/s3-client';
-import type { S3Config } from '../lib/clients/s3-settings';
+import { localOnlyEnvironment, type S3Config } from '../lib/config/environment';
 import { provideS3 } from '../lib/dev-stack/s3-provider';
 import { ArtifactStore } from '../lib/store/artifact-store';
 import { exportBuiltinModelToOnnx, trainBuiltinModel } from '../lib/training/trainers';
@@ -116,8 +116,9 @@ async function main(): Promise<void> {
   await chmod(dir, 0o711); // Postgres runs as an unprivileged user that must enter it.
   const log = (msg: string) => process.stderr.write(`[bench] ${msg}\n`);
   const children: ChildProcess[] = [];
-  const database = await provideDatabase({ dataDir: path.join(dir, 'postgres'), logDir: path.join(dir, 'logs'), log });
-  const s3 = await provideS3({ kind: 'embedded', dataDir: path.join(dir, 's3'), logDir: path.join(dir, 'logs'), log }).catch(async (err: unknown) => {
+  const environment = localOnlyEnvironment(dir, 'embedded');
+  const database = await provideDatabase({ environment, dataDir: path.join(dir, 'postgres'), logDir: path.join(dir, 'logs'), log });
+  const s3 = await provideS3({ environment, dataDir: path.join(dir, 's3'), logDir: path.join(dir, 'logs'), log }).catch(async (err: unknown) => {
     await database.stop();
     throw err;
   });

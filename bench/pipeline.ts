@@ -52,7 +52,7 @@ async function main(): Promise<void> {
       (async () => {
         for (let round = 1; round <= ROUNDS; round++) {
           const spec = { ...example, name: `flight-delay-bench-${Date.now().toString(36)}` };
-          const result = await runRetrainingPipeline(running.client, { spec, day: DAY, taskQueue: env.RETRAIN_TASK_QUEUE });
+          const result = await runRetrainingPipeline(running.client, { spec, day: DAY, taskQueue: env.taskQueue });
           const history = await running.client.workflow.getHandle(result.workflowId).fetchHistory();
           const timeline = pipelineTimeline(history);
           const wall = timeline.workflowEndMs - timeline.workflowStartMs;

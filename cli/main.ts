@@ -1,9 +1,8 @@
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { loadEnvironment } from '../lib/config/environment';
-import { ALL_QUEUE_KINDS, type TaskQueueKind } from '../worker/retrain-workers';
+import { ALL_QUEUE_KINDS } from '../worker/retrain-workers';
 import { installWorkerLogging } from '../worker/worker-logging';
-import { runWorkerProcess } from '../worker/worker-process';
 import { demoCommand } from './commands/demo';
 import { predictCommand } from './commands/predict';
 import { promotionDecisionCommand, type PromotionDecisionCommand } from './commands/promotion-decision';
@@ -12,24 +11,15 @@ import { runCommand } from './commands/run';
 import { statusCommand } from './commands/status';
 import { trafficCommand, type TrafficCommandOptions } from './commands/traffic';
 import { upCommand } from './commands/up';
-import { connectToStack } from './stack/stack-client';
+import { gatewayCommand } from './commands/gateway';
+import { workerCommand } from './commands/worker';
 
 const EXAMPLE_SPEC = path.join(__dirname, '..', 'examples', 'flight-delay', 'model.json');
-
-function parseQueueKinds(value: string): TaskQueueKind[] {
-  const kinds = value.split(',').map((k) => k.trim());
-  for (const kind of kinds) {
-    if (!(ALL_QUEUE_KINDS as readonly string[]).includes(kind)) {
-      throw new Error(`unknown task queue kind '${kind}'; known: ${ALL_QUEUE_KINDS.join(', ')}`);
-    }
-  }
-  return kinds as TaskQueueKind[];
-}
 
 async function main(): Promise<void> {
   // The pinned AWS SDK supports Node 20; its notice about future releases is noise on every command.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  installWorkerLogging(loadEnvironment().RETRAIN_LOG_LEVEL);
+  installWorkerLogging(loadEnvironment().logLevel);
   const program = new Command('retrain').description('Keeps ML models fresh: durable retraining pipelines on Temporal.').showHelpAfterError();
   const specOption = () => new Option('--spec <file>', 'model spec (JSON)').default(EXAMPLE_SPEC, 'examples/flight-delay/model.json');
 
@@ -109,23 +99,12 @@ async function main(): Promise<void> {
     .command('worker')
     .description('run a worker against existing services (TEMPORAL_ADDRESS, DATABASE_URL, S3_*), or the stack of `retrain up`')
     .option('--queues <kinds>', `task queue kinds to poll (${ALL_QUEUE_KINDS.join(',')})`, ALL_QUEUE_KINDS.join(','))
-    .action(async (opts: { queues: string }) => {
-      const env = loadEnvironment();
-      const kinds = parseQueueKinds(opts.queues);
-      const stack = await connectToStack(env);
-      const { connection } = stack;
-      await stack.close();
-      await runWorkerProcess({
-        temporalAddress: connection.temporal.address,
-        namespace: connection.temporal.namespace,
-        taskQueue: connection.taskQueue,
-        databaseUrl: connection.databaseUrl,
-        s3: connection.s3,
-        dataDir: env.dataDir,
-        kinds,
-        log: (msg) => process.stderr.write(`[retrain] ${msg}\n`),
-      });
-    });
+    .action(async (opts: { queues: string }) => workerCommand(loadEnvironment(), opts));
+
+  program
+    .command('gateway')
+    .description('run an inference gateway (GATEWAY_HOST, GATEWAY_PORT) against existing services (DATABASE_URL, S3_*), or the stack of `retrain up`')
+    .action(async () => gatewayCommand(loadEnvironment()));
 
   await program.parseAsync(process.argv);
 }

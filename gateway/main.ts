@@ -6,10 +6,9 @@
  * GATEWAY_PORT (8080), GATEWAY_HOST (127.0.0.1), RETRAIN_LOG_LEVEL (WARN).
  */
 import pino, { type Logger } from 'pino';
-import { z } from 'zod';
 import { createDatabase } from '../lib/db/connection';
 import { createS3Client } from '../lib/clients/s3-client';
-import { s3SettingsFromEnv, type S3Config } from '../lib/clients/s3-settings';
+import { loadEnvironment, type RetrainEnvironment, type S3Config } from '../lib/config/environment';
 import { ArtifactStore } from '../lib/store/artifact-store';
 import { createGateway, type Gateway, type GatewayLimits } from './create-gateway';
 
@@ -70,22 +69,19 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   }
 }
 
-const GatewayEnvironment = z.object({
-  DATABASE_URL: z.string({ error: 'is required (a postgres:// URL)' }).regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// URL'),
-  GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
-  RETRAIN_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('WARN'),
-});
+/** A standalone gateway's settings from the environment: DATABASE_URL and S3_ENDPOINT (with its keys) are required. */
+export function standaloneGatewaySettings(env: RetrainEnvironment): { databaseUrl: string; s3: S3Config } {
+  const missing = [env.databaseUrl ? null : 'DATABASE_URL', env.s3 ? null : 'S3_ENDPOINT (with S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY)'].filter(Boolean);
+  if (!env.databaseUrl || !env.s3) throw new Error(`${missing.join(' and ')} must be set to run the gateway on its own (or run \`retrain gateway\` next to \`retrain up\`)`);
+  return { databaseUrl: env.databaseUrl, s3: { ...env.s3 } };
+}
 
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const parsed = GatewayEnvironment.safeParse(process.env);
-  if (!parsed.success) throw new Error(`invalid environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const env = parsed.data;
-  const s3 = s3SettingsFromEnv();
-  if (s3.source !== 'S3_ENDPOINT') throw new Error('S3_ENDPOINT (with S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY) is required to run the gateway on its own');
-  const log = pino({ level: env.RETRAIN_LOG_LEVEL.toLowerCase(), base: { service: 'retrain-gateway' } }, pino.destination(2));
-  const running = await startGateway({ databaseUrl: env.DATABASE_URL, s3: s3.config, port: env.GATEWAY_PORT, host: env.GATEWAY_HOST, log });
+  const env = loadEnvironment();
+  const { databaseUrl, s3 } = standaloneGatewaySettings(env);
+  const log = pino({ level: env.logLevel.toLowerCase(), base: { service: 'retrain-gateway' } }, pino.destination(2));
+  const running = await startGateway({ databaseUrl, s3, port: env.gatewayListen.port, host: env.gatewayListen.host, log });
   process.stderr.write(`retrain gateway listening on ${running.url}\n`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));

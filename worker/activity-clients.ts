@@ -3,7 +3,7 @@ import type { ActivityDeps } from '../activities';
 import { createDatabase } from '../lib/db/connection';
 import { migrateToLatest } from '../lib/db/migrate';
 import { createS3Client } from '../lib/clients/s3-client';
-import type { S3Config } from '../lib/clients/s3-settings';
+import type { S3Config } from '../lib/config/environment';
 import { ArtifactStore } from '../lib/store/artifact-store';
 
 /** Builds the clients activities need, once per process, after bringing the schema up to date. */

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { registerSearchAttributes } from '../lib/clients/register-search-attributes';
-import type { S3Config } from '../lib/clients/s3-settings';
+import type { S3Config } from '../lib/config/environment';
 import { RETRAIN_SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions';
 import { createActivityClients } from './activity-clients';
 import { createRetrainWorkers, runWorkersUntil, type TaskQueueKind } from './retrain-workers';

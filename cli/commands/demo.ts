@@ -42,7 +42,7 @@ export async function demoCommand(env: RetrainEnvironment, options: DemoOptions)
         const done: RetrainingPipelineResult[] = [];
         for (const day of days) {
           log(`running retrainingPipeline for ${spec.name} on ${day}`);
-          done.push(await runRetrainingPipeline(client, { spec, day, taskQueue: env.RETRAIN_TASK_QUEUE }));
+          done.push(await runRetrainingPipeline(client, { spec, day, taskQueue: env.taskQueue }));
         }
         return done;
       })(),

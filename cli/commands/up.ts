@@ -14,7 +14,7 @@ export async function upCommand(env: RetrainEnvironment): Promise<void> {
     databaseUrl: stack.databaseUrl,
     s3: stack.s3,
     port: gatewayPort,
-    log: pino({ level: env.RETRAIN_LOG_LEVEL.toLowerCase(), base: { service: 'retrain-gateway' } }, pino.destination(2)),
+    log: pino({ level: env.logLevel.toLowerCase(), base: { service: 'retrain-gateway' } }, pino.destination(2)),
   }).catch(async (err: unknown) => {
     await running.close();
     throw err;
@@ -32,7 +32,7 @@ export async function upCommand(env: RetrainEnvironment): Promise<void> {
         'Retrain is up.',
         `  Temporal UI   ${stack.temporal.uiUrl}/namespaces/${stack.temporal.namespace}/workflows`,
         `  Gateway       ${gateway.url} (POST /v1/models/<model>/predict, /v2/models/<model>/infer, /metrics)`,
-        `  Temporal      ${stack.temporal.address} (namespace ${stack.temporal.namespace}, task queue ${env.RETRAIN_TASK_QUEUE})`,
+        `  Temporal      ${stack.temporal.address} (namespace ${stack.temporal.namespace}, task queue ${env.taskQueue})`,
         `  Postgres      ${stack.databaseUrl}`,
         `  S3            ${stack.s3.endpoint} (bucket ${stack.s3.bucket})`,
         `  Data, logs    ${stack.dataDir}`,

@@ -47,7 +47,7 @@ export async function startInProcessStack(env: RetrainEnvironment, log: (msg: st
     postgres: await preferredOrFree(PREFERRED_PORTS.postgres),
     s3: await preferredOrFree(PREFERRED_PORTS.s3),
   };
-  const stack = await startStack({ dataDir: env.dataDir, s3Kind: env.RETRAIN_S3_SERVER, searchAttributes: RETRAIN_SEARCH_ATTRIBUTE_KEYS, namespace: env.TEMPORAL_NAMESPACE, ports, stopOnSignal: false, log });
+  const stack = await startStack({ environment: env, searchAttributes: RETRAIN_SEARCH_ATTRIBUTE_KEYS, ports, stopOnSignal: false, log });
   try {
     const clients = await createActivityClients({ databaseUrl: stack.databaseUrl, s3: stack.s3, workDir: path.join(env.dataDir, 'work') });
     const connection = await Connection.connect({ address: stack.temporal.address });
@@ -59,7 +59,7 @@ export async function startInProcessStack(env: RetrainEnvironment, log: (msg: st
       connection: {
         pid: process.pid,
         temporal: stack.temporal,
-        taskQueue: env.RETRAIN_TASK_QUEUE,
+        taskQueue: env.taskQueue,
         databaseUrl: stack.databaseUrl,
         s3: stack.s3,
       },
@@ -67,7 +67,7 @@ export async function startInProcessStack(env: RetrainEnvironment, log: (msg: st
         const workers = await createRetrainWorkers({
           connection: nativeConnection,
           namespace: stack.temporal.namespace,
-          taskQueue: env.RETRAIN_TASK_QUEUE,
+          taskQueue: env.taskQueue,
           deps: clients.deps,
         });
         return runWorkersUntil(workers, until);

@@ -16,28 +16,26 @@ export interface StackClient {
 }
 
 /**
- * Connects to the services a command needs: those named by TEMPORAL_ADDRESS,
- * DATABASE_URL and S3_ENDPOINT when all three are set, else the stack that
- * `retrain up` recorded in the data directory.
+ * Where a command finds each service: the one its own variables name (TEMPORAL_ADDRESS,
+ * DATABASE_URL, S3_ENDPOINT, RETRAIN_GATEWAY_URL), else the one the running `retrain up`
+ * recorded in the data directory. The stack file is read only when some service is not named.
  */
+export async function resolveStackConnection(env: RetrainEnvironment): Promise<StackConnection> {
+  const allExternal = env.temporal !== null && env.databaseUrl !== null && env.s3 !== null;
+  const recorded = allExternal ? undefined : await readStackFile(env, missingServices(env));
+  return {
+    pid: recorded?.pid ?? process.pid,
+    temporal: env.temporal ? { ...env.temporal, namespace: env.namespace } : recorded!.temporal,
+    taskQueue: recorded?.taskQueue ?? env.taskQueue,
+    databaseUrl: env.databaseUrl ?? recorded!.databaseUrl,
+    s3: env.s3 ? { ...env.s3 } : recorded!.s3,
+    gatewayUrl: env.gatewayUrl ?? recorded?.gatewayUrl,
+  };
+}
+
+/** Connects to the services a command needs; see resolveStackConnection. */
 export async function connectToStack(env: RetrainEnvironment): Promise<StackClient> {
-  const connection: StackConnection =
-    env.TEMPORAL_ADDRESS && env.DATABASE_URL && env.S3_ENDPOINT
-      ? {
-          pid: process.pid,
-          temporal: { address: env.TEMPORAL_ADDRESS, uiUrl: env.TEMPORAL_UI_URL ?? '', namespace: env.TEMPORAL_NAMESPACE },
-          taskQueue: env.RETRAIN_TASK_QUEUE,
-          databaseUrl: env.DATABASE_URL,
-          s3: {
-            endpoint: env.S3_ENDPOINT,
-            region: env.S3_REGION,
-            accessKeyId: env.S3_ACCESS_KEY_ID ?? '',
-            secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? '',
-            bucket: env.S3_BUCKET,
-          },
-          gatewayUrl: env.RETRAIN_GATEWAY_URL,
-        }
-      : await readStackFile(env);
+  const connection = await resolveStackConnection(env);
   const temporal = await Connection.connect({ address: connection.temporal.address });
   const db = createDatabase(connection.databaseUrl, 2);
   const s3 = createS3Client(connection.s3);
@@ -52,4 +50,8 @@ export async function connectToStack(env: RetrainEnvironment): Promise<StackClie
       await temporal.close();
     },
   };
+}
+
+function missingServices(env: RetrainEnvironment): string[] {
+  return [env.temporal ? null : 'TEMPORAL_ADDRESS', env.databaseUrl ? null : 'DATABASE_URL', env.s3 ? null : 'S3_ENDPOINT'].filter((v): v is string => v !== null);
 }

@@ -34,12 +34,13 @@ export async function removeStackFile(env: RetrainEnvironment): Promise<void> {
 }
 
 /** The running stack's connection, or a clear error telling how to start one. */
-export async function readStackFile(env: RetrainEnvironment): Promise<StackConnection> {
+export async function readStackFile(env: RetrainEnvironment, unsetVariables: readonly string[] = []): Promise<StackConnection> {
   let raw: string;
   try {
     raw = await readFile(fileIn(env), 'utf8');
   } catch {
-    throw new Error(`no running stack found in ${env.dataDir}: start one with \`retrain up\` in another terminal`);
+    const orSet = unsetVariables.length > 0 ? `, or set ${unsetVariables.join(', ')} to existing services` : '';
+    throw new Error(`no running stack found in ${env.dataDir}: start one with \`retrain up\` in another terminal${orSet}`);
   }
   const connection = StackConnection.parse(JSON.parse(raw));
   try {

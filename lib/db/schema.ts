@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Selectable } from 'kysely';
 
 /** JSON columns: written as strings (pg serialises objects), read back parsed. */
 type Json<T> = ColumnType<T, string, string>;
@@ -195,9 +195,7 @@ export interface Database {
 }
 
 export type DatasetRow = Selectable<DatasetTable>;
-export type NewDatasetRow = Insertable<DatasetTable>;
 export type ModelVersionRow = Selectable<ModelVersionTable>;
-export type ModelVersionUpdate = Updateable<ModelVersionTable>;
 export type TrainingRunRow = Selectable<TrainingRunTable>;
 export type EvaluationRow = Selectable<EvaluationTable>;
 export type PipelineRunRow = Selectable<PipelineRunTable>;

@@ -11,7 +11,7 @@ import { isProcessAlive, processCommandLine } from './stale-process';
 export interface GoBinarySpec {
   /** Executable name: "temporal". */
   name: string;
-  /** Environment variable that may hold an explicit path: "TEMPORAL_CLI". */
+  /** Environment variable that may hold an explicit path, for messages: "TEMPORAL_CLI". */
   envVar: string;
   /** Import path of the main package: "github.com/temporalio/cli/cmd/temporal". */
   goPackage: string;
@@ -23,18 +23,21 @@ export interface LocateGoBinaryOptions {
   /** Builds land in `<cacheDir>/bin`, build logs in `<cacheDir>/logs`. */
   cacheDir: string;
   log?: (msg: string) => void;
+  /** The explicit path the environment gave (`spec.envVar`, parsed by lib/config/environment). */
+  explicitPath?: string | null;
+  /** PATH and Go's own variables; default process.env. */
   env?: NodeJS.ProcessEnv;
 }
 
 /**
- * Finds a binary in this order: `$<envVar>`, `PATH`, `<cacheDir>/bin`, the Go bin directories
+ * Finds a binary in this order: the explicit path (`$<envVar>`), `PATH`, `<cacheDir>/bin`, the Go bin directories
  * (after waiting for a `go install` of it that is already running), then builds it with
  * `go install <package>@<version>` into `<cacheDir>/bin`. Undefined when absent and Go is missing.
  */
 export async function locateGoBinary(spec: GoBinarySpec, options: LocateGoBinaryOptions): Promise<string | undefined> {
   const env = options.env ?? process.env;
   const log = options.log;
-  const explicit = env[spec.envVar];
+  const explicit = options.explicitPath;
   if (explicit) {
     if (isExecutableFile(explicit)) return explicit;
     throw new Error(`${spec.envVar}=${explicit} is not an executable file`);

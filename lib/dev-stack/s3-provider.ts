@@ -1,16 +1,14 @@
 import { ensureBucket } from '../clients/ensure-bucket';
 import { createS3Client } from '../clients/s3-client';
-import { s3SettingsFromEnv, type S3Config } from '../clients/s3-settings';
-import { startS3Server, type S3ServerKind } from './s3-server';
+import type { RetrainEnvironment, S3Config } from '../config/environment';
+import { startS3Server } from './s3-server';
 
 export interface ProvideS3Options {
-  /** Which server to start when `S3_ENDPOINT` is not set. */
-  kind: S3ServerKind;
+  /** `s3` (S3_ENDPOINT) when set, else `localS3` says what to start. */
+  environment: Pick<RetrainEnvironment, 's3' | 'localS3' | 'cacheDir' | 'binaries'>;
   dataDir: string;
   logDir?: string;
   port?: number;
-  cacheDir?: string;
-  env?: NodeJS.ProcessEnv;
   log?: (msg: string) => void;
 }
 
@@ -25,20 +23,20 @@ export interface ProvidedS3 {
 
 /** The artifact store's S3: the server at `S3_ENDPOINT`, or one started in `dataDir`; the bucket exists afterwards. */
 export async function provideS3(options: ProvideS3Options): Promise<ProvidedS3> {
-  const settings = s3SettingsFromEnv(options.env);
+  const { s3: external, localS3 } = options.environment;
   let provided: ProvidedS3;
-  if (settings.source === 'S3_ENDPOINT') {
-    options.log?.(`using the S3 server at S3_ENDPOINT (${settings.config.endpoint})`);
-    provided = { config: settings.config, source: 'S3_ENDPOINT', unexpectedExit: new Promise<never>(() => undefined), stop: async () => {} };
+  if (external) {
+    options.log?.(`using the S3 server at S3_ENDPOINT (${external.endpoint})`);
+    provided = { config: { ...external }, source: 'S3_ENDPOINT', unexpectedExit: new Promise<never>(() => undefined), stop: async () => {} };
   } else {
-    const { bucket, ...credentials } = settings;
+    const { kind, bucket, ...credentials } = localS3;
     const server = await startS3Server({
-      kind: options.kind,
+      kind,
       dataDir: options.dataDir,
       logDir: options.logDir,
       port: options.port,
-      cacheDir: options.cacheDir,
-      env: options.env,
+      cacheDir: options.environment.cacheDir,
+      binaryPath: options.environment.binaries.versitygw ?? undefined,
       log: options.log,
       ...credentials,
     });

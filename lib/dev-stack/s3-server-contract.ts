@@ -16,8 +16,10 @@ export interface S3ServerOptions {
   secretAccessKey: string;
   /** Default "us-east-1". */
   region?: string;
-  /** Where the versitygw binary is built if missing; see defaultCacheDir. */
-  cacheDir?: string;
+  /** Where the versitygw binary is built if missing (RetrainEnvironment.cacheDir). */
+  cacheDir: string;
+  /** An explicit versitygw binary (VERSITYGW_BIN). */
+  binaryPath?: string;
   /** versitygw's output goes to `<logDir>/versitygw.log`; defaults to `<dataDir>/logs`. */
   logDir?: string;
   startTimeoutMs?: number;

@@ -1,32 +1,25 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { defaultCacheDir } from './cache-dir';
 import { provideDatabase } from './database-provider';
 import type { SearchAttributeKey, SearchAttributeType } from '@temporalio/common/lib/search-attributes';
 import { registerSearchAttributes } from '../clients/register-search-attributes';
-import type { S3Config } from '../clients/s3-settings';
+import type { RetrainEnvironment, S3Config } from '../config/environment';
 import { provideS3 } from './s3-provider';
-import type { S3ServerKind } from './s3-server';
 import { isProcessAlive } from './stale-process';
-import { externalTemporalFromEnv } from './temporal-address';
 import { locateTemporalCli } from './temporal-cli';
 import { startTemporalDevServer } from './temporal-dev-server';
 
 export interface StackOptions {
-  /** Root of all service state: temporal/, postgres/, s3/, logs/. Default ".retrain". */
-  dataDir?: string;
-  /** S3 server to start when `S3_ENDPOINT` is not set. Default 'embedded'. */
-  s3Kind?: S3ServerKind;
+  /**
+   * The parsed environment: its data directory holds all service state (temporal/, postgres/,
+   * s3/, logs/); each of Temporal, Postgres and S3 is the external one it names, or started here.
+   */
+  environment: RetrainEnvironment;
   /** Fixed ports, e.g. for `retrain up`; free ports otherwise. */
   ports?: { temporal?: number; temporalUi?: number; postgres?: number; s3?: number };
   /** Custom search attributes registered on the namespace (the workflows' `RETRAIN_SEARCH_ATTRIBUTE_KEYS`). */
   searchAttributes?: ReadonlyArray<SearchAttributeKey<SearchAttributeType>>;
-  /** Default: `TEMPORAL_NAMESPACE`, else "default". */
-  namespace?: string;
-  /** Where service binaries are found or built; see defaultCacheDir. */
-  cacheDir?: string;
-  env?: NodeJS.ProcessEnv;
   /**
    * Stop everything and exit (code 130/143) on SIGINT/SIGTERM. Default true; pass false when
    * the caller handles signals itself and calls stop().
@@ -62,12 +55,9 @@ type ServiceName = (typeof STACK_ORDER)[number];
  * is set, and S3 unless `S3_ENDPOINT` is set (bucket created). Used by `retrain up`, the demo
  * and the integration tests.
  */
-export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const { s3Kind = 'embedded', ports = {}, stopOnSignal = true, log } = options;
-  const env = options.env ?? process.env;
-  const namespace = options.namespace ?? (env.TEMPORAL_NAMESPACE?.trim() || 'default');
-  const cacheDir = options.cacheDir ?? defaultCacheDir(env);
-  const dataDir = path.resolve(options.dataDir ?? '.retrain');
+export async function startStack(options: StackOptions): Promise<Stack> {
+  const { environment, ports = {}, stopOnSignal = true, log } = options;
+  const { namespace, cacheDir, dataDir } = environment;
   const logDir = path.join(dataDir, 'logs');
   mkdirSync(logDir, { recursive: true });
   const releaseLock = lockDataDir(dataDir);
@@ -114,13 +104,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   }
 
   const temporal = timed('temporal', async () => {
-    const external = externalTemporalFromEnv(env);
+    const external = environment.temporal;
     let server: { address: string; uiUrl: string; unexpectedExit: Promise<never> };
     if (external) {
       log?.(`using the Temporal cluster at TEMPORAL_ADDRESS (${external.address})`);
       server = { ...external, unexpectedExit: new Promise<never>(() => undefined) };
     } else {
-      const cliPath = await locateTemporalCli({ cacheDir, log, env });
+      const cliPath = await locateTemporalCli({ cacheDir, explicitPath: environment.binaries.temporalCli, log });
       const devServer = await startTemporalDevServer({
         cliPath,
         dataDir: path.join(dataDir, 'temporal'),
@@ -142,12 +132,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     return server;
   });
   const database = timed('postgres', async () => {
-    const provided = await provideDatabase({ dataDir: path.join(dataDir, 'postgres'), logDir, port: ports.postgres, env, log });
+    const provided = await provideDatabase({ environment, dataDir: path.join(dataDir, 'postgres'), logDir, port: ports.postgres, log });
     running.set('postgres', provided.stop);
     return provided;
   });
   const s3 = timed('s3', async () => {
-    const provided = await provideS3({ kind: s3Kind, dataDir: path.join(dataDir, 's3'), logDir, port: ports.s3, cacheDir, env, log });
+    const provided = await provideS3({ environment, dataDir: path.join(dataDir, 's3'), logDir, port: ports.s3, log });
     running.set('s3', provided.stop);
     return provided;
   });

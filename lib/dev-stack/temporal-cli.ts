@@ -17,6 +17,8 @@ export const TEMPORAL_CLI: GoBinarySpec = {
 export interface LocateTemporalCliOptions {
   cacheDir: string;
   log?: (msg: string) => void;
+  /** TEMPORAL_CLI, as parsed by lib/config/environment. */
+  explicitPath?: string | null;
   env?: NodeJS.ProcessEnv;
 }
 

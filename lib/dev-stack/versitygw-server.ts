@@ -1,7 +1,6 @@
 import { ListBucketsCommand } from '@aws-sdk/client-s3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { defaultCacheDir } from './cache-dir';
 import { startChildProcess } from './child-process';
 import { findFreePort } from './free-port';
 import { locateGoBinary, type GoBinarySpec } from './go-binary';
@@ -26,7 +25,10 @@ export interface VersitygwOptions {
   accessKeyId: string;
   secretAccessKey: string;
   region?: string;
-  cacheDir?: string;
+  /** Where versitygw is built when missing (RetrainEnvironment.cacheDir). */
+  cacheDir: string;
+  /** An explicit binary (VERSITYGW_BIN). */
+  binaryPath?: string;
   logDir?: string;
   startTimeoutMs?: number;
   log?: (msg: string) => void;
@@ -34,9 +36,9 @@ export interface VersitygwOptions {
 }
 
 /** Path of the versitygw binary: `VERSITYGW_BIN`, `PATH`, the cache dir, Go's bin directories, or a `go install` build. */
-export async function locateVersitygw(options: { cacheDir?: string; log?: (msg: string) => void; env?: NodeJS.ProcessEnv }): Promise<string> {
+export async function locateVersitygw(options: { cacheDir: string; explicitPath?: string; log?: (msg: string) => void; env?: NodeJS.ProcessEnv }): Promise<string> {
   const env = options.env ?? process.env;
-  const found = await locateGoBinary(VERSITYGW, { cacheDir: options.cacheDir ?? defaultCacheDir(env), log: options.log, env });
+  const found = await locateGoBinary(VERSITYGW, { cacheDir: options.cacheDir, explicitPath: options.explicitPath, log: options.log, env });
   if (found) return found;
   throw new Error(
     `versitygw not found: set VERSITYGW_BIN, put it on PATH, or install Go so that 'go install ${VERSITYGW.goPackage}@${VERSITYGW.version}' can build it`,
@@ -47,7 +49,7 @@ export async function locateVersitygw(options: { cacheDir?: string; log?: (msg: 
 export async function startVersitygw(options: VersitygwOptions): Promise<S3Server> {
   const { host = '127.0.0.1', region = 'us-east-1', accessKeyId, secretAccessKey, startTimeoutMs = 30_000, log } = options;
   const env = options.env ?? process.env;
-  const binary = await locateVersitygw({ cacheDir: options.cacheDir, log, env });
+  const binary = await locateVersitygw({ cacheDir: options.cacheDir, explicitPath: options.binaryPath, log, env });
   const dataDir = path.resolve(options.dataDir);
   const bucketsDir = path.join(dataDir, 'buckets');
   mkdirSync(bucketsDir, { recursive: true });

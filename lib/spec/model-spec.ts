@@ -159,8 +159,12 @@ export const ShadowSpec = z.object({
 export type ShadowSpec = z.infer<typeof ShadowSpec>;
 
 export const ApprovalSpec = z.object({
-  /** Who may approve or reject; the Temporal UI sends no identity, so approvers name themselves and are checked here. */
-  approvers: z.array(z.string().min(1)).min(1).default(['on-call']),
+  /**
+   * Who may approve or reject; the Temporal UI sends no identity, so approvers name themselves
+   * and are checked here. No default: with `strategy: 'safe'` the list must be given, since a
+   * default name anyone can type would let anyone approve.
+   */
+  approvers: z.array(z.string().trim().min(1)).default([]),
   timeoutSeconds: z.number().int().positive().default(24 * 3600),
   /** What a timeout does: reject the candidate, or escalate (record it, mark the run) and keep waiting. */
   onTimeout: z.enum(['reject', 'escalate']).default('escalate'),
@@ -237,6 +241,13 @@ export const ModelSpec = z.object({
   const columns = new Set(spec.schema.columns.map((c) => c.name));
   if (!columns.has(spec.partition.column)) {
     ctx.addIssue({ code: 'custom', path: ['partition', 'column'], message: `partition column '${spec.partition.column}' is not in schema.columns` });
+  }
+  if (spec.promotion.strategy === 'safe' && spec.promotion.approval.approvers.length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['promotion', 'approval', 'approvers'],
+      message: `required when promotion.strategy is 'safe' (the default): the names allowed to approve a promotion, e.g. ["alice", "bob"]; or set promotion.strategy to 'direct'`,
+    });
   }
   const stages = spec.promotion.canary.stages;
   if (stages.at(-1) !== 100 || stages.some((p, i) => i > 0 && p <= stages[i - 1]!)) {

@@ -130,19 +130,6 @@ export function groupRunning(pgid: number): boolean {
   return false;
 }
 
-/** Whether a single process runs (zombies excluded on Linux). */
-export function processRunning(pid: number): boolean {
-  if (!HAS_PROCFS) return kill0(pid);
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
-    return state !== 'Z' && state !== 'X';
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
-}
-
 function kill0(target: number): boolean {
   try {
     process.kill(target, 0);

@@ -6,10 +6,10 @@ import { loadModelSpec } from '../../lib/config/model-spec-file';
 import { type ModelSpec } from '../../lib/spec/model-spec';
 import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
 import { listApprovalEvents } from '../../lib/db/repositories/approvals';
-import { RETRAINING_PIPELINE, rejectPromotionUpdate, retrainingPipelineId, type RetrainingPipelineResult } from '../../workflows/definitions';
+import { RETRAINING_PIPELINE, retrainingPipelineId, type RetrainingPipelineResult } from '../../workflows/definitions';
 import { labelledRequestsFromDay, startLabelledTraffic } from '../../lib/traffic/labelled-traffic';
 import { createPipelineHarness, type PipelineHarness } from '../integration/pipeline-harness';
-import { findWorkflowsByQuery, launchChromium, openWorkflowFromList, readWorkflowStatus, sendUpdateFromUi, type ChromiumSession } from './temporal-ui';
+import { findWorkflowsByQuery, launchChromium, openWorkflowFromList, readCurrentDetails, readWorkflowStatus, sendUpdateFromUi, waitForWorkflowStatus, type ChromiumSession } from './temporal-ui';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -24,7 +24,8 @@ describe('approving a real pipeline run in the Temporal Web UI', () => {
 
   const awaitingQuery = () => `RetrainAwaitingApproval = true AND RetrainModel = "${spec.name}"`;
 
-  async function startAndWaitForApproval(day: string): Promise<WorkflowHandle> {
+  /** Starts the day's run and finds it in the UI's list by its search attributes, through the URL or typed into the query box. */
+  async function startAndWaitForApproval(day: string, via: 'url' | 'queryBox'): Promise<WorkflowHandle> {
     const handle = await harness.client.workflow.start(RETRAINING_PIPELINE, {
       taskQueue: harness.taskQueue,
       workflowId: retrainingPipelineId(spec.name, day),
@@ -32,6 +33,7 @@ describe('approving a real pipeline run in the Temporal Web UI', () => {
     });
     const { services } = harness;
     const ids = await findWorkflowsByQuery(browser.page, services.temporalUiUrl, services.namespace, awaitingQuery(), {
+      via,
       until: (rows) => rows.some((r) => r.workflowId === handle.workflowId),
       timeoutMs: 120_000,
     });
@@ -88,7 +90,13 @@ describe('approving a real pipeline run in the Temporal Web UI', () => {
 
   it('finds the run awaiting approval by its search attribute, approves it from the UI, and the run goes on to the canary', async () => {
     const result = (await harness.withWorkers(async () => {
-      const handle = await startAndWaitForApproval('2001-01-10');
+      const handle = await startAndWaitForApproval('2001-01-10', 'queryBox');
+      // What the approver decides on is in the run's current details.
+      const details = await readCurrentDetails(browser.page);
+      expect(details?.text).toContain(`${spec.name} v2 is waiting for approval`);
+      expect(details?.text).toMatch(/Approvers: alice, bob/);
+      expect(details?.text).toMatch(/Offline evaluation/);
+      expect(details?.text).toMatch(/Shadow/);
       const sent = await sendUpdateFromUi(browser.page, 'approvePromotion', { approver: 'alice', reason: 'approved in the UI' });
       expect(sent.ok, sent.message).toBe(true);
       return handle.result();
@@ -98,17 +106,19 @@ describe('approving a real pipeline run in the Temporal Web UI', () => {
     expect(result.live?.canary?.stages[0]?.percent, result.reason).toBe(50);
   });
 
-  it('refuses an approver who is not on the allowlist with a message the UI shows, and keeps waiting', async () => {
+  it('refuses an approver who is not on the allowlist with a message the UI shows, keeps waiting, and takes a rejection from the UI', async () => {
     await harness.withWorkers(async () => {
-      const handle = await startAndWaitForApproval('2001-01-11');
+      const handle = await startAndWaitForApproval('2001-01-11', 'url');
       const refused = await sendUpdateFromUi(browser.page, 'approvePromotion', { approver: 'mallory' });
       expect(refused.ok).toBe(false);
       expect(refused.message).toContain("approver 'mallory' is not on the allowlist (alice, bob)");
       expect(await readWorkflowStatus(browser.page)).toMatch(/running/i);
       expect((await listApprovalEvents(harness.deps.db, handle.workflowId)).map((e) => [e.action, e.approver])).toEqual([['refused', 'mallory']]);
-      // The run is still waiting: an allowed approver can still decide.
-      await handle.executeUpdate(rejectPromotionUpdate, { args: [{ approver: 'bob', reason: 'not today' }] });
+      // The run is still waiting: an allowed approver can still decide, here from the UI's rejectPromotion dialog.
+      const rejected = await sendUpdateFromUi(browser.page, 'rejectPromotion', { approver: 'bob', reason: 'not today' });
+      expect(rejected).toMatchObject({ ok: true, result: { accepted: true, action: 'reject', approver: 'bob' } });
       const result = (await handle.result()) as RetrainingPipelineResult;
+      await waitForWorkflowStatus(browser.page, 'Completed');
       expect(result.decision).toBe('reject');
       expect(result.reason).toBe('rejected by bob: not today');
     });

@@ -352,21 +352,6 @@ export async function sendUpdateFromUi(page: Page, updateName: string, payload: 
   return { ...outcome, ...(updateId ? { updateId } : {}), ...(result === undefined ? {} : { result }) };
 }
 
-/**
- * Sends a Signal from the open workflow page: More Actions → "Send a Signal", picks the signal by
- * name (or types it under "Custom"), types the payload as JSON (json/plain) and submits. A
- * Signal has no validator: ok means the server accepted it, not that the workflow agreed.
- */
-export async function sendSignalFromUi(page: Page, signalName: string, payload: unknown, options: SendFromUiOptions = {}): Promise<UiSendResult> {
-  const timeout = options.timeoutMs ?? 15_000;
-  const dialog = await openActionDialog(page, 'Send a Signal', 'Send a Signal');
-  await closeDialogOnError(page, dialog, async () => {
-    await chooseHandler(page, dialog, /select a signal/i, signalName, options.customName ?? false, timeout);
-    await fillJson(dialog, payload);
-  });
-  return submitAndReadOutcome(page, dialog, /signal/i, timeout, options.screenshot);
-}
-
 async function openActionDialog(page: Page, menuItem: string, dialogName: string): Promise<Locator> {
   await page.getByRole('button', { name: 'More Actions' }).click();
   const item = page.getByRole('menuitem', { name: menuItem, exact: true });

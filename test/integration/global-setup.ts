@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { RETRAIN_SEARCH_ATTRIBUTE_KEYS } from '../../workflows/definitions';
 import { startStack } from '../../lib/dev-stack/stack';
+import { localOnlyEnvironment } from '../../lib/config/environment';
 import type { TestServices } from './test-services';
 
 /**
@@ -16,12 +17,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // Postgres runs as an unprivileged user, which must be able to enter the directory.
   await chmod(dataDir, 0o711);
   // Integration tests always start their own services, whatever the shell exported.
-  const env = { ...process.env, DATABASE_URL: '', S3_ENDPOINT: '', TEMPORAL_ADDRESS: '' };
   const stack = await startStack({
-    dataDir,
-    s3Kind: 'versitygw',
+    environment: localOnlyEnvironment(dataDir, 'versitygw'),
     searchAttributes: RETRAIN_SEARCH_ATTRIBUTE_KEYS,
-    env,
     stopOnSignal: true,
     log: (msg) => process.stderr.write(`[services] ${msg}\n`),
   });

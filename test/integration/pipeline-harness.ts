@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { defaultCacheDir } from '../../lib/dev-stack/cache-dir';
+import { loadEnvironment } from '../../lib/config/environment';
 import { locateTemporalCli } from '../../lib/dev-stack/temporal-cli';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { sql } from 'kysely';
@@ -81,7 +81,7 @@ export async function createPipelineHarness(name: string): Promise<PipelineHarne
     async recordHistory(workflowId, historyName) {
       if (process.env.RETRAIN_RECORD_HISTORIES !== '1') return;
       // The CLI's JSON is the format Worker.runReplayHistory reads (and what `temporal workflow show` gives users).
-      const cli = await locateTemporalCli({ cacheDir: defaultCacheDir() });
+      const cli = await locateTemporalCli({ cacheDir: loadEnvironment().cacheDir, explicitPath: loadEnvironment().binaries.temporalCli });
       const { stdout } = await execFileAsync(
         cli,
         ['workflow', 'show', '--workflow-id', workflowId, '--address', services.temporalAddress, '--namespace', services.namespace, '--output', 'json'],

@@ -16,9 +16,8 @@ import { createS3Client } from '../../lib/clients/s3-client';
 import { startS3Server } from '../../lib/dev-stack/s3-server';
 import { RETRAIN_SEARCH_ATTRIBUTE_KEYS } from '../../workflows/definitions';
 import { startStack, type Stack } from '../../lib/dev-stack/stack';
+import { localOnlyEnvironment } from '../../lib/config/environment';
 
-// The stack must start its own services here, whatever the shell exported.
-const env = { ...process.env, DATABASE_URL: '', S3_ENDPOINT: '', TEMPORAL_ADDRESS: '' };
 const log = (msg: string): void => void process.stderr.write(`[services.test] ${msg}\n`);
 
 describe('service stack (Temporal dev server, Postgres, versitygw)', () => {
@@ -27,7 +26,9 @@ describe('service stack (Temporal dev server, Postgres, versitygw)', () => {
   let s3: S3Client;
 
   const start = async (): Promise<Stack> => {
-    const started = await startStack({ dataDir, s3Kind: 'versitygw', searchAttributes: RETRAIN_SEARCH_ATTRIBUTE_KEYS, env, stopOnSignal: false, log });
+    // The stack must start its own services here, whatever the shell exported.
+    const environment = localOnlyEnvironment(dataDir, 'versitygw');
+    const started = await startStack({ environment, searchAttributes: RETRAIN_SEARCH_ATTRIBUTE_KEYS, stopOnSignal: false, log });
     log(`ready: temporal ${started.startupMs.temporal} ms, postgres ${started.startupMs.postgres} ms, s3 ${started.startupMs.s3} ms`);
     return started;
   };
@@ -140,7 +141,7 @@ describe('service stack (Temporal dev server, Postgres, versitygw)', () => {
 describe('embedded S3 server', () => {
   it('round-trips objects and multipart uploads with a client from createS3Client', async () => {
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'retrain-embedded-s3-'));
-    const server = await startS3Server({ kind: 'embedded', dataDir, accessKeyId: 'test', secretAccessKey: 'test-secret' });
+    const server = await startS3Server({ kind: 'embedded', dataDir, cacheDir: dataDir, accessKeyId: 'test', secretAccessKey: 'test-secret' });
     const client = createS3Client(server);
     try {
       await ensureBucket(client, 'artifacts');

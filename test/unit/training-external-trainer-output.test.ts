@@ -182,6 +182,7 @@ describe('external trainer output', () => {
       ],
       label: { name: 'label', sql: 'y' },
       training: {},
+      promotion: { strategy: 'direct' },
     });
     trainingData = path.join(dir, 'training.parquet');
     await writeFeatureParquet([snapshot], spec, trainingData);

@@ -100,11 +100,6 @@ export async function getDeployment(db: DbExecutor, model: string): Promise<Depl
   return row && toDeployment(row);
 }
 
-export async function listDeployments(db: DbExecutor): Promise<Deployment[]> {
-  const rows = await db.selectFrom('deployments').selectAll().orderBy('model').execute();
-  return rows.map(toDeployment);
-}
-
 /** A model's recorded traffic changes, oldest first. */
 export async function listDeploymentChanges(db: DbExecutor, model: string): Promise<DeploymentChange[]> {
   const rows = await db.selectFrom('deployment_changes').selectAll().where('model', '=', model).orderBy('revision').orderBy('id').execute();

@@ -35,8 +35,3 @@ export async function getFeedback(db: DbExecutor, model: string, requestId: stri
   const row = await db.selectFrom('feedback').selectAll().where('model', '=', model).where('request_id', '=', requestId).executeTakeFirst();
   return row && toFeedback(row);
 }
-
-export async function countFeedback(db: DbExecutor, model: string): Promise<number> {
-  const row = await db.selectFrom('feedback').select((eb) => eb.fn.countAll<string>().as('n')).where('model', '=', model).executeTakeFirstOrThrow();
-  return Number(row.n);
-}
