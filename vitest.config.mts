@@ -26,6 +26,17 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      {
+        extends: true,
+        test: {
+          // `npm run test:faults`: each file starts the services it kills and restarts, as separate processes.
+          name: 'faults',
+          include: ['test/faults/**/*.faults.test.ts'],
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
+        },
+      },
     ],
   },
 });

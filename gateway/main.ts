@@ -35,7 +35,11 @@ export interface RunningGateway {
 
 /** Starts a gateway over the given database and S3 bucket; the schema must be migrated (`retrain up` does it). */
 export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
-  const db = createDatabase(options.databaseUrl, options.poolSize ?? 4);
+  const db = createDatabase(options.databaseUrl, {
+    poolSize: options.poolSize ?? 4,
+    applicationName: 'retrain-gateway',
+    onConnectionError: (err) => options.log?.warn({ err }, 'a database connection was lost; the next query reconnects'),
+  });
   const s3 = createS3Client(options.s3);
   const gateway = createGateway({
     db,

@@ -11,7 +11,7 @@ export async function createActivityClients(config: { databaseUrl: string; s3: S
   deps: ActivityDeps;
   close(): Promise<void>;
 }> {
-  const db = createDatabase(config.databaseUrl);
+  const db = createDatabase(config.databaseUrl, { applicationName: 'retrain-worker' });
   try {
     await migrateToLatest(db);
   } catch (err) {

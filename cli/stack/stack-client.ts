@@ -37,7 +37,7 @@ export async function resolveStackConnection(env: RetrainEnvironment): Promise<S
 export async function connectToStack(env: RetrainEnvironment): Promise<StackClient> {
   const connection = await resolveStackConnection(env);
   const temporal = await Connection.connect({ address: connection.temporal.address });
-  const db = createDatabase(connection.databaseUrl, 2);
+  const db = createDatabase(connection.databaseUrl, { poolSize: 2, applicationName: 'retrain-cli' });
   const s3 = createS3Client(connection.s3);
   return {
     connection,

@@ -6,9 +6,36 @@ import type { Database } from './schema';
 pg.types.setTypeParser(pg.types.builtins.DATE, (value: string) => value);
 // bigint ids and counts stay strings (exact); callers convert counts with Number() where they are small.
 
-/** Opens a kysely instance over a pg pool for the given postgres:// URL. */
-export function createDatabase(url: string, poolSize = 10): Kysely<Database> {
-  return new Kysely<Database>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: poolSize }) }),
+export interface DatabaseOptions {
+  /** Connections in the pool; default 10. */
+  poolSize?: number;
+  /** Shown in pg_stat_activity, so an operator can tell the worker's connections from the gateway's. */
+  applicationName?: string;
+  /**
+   * Called when an idle pooled connection breaks (Postgres restarted, the connection was
+   * terminated). The pool drops it and the next query opens a new one; default: a line on stderr.
+   */
+  onConnectionError?: (err: Error) => void;
+}
+
+/**
+ * Opens a kysely instance over a pg pool for the given postgres:// URL. A broken idle
+ * connection never takes the process down: without an 'error' listener, pg's Pool would
+ * re-emit it as an unhandled 'error' event.
+ */
+export function createDatabase(url: string, options: DatabaseOptions | number = {}): Kysely<Database> {
+  const { poolSize = 10, applicationName = 'retrain', onConnectionError } = typeof options === 'number' ? { poolSize: options } : options;
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    application_name: applicationName,
+    // A dead server is noticed in seconds rather than by the OS's TCP timeouts.
+    connectionTimeoutMillis: 10_000,
+    keepAlive: true,
   });
+  pool.on('error', (err) => {
+    if (onConnectionError) onConnectionError(err);
+    else process.stderr.write(`[retrain] ${applicationName}: a database connection was lost (${err.message}); the next query reconnects\n`);
+  });
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

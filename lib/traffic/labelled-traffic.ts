@@ -63,6 +63,8 @@ export interface LabelledTrafficOptions {
   /** Users behind the requests: the routing keys (canary stickiness) cycle through this many. Default 5000. */
   users?: number;
   keepRequestIds?: boolean;
+  /** Send each label as feedback after its prediction; default true. */
+  withFeedback?: boolean;
 }
 
 /** Starts the clients; `report` is live, `stop()` lets the requests in flight finish and returns it. */
@@ -90,6 +92,7 @@ export function startLabelledTraffic(options: LabelledTrafficOptions): { report:
         const { role } = (await answer.json()) as { role: 'champion' | 'canary' };
         report.served[role]++;
         if (options.keepRequestIds) report.requestIds.push(requestId);
+        if (options.withFeedback === false) continue;
         const feedback = await post('feedback', { requestId, label: request.label });
         if (!feedback.ok) throw new Error(`feedback ${feedback.status}: ${await feedback.text()}`);
       } catch (err) {

@@ -1,0 +1,34 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../lib/db/schema';
+import { pipelineStateQuery, type PipelineStage } from '../../workflows/definitions';
+
+/** Polls the run's state query until it reaches `stage` (or a later one named in `orLater`). */
+export async function waitForStage(handle: WorkflowHandle, stage: PipelineStage, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const state = await handle.query(pipelineStateQuery);
+      last = `${state.stage}: ${state.message}`;
+      if (state.stage === stage) return;
+      if (state.stage === 'done' || state.stage === 'failed') break;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${handle.workflowId} did not reach stage '${stage}' (last: ${last})`);
+}
+
+/** Request ids in the prediction log that start with `prefix`, served rows only (shadow rows repeat ids). */
+export async function listLoggedRequestIds(db: Kysely<Database>, model: string, prefix: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('predictions')
+    .select('request_id')
+    .where('model', '=', model)
+    .where('role', '<>', 'shadow')
+    .where('request_id', 'like', `${prefix}-%`)
+    .execute();
+  return rows.map((r) => r.request_id);
+}
