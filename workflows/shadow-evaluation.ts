@@ -1,13 +1,11 @@
 import { proxyActivities, setCurrentDetails, sleep, workflowInfo } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
+import type { ControlActivities } from '../activities';
 import { judgeShadow } from '../lib/policy/shadow-gates';
-import { PERMANENT_ERROR_TYPES } from '../lib/policy/permanent-errors';
+import { activityOptions } from './activity-options';
 import type { ShadowEvaluationInput, ShadowEvaluationResult } from './definitions';
 
-const { startShadow, countMirroredRequests, observeShadow, finishShadow } = proxyActivities<ReturnType<typeof createActivities>>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES] },
-});
+// The workflow runs on the control queue (the pipeline's), whose workers run these activities.
+const { startShadow, countMirroredRequests, observeShadow, finishShadow } = proxyActivities<ControlActivities>(activityOptions.liveStep);
 
 /**
  * The candidate becomes the shadow: the gateway mirrors all traffic to it and
