@@ -2,8 +2,10 @@ import { ActivityFailure, condition, isCancellation, proxyActivities, setCurrent
 import type { ControlActivities } from '../activities';
 import { approverRefusal } from '../lib/policy/approver-check';
 import { judgeCanaryStage, type CanaryObservation } from '../lib/policy/canary-stage-analysis';
+import { CanaryRolloutInputSchema } from '../lib/spec/workflow-inputs';
 import { activityOptions } from './activity-options';
 import {
+  CANARY_ROLLOUT,
   canaryStateQuery,
   rollbackUpdate,
   type CanaryRolloutInput,
@@ -12,6 +14,7 @@ import {
   type CanaryState,
   type PromotionDecisionInput,
 } from './definitions';
+import { validateWorkflowInput } from './workflow-input';
 
 // The workflow runs on the control queue (the pipeline's), whose workers run these activities.
 const activities = proxyActivities<ControlActivities>(activityOptions.liveStep);
@@ -26,6 +29,7 @@ const { rollbackCanary } = proxyActivities<Pick<ControlActivities, 'rollbackCana
  * sends the traffic back first.
  */
 export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryRolloutResult> {
+  validateWorkflowInput(CANARY_ROLLOUT, CanaryRolloutInputSchema, input);
   const { workflowId } = workflowInfo();
   const { spec } = input;
   const state: CanaryState = { stage: 0, percent: 0, message: 'starting' };

@@ -13,12 +13,14 @@ import {
 } from '@temporalio/workflow';
 import type { ControlActivities, DataActivities, EvalActivities, TrainActivities } from '../activities';
 import type { ModelSpec } from '../lib/spec/model-spec';
+import { RetrainingPipelineInputSchema } from '../lib/spec/workflow-inputs';
 import { decideOfflinePromotion, type PromotionDecision } from '../lib/policy/offline-promotion-gate';
 import { chooseTrainingMode } from '../lib/policy/training-mode';
-import { partitionsForRun } from '../lib/policy/training-window';
+import { InvalidDayError, partitionsForRun } from '../lib/policy/training-window';
 import { activityOptions } from './activity-options';
 import {
   pipelineStateQuery,
+  RETRAINING_PIPELINE,
   searchAttributes,
   taskQueuesFor,
   type DatasetSummary,
@@ -29,6 +31,7 @@ import {
   type SafePromotionResult,
 } from './definitions';
 import { promoteSafely } from './safe-promotion';
+import { invalidWorkflowInput, validateWorkflowInput } from './workflow-input';
 
 /**
  * One retraining run for one model and one day: ingest the partitions the run
@@ -36,6 +39,7 @@ import { promoteSafely } from './safe-promotion';
  * held-out day, and promote the candidate when the offline gates pass.
  */
 export async function retrainingPipeline(input: RetrainingPipelineInput): Promise<RetrainingPipelineResult> {
+  validateWorkflowInput(RETRAINING_PIPELINE, RetrainingPipelineInputSchema, input);
   const { spec, day } = input;
   const info = workflowInfo();
   const queues = taskQueuesFor(info.taskQueue);
@@ -63,7 +67,7 @@ export async function retrainingPipeline(input: RetrainingPipelineInput): Promis
   await control.recordPipelineStart({ spec, day, workflowId: info.workflowId, runId: info.runId });
 
   try {
-    const { training, holdout } = partitionsForRun(day, spec.training.windowPartitions);
+    const { training, holdout } = runWindow(day, spec.training.windowPartitions);
     enterStage('ingest', `ingesting ${training.length} training partitions and the holdout ${holdout}`);
     const snapshots = await Promise.all([...training, holdout].map((partitionDay) => data.ingestPartition({ spec, day: partitionDay })));
     const registered = await data.registerDatasets({ model: spec.name, snapshots, workflowId: info.workflowId });
@@ -151,6 +155,16 @@ export async function retrainingPipeline(input: RetrainingPipelineInput): Promis
     await CancellationScope.nonCancellable(() =>
       outcomeRecord.recordPipelineFinish({ workflowId: info.workflowId, runId: info.runId, outcome: { status: 'failed', error: message } }),
     );
+    throw err;
+  }
+}
+
+/** The run's partitions; a day that is not a calendar day fails the run (InvalidWorkflowInput), not just the workflow task. */
+function runWindow(day: string, windowPartitions: number): ReturnType<typeof partitionsForRun> {
+  try {
+    return partitionsForRun(day, windowPartitions);
+  } catch (err) {
+    if (err instanceof InvalidDayError) throw invalidWorkflowInput(RETRAINING_PIPELINE, `day: ${err.problem}`);
     throw err;
   }
 }

@@ -1,8 +1,10 @@
 import { proxyActivities, setCurrentDetails, sleep, workflowInfo } from '@temporalio/workflow';
 import type { ControlActivities } from '../activities';
+import { ShadowEvaluationInputSchema } from '../lib/spec/workflow-inputs';
 import { judgeShadow } from '../lib/policy/shadow-gates';
 import { activityOptions } from './activity-options';
-import type { ShadowEvaluationInput, ShadowEvaluationResult } from './definitions';
+import { SHADOW_EVALUATION, type ShadowEvaluationInput, type ShadowEvaluationResult } from './definitions';
+import { validateWorkflowInput } from './workflow-input';
 
 // The workflow runs on the control queue (the pipeline's), whose workers run these activities.
 const { startShadow, countMirroredRequests, observeShadow, finishShadow } = proxyActivities<ControlActivities>(activityOptions.liveStep);
@@ -14,6 +16,7 @@ const { startShadow, countMirroredRequests, observeShadow, finishShadow } = prox
  * latency and accuracy on the labels that arrived, and stops the mirror.
  */
 export async function shadowEvaluation(input: ShadowEvaluationInput): Promise<ShadowEvaluationResult> {
+  validateWorkflowInput(SHADOW_EVALUATION, ShadowEvaluationInputSchema, input);
   const { workflowId } = workflowInfo();
   const { since } = await startShadow({ versionId: input.candidateVersionId, workflowId });
   const deadline = Date.now() + input.spec.maxDurationSeconds * 1000;
