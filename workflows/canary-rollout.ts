@@ -1,8 +1,8 @@
-import { ActivityFailure, condition, isCancellation, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, condition, isCancellation, patched, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ControlActivities } from '../activities';
+import { CanaryRolloutInputSchema } from '../lib/spec/workflow-inputs';
 import { approverRefusal } from '../lib/policy/approver-check';
 import { judgeCanaryStage, type CanaryObservation } from '../lib/policy/canary-stage-analysis';
-import { CanaryRolloutInputSchema } from '../lib/spec/workflow-inputs';
 import { activityOptions } from './activity-options';
 import {
   CANARY_ROLLOUT,
@@ -19,14 +19,18 @@ import { validateWorkflowInput } from './workflow-input';
 // The workflow runs on the control queue (the pipeline's), whose workers run these activities.
 const activities = proxyActivities<ControlActivities>(activityOptions.liveStep);
 const { rollbackCanary } = proxyActivities<Pick<ControlActivities, 'rollbackCanary'>>(activityOptions.trafficRollback);
+const { recordApprovalEvent } = proxyActivities<Pick<ControlActivities, 'recordApprovalEvent'>>(activityOptions.bookkeeping);
+
+/** Whether the canary was rolled back by someone's request, recorded in `approvals` (Temporal patch id: the record added a command). */
+const RECORD_ROLLBACK_APPROVAL = 'record-rollback-approval';
 
 /**
  * Moves traffic to the candidate in stages (e.g. 1, 5, 25, 50, 100 %). Each
  * stage bakes, then is analysed against the champion over the same period
  * (errors, p99 latency, and a sequential test on labelled feedback); a failure
  * or a `rollback` request sends all traffic back to the champion at once.
- * Passing the last stage makes the candidate the champion. A step that fails for good also
- * sends the traffic back first.
+ * Passing the last stage makes the candidate the champion. A requested rollback is recorded
+ * in `approvals` (who, why); a step that fails for good also sends the traffic back first.
  */
 export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryRolloutResult> {
   validateWorkflowInput(CANARY_ROLLOUT, CanaryRolloutInputSchema, input);
@@ -57,7 +61,23 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryRo
   const rollback = async (reason: string, observation: CanaryObservation | null): Promise<CanaryRolloutResult> => {
     finished = true;
     rollingBack = true;
-    await rollbackCanary({ versionId: input.candidateVersionId, reason, workflowId });
+    const requested = rollbackRequest;
+    // Histories recorded before the rollback record existed replay the old path: one traffic move, no approvals row.
+    if (requested && patched(RECORD_ROLLBACK_APPROVAL)) {
+      // Traffic first (the user-facing part), then the record of who asked and why.
+      await rollbackCanary({ versionId: input.candidateVersionId, reason, workflowId, requestedBy: requested.approver });
+      await recordApprovalEvent({
+        workflowId,
+        eventKey: 'rollback',
+        model: input.model,
+        modelVersionId: input.candidateVersionId,
+        action: 'rollback',
+        approver: requested.approver,
+        reason: requested.reason?.trim() || reason,
+      });
+    } else {
+      await rollbackCanary({ versionId: input.candidateVersionId, reason, workflowId });
+    }
     stages.push({ percent: state.percent, verdict: rollbackRequest ? 'rollback' : 'fail', reason, observation });
     state.message = `rolled back: ${reason}`;
     setCurrentDetails(`Canary of **${input.model} v${input.candidateVersion}** rolled back at ${state.percent}%: ${reason}`);
