@@ -28,9 +28,20 @@ export function createCanaryActivities({ db }: Pick<ActivityDeps, 'db'>) {
       return { observation: await observeCanary(db, input), now: await databaseNow(db) };
     },
 
-    /** All traffic back to the champion at once; the candidate becomes rolled_back with the reason. */
-    async rollbackCanary(input: { versionId: string; reason: string; workflowId: string }): Promise<void> {
-      await rollbackCanary(db, { versionId: input.versionId, workflowId: input.workflowId, step: 'rollback', reason: input.reason });
+    /**
+     * All traffic back to the champion at once; the candidate becomes rolled_back with the reason.
+     * A rollback someone asked for names them (`requestedBy`): its change key ends in
+     * `/rollback-requested` and the deployment is updated by them; an automatic one (failed
+     * analysis) ends in `/rollback` and is updated by the workflow.
+     */
+    async rollbackCanary(input: { versionId: string; reason: string; workflowId: string; requestedBy?: string }): Promise<void> {
+      await rollbackCanary(db, {
+        versionId: input.versionId,
+        workflowId: input.workflowId,
+        step: input.requestedBy ? 'rollback-requested' : 'rollback',
+        reason: input.reason,
+        updatedBy: input.requestedBy,
+      });
     },
 
     /** The canary passed every stage: it becomes the champion and the old champion is archived. */

@@ -2,14 +2,13 @@ import { heartbeat } from '@temporalio/activity';
 import type { ModelSpec } from '../lib/spec/model-spec';
 import { evaluateOffline, type OfflineEvaluationResult } from '../lib/evaluation/offline-evaluation';
 import type { ActivityDeps } from './activity-deps';
-import { failPermanentlyOn } from './permanent-failure';
 
 export function createEvaluateActivities(deps: ActivityDeps) {
   return {
     /** Scores candidate and champion on the same held-out snapshot. */
     async evaluateOffline(input: { spec: ModelSpec; candidateVersionId: string; holdoutDatasetId: string; workflowId: string }): Promise<OfflineEvaluationResult> {
       heartbeat({ phase: 'scoring' });
-      return failPermanentlyOn(() => evaluateOffline(deps, input));
+      return evaluateOffline(deps, input);
     },
   };
 }

@@ -4,7 +4,6 @@ import { trainCandidate, type TrainingHeartbeat } from '../lib/training/candidat
 import { assessTrainingContext, type AssessedTrainingContext } from '../lib/training/training-context';
 import type { TrainingModeDecision } from '../lib/policy/training-mode';
 import type { ActivityDeps } from './activity-deps';
-import { failPermanentlyOn } from './permanent-failure';
 
 export interface TrainModelResult {
   id: string;
@@ -19,12 +18,12 @@ export interface TrainModelResult {
   logsKey: string | null;
 }
 
-export function createTrainActivities(deps: ActivityDeps) {
+export function createTrainModelActivities(deps: ActivityDeps) {
   return {
     /** Facts for the fine-tune-or-scratch policy: champion, run history, feature drift. */
     async assessTrainingContext(input: { spec: ModelSpec; datasetIds: string[]; day: string }): Promise<AssessedTrainingContext> {
       heartbeat({ phase: 'drift' });
-      return failPermanentlyOn(() => assessTrainingContext(deps, input));
+      return assessTrainingContext(deps, input);
     },
 
     /**
@@ -40,9 +39,7 @@ export function createTrainActivities(deps: ActivityDeps) {
       workflowId: string;
     }): Promise<TrainModelResult> {
       const lastHeartbeat = activityInfo().heartbeatDetails as TrainingHeartbeat | undefined;
-      const result = await failPermanentlyOn(() =>
-        trainCandidate(deps, input, { heartbeat: (details) => heartbeat(details), lastHeartbeat, signal: cancellationSignal() }),
-      );
+      const result = await trainCandidate(deps, input, { heartbeat: (details) => heartbeat(details), lastHeartbeat, signal: cancellationSignal() });
       const { version } = result;
       return {
         id: version.id,

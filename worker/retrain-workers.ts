@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from '../activities';
+import { activitiesByQueue, type ActivityDeps } from '../activities';
 import { taskQueuesFor } from '../workflows/definitions';
 
 export type TaskQueueKind = 'control' | 'data' | 'train' | 'eval';
@@ -24,10 +24,13 @@ export interface RetrainWorkersOptions {
   workflowBundle?: WorkflowBundleWithSourceMap;
 }
 
-/** One worker per task queue kind, sharing one connection and one set of activities. */
+/**
+ * One worker per task queue kind, sharing one connection and the activity clients; each
+ * registers only its queue's activities (activities/index.ts), and the control worker also
+ * runs the workflows.
+ */
 export async function createRetrainWorkers(options: RetrainWorkersOptions): Promise<Worker[]> {
   const queues = taskQueuesFor(options.taskQueue);
-  const activities = createActivities(options.deps);
   const kinds = options.kinds ?? ALL_QUEUE_KINDS;
   return Promise.all(
     kinds.map((kind) =>
@@ -35,7 +38,7 @@ export async function createRetrainWorkers(options: RetrainWorkersOptions): Prom
         connection: options.connection,
         namespace: options.namespace,
         taskQueue: queues[kind],
-        activities,
+        activities: activitiesByQueue[kind](options.deps),
         maxConcurrentActivityTaskExecutions: concurrencyByKind[kind],
         ...(kind === 'control'
           ? options.workflowBundle

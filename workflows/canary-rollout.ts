@@ -1,9 +1,11 @@
-import { condition, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
+import { ActivityFailure, condition, isCancellation, patched, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { ControlActivities } from '../activities';
+import { CanaryRolloutInputSchema } from '../lib/spec/workflow-inputs';
 import { approverRefusal } from '../lib/policy/approver-check';
 import { judgeCanaryStage, type CanaryObservation } from '../lib/policy/canary-stage-analysis';
-import { PERMANENT_ERROR_TYPES } from '../lib/policy/permanent-errors';
+import { activityOptions } from './activity-options';
 import {
+  CANARY_ROLLOUT,
   canaryStateQuery,
   rollbackUpdate,
   type CanaryRolloutInput,
@@ -12,20 +14,26 @@ import {
   type CanaryState,
   type PromotionDecisionInput,
 } from './definitions';
+import { validateWorkflowInput } from './workflow-input';
 
-const activities = proxyActivities<ReturnType<typeof createActivities>>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES] },
-});
+// The workflow runs on the control queue (the pipeline's), whose workers run these activities.
+const activities = proxyActivities<ControlActivities>(activityOptions.liveStep);
+const { rollbackCanary } = proxyActivities<Pick<ControlActivities, 'rollbackCanary'>>(activityOptions.trafficRollback);
+const { recordApprovalEvent } = proxyActivities<Pick<ControlActivities, 'recordApprovalEvent'>>(activityOptions.bookkeeping);
+
+/** Whether the canary was rolled back by someone's request, recorded in `approvals` (Temporal patch id: the record added a command). */
+const RECORD_ROLLBACK_APPROVAL = 'record-rollback-approval';
 
 /**
  * Moves traffic to the candidate in stages (e.g. 1, 5, 25, 50, 100 %). Each
  * stage bakes, then is analysed against the champion over the same period
  * (errors, p99 latency, and a sequential test on labelled feedback); a failure
  * or a `rollback` request sends all traffic back to the champion at once.
- * Passing the last stage makes the candidate the champion.
+ * Passing the last stage makes the candidate the champion. A requested rollback is recorded
+ * in `approvals` (who, why); a step that fails for good also sends the traffic back first.
  */
 export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryRolloutResult> {
+  validateWorkflowInput(CANARY_ROLLOUT, CanaryRolloutInputSchema, input);
   const { workflowId } = workflowInfo();
   const { spec } = input;
   const state: CanaryState = { stage: 0, percent: 0, message: 'starting' };
@@ -49,51 +57,82 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryRo
   );
 
   const stages: CanaryStageRecord[] = [];
+  let rollingBack = false;
   const rollback = async (reason: string, observation: CanaryObservation | null): Promise<CanaryRolloutResult> => {
     finished = true;
-    await activities.rollbackCanary({ versionId: input.candidateVersionId, reason, workflowId });
+    rollingBack = true;
+    const requested = rollbackRequest;
+    // Histories recorded before the rollback record existed replay the old path: one traffic move, no approvals row.
+    if (requested && patched(RECORD_ROLLBACK_APPROVAL)) {
+      // Traffic first (the user-facing part), then the record of who asked and why.
+      await rollbackCanary({ versionId: input.candidateVersionId, reason, workflowId, requestedBy: requested.approver });
+      await recordApprovalEvent({
+        workflowId,
+        eventKey: 'rollback',
+        model: input.model,
+        modelVersionId: input.candidateVersionId,
+        action: 'rollback',
+        approver: requested.approver,
+        reason: requested.reason?.trim() || reason,
+      });
+    } else {
+      await rollbackCanary({ versionId: input.candidateVersionId, reason, workflowId });
+    }
     stages.push({ percent: state.percent, verdict: rollbackRequest ? 'rollback' : 'fail', reason, observation });
     state.message = `rolled back: ${reason}`;
     setCurrentDetails(`Canary of **${input.model} v${input.candidateVersion}** rolled back at ${state.percent}%: ${reason}`);
     return { outcome: 'rolled_back', reason, stages, championVersion: input.championVersion };
   };
 
-  let canarySince: string | undefined;
-  for (const [index, percent] of spec.stages.entries()) {
-    state.stage = index + 1;
-    state.percent = percent;
-    if (percent === 100) break;
-    const { since } = await activities.setCanaryTraffic({ versionId: input.candidateVersionId, percent, stage: index + 1, stages: spec.stages.length, workflowId });
-    canarySince ??= since;
-    const stageStarted = Date.now();
-    let observation: CanaryObservation | null = null;
-    for (;;) {
-      // Waits for the next analysis, or wakes at once when someone asks for a rollback.
-      await condition(() => rollbackRequest !== undefined, spec.pollSeconds * 1000);
-      if (rollbackRequest) return rollback(`rollback requested by ${rollbackRequest.approver}${rollbackRequest.reason ? `: ${rollbackRequest.reason}` : ''}`, observation);
-      const observed = await activities.observeCanaryStage({
-        model: input.model,
-        canaryVersionId: input.candidateVersionId,
-        championVersionId: input.championVersionId,
-        stageSince: since,
-        canarySince,
-        spec,
-      });
-      observation = observed.observation;
-      const verdict = judgeCanaryStage(observation, spec, (Date.now() - stageStarted) / 1000);
-      state.message = `${percent}%: ${verdict.verdict}: ${verdict.reason}`;
-      setCurrentDetails(`Canary of **${input.model} v${input.candidateVersion}**, stage ${index + 1}/${spec.stages.length} (${percent}%): ${verdict.reason}`);
-      if (verdict.verdict === 'fail') return rollback(verdict.reason, observation);
-      if (verdict.verdict === 'pass') {
-        stages.push({ percent, verdict: 'pass', reason: verdict.reason, observation });
-        break;
+  try {
+    let canarySince: string | undefined;
+    for (const [index, percent] of spec.stages.entries()) {
+      state.stage = index + 1;
+      state.percent = percent;
+      if (percent === 100) break;
+      const { since } = await activities.setCanaryTraffic({ versionId: input.candidateVersionId, percent, stage: index + 1, stages: spec.stages.length, workflowId });
+      canarySince ??= since;
+      const stageStarted = Date.now();
+      let observation: CanaryObservation | null = null;
+      for (;;) {
+        // Waits for the next analysis, or wakes at once when someone asks for a rollback.
+        await condition(() => rollbackRequest !== undefined, spec.pollSeconds * 1000);
+        if (rollbackRequest) return rollback(`rollback requested by ${rollbackRequest.approver}${rollbackRequest.reason ? `: ${rollbackRequest.reason}` : ''}`, observation);
+        const observed = await activities.observeCanaryStage({
+          model: input.model,
+          canaryVersionId: input.candidateVersionId,
+          championVersionId: input.championVersionId,
+          stageSince: since,
+          canarySince,
+          spec,
+        });
+        observation = observed.observation;
+        const verdict = judgeCanaryStage(observation, spec, (Date.now() - stageStarted) / 1000);
+        state.message = `${percent}%: ${verdict.verdict}: ${verdict.reason}`;
+        setCurrentDetails(`Canary of **${input.model} v${input.candidateVersion}**, stage ${index + 1}/${spec.stages.length} (${percent}%): ${verdict.reason}`);
+        if (verdict.verdict === 'fail') return rollback(verdict.reason, observation);
+        if (verdict.verdict === 'pass') {
+          stages.push({ percent, verdict: 'pass', reason: verdict.reason, observation });
+          break;
+        }
       }
     }
+    finished = true;
+    const reason = `canary passed ${stages.length} stages (${stages.map((s) => `${s.percent}%`).join(', ')})`;
+    const { championVersion } = await activities.completeCanary({ versionId: input.candidateVersionId, reason, workflowId });
+    state.message = `promoted: ${reason}`;
+    stages.push({ percent: 100, verdict: 'pass', reason: 'all traffic on the candidate: it is the champion', observation: null });
+    return { outcome: 'promoted', reason, stages, championVersion };
+  } catch (err) {
+    // A forward step (traffic move, analysis, crowning) failed for good: the candidate must not keep
+    // serving unwatched. Cancellation is left to the caller; a failed rollback is not retried here.
+    if (rollingBack || isCancellation(err)) throw err;
+    await rollbackCanary({ versionId: input.candidateVersionId, reason: `canary step failed: ${failureMessage(err)}`, workflowId }).catch(() => undefined);
+    throw err;
   }
-  finished = true;
-  const reason = `canary passed ${stages.length} stages (${stages.map((s) => `${s.percent}%`).join(', ')})`;
-  const { championVersion } = await activities.completeCanary({ versionId: input.candidateVersionId, reason, workflowId });
-  state.message = `promoted: ${reason}`;
-  stages.push({ percent: 100, verdict: 'pass', reason: 'all traffic on the candidate: it is the champion', observation: null });
-  return { outcome: 'promoted', reason, stages, championVersion };
+}
+
+function failureMessage(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause) return err.cause.message;
+  return err instanceof Error ? err.message : String(err);
 }

@@ -181,3 +181,10 @@ export interface SafePromotionResult {
   approval: { action: 'approve' | 'reject' | 'timeout'; approver: string | null; reason: string } | null;
   canary: CanaryRolloutResult | null;
 }
+
+/**
+ * The failure type of a run whose input does not parse (non-retryable, raised at the start
+ * of the run): its message names the workflow and every invalid field, e.g.
+ * "invalid retrainingPipeline input: day: must be a date YYYY-MM-DD, got '2001-13-45'".
+ */
+export const INVALID_WORKFLOW_INPUT = 'InvalidWorkflowInput';

@@ -3,6 +3,7 @@ import {
   ApplicationFailure,
   CancellationScope,
   CancelledFailure,
+  ChildWorkflowFailure,
   log,
   proxyActivities,
   setCurrentDetails,
@@ -10,14 +11,16 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
+import type { ControlActivities, DataActivities, EvalActivities, TrainActivities } from '../activities';
 import type { ModelSpec } from '../lib/spec/model-spec';
+import { RetrainingPipelineInputSchema } from '../lib/spec/workflow-inputs';
 import { decideOfflinePromotion, type PromotionDecision } from '../lib/policy/offline-promotion-gate';
-import { PERMANENT_ERROR_TYPES } from '../lib/policy/permanent-errors';
 import { chooseTrainingMode } from '../lib/policy/training-mode';
-import { partitionsForRun } from '../lib/policy/training-window';
+import { InvalidDayError, partitionsForRun } from '../lib/policy/training-window';
+import { activityOptions } from './activity-options';
 import {
   pipelineStateQuery,
+  RETRAINING_PIPELINE,
   searchAttributes,
   taskQueuesFor,
   type DatasetSummary,
@@ -28,22 +31,7 @@ import {
   type SafePromotionResult,
 } from './definitions';
 import { promoteSafely } from './safe-promotion';
-
-type Activities = ReturnType<typeof createActivities>;
-
-const permanentErrors = [...PERMANENT_ERROR_TYPES];
-
-const shortIo = {
-  startToCloseTimeout: '5 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes: permanentErrors },
-} as const;
-
-const longRunning = {
-  startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: permanentErrors },
-} as const;
+import { invalidWorkflowInput, validateWorkflowInput } from './workflow-input';
 
 /**
  * One retraining run for one model and one day: ingest the partitions the run
@@ -51,14 +39,17 @@ const longRunning = {
  * held-out day, and promote the candidate when the offline gates pass.
  */
 export async function retrainingPipeline(input: RetrainingPipelineInput): Promise<RetrainingPipelineResult> {
+  validateWorkflowInput(RETRAINING_PIPELINE, RetrainingPipelineInputSchema, input);
   const { spec, day } = input;
   const info = workflowInfo();
   const queues = taskQueuesFor(info.taskQueue);
-  const control = proxyActivities<Activities>({ ...shortIo, taskQueue: queues.control });
-  const data = proxyActivities<Activities>({ ...shortIo, taskQueue: queues.data });
+  // One proxy per queue, typed to the activities that queue's workers register (activities/index.ts).
+  const control = proxyActivities<ControlActivities>({ ...activityOptions.bookkeeping, taskQueue: queues.control });
+  const outcomeRecord = proxyActivities<Pick<ControlActivities, 'recordPipelineFinish'>>({ ...activityOptions.runOutcome, taskQueue: queues.control });
+  const data = proxyActivities<DataActivities>({ ...activityOptions.ingestion, taskQueue: queues.data });
   // Training heartbeats every epoch; a worker that dies mid-training is noticed after this long and the retry resumes from the last checkpoint.
-  const train = proxyActivities<Activities>({ ...longRunning, heartbeatTimeout: spec.training.heartbeatTimeoutSeconds * 1000, taskQueue: queues.train });
-  const evaluation = proxyActivities<Activities>({ ...longRunning, taskQueue: queues.eval });
+  const train = proxyActivities<TrainActivities>({ ...activityOptions.training, heartbeatTimeout: spec.training.heartbeatTimeoutSeconds * 1000, taskQueue: queues.train });
+  const evaluation = proxyActivities<EvalActivities>({ ...activityOptions.evaluation, taskQueue: queues.eval });
 
   const state: RetrainingPipelineState = { stage: 'ingest', day, message: 'starting' };
   setHandler(pipelineStateQuery, () => state);
@@ -76,7 +67,7 @@ export async function retrainingPipeline(input: RetrainingPipelineInput): Promis
   await control.recordPipelineStart({ spec, day, workflowId: info.workflowId, runId: info.runId });
 
   try {
-    const { training, holdout } = partitionsForRun(day, spec.training.windowPartitions);
+    const { training, holdout } = runWindow(day, spec.training.windowPartitions);
     enterStage('ingest', `ingesting ${training.length} training partitions and the holdout ${holdout}`);
     const snapshots = await Promise.all([...training, holdout].map((partitionDay) => data.ingestPartition({ spec, day: partitionDay })));
     const registered = await data.registerDatasets({ model: spec.name, snapshots, workflowId: info.workflowId });
@@ -153,7 +144,7 @@ export async function retrainingPipeline(input: RetrainingPipelineInput): Promis
       reason: outcome.reason,
       championVersion: outcome.championVersion,
     };
-    await control.recordPipelineFinish({ workflowId: info.workflowId, runId: info.runId, outcome: { status: 'succeeded', result } });
+    await outcomeRecord.recordPipelineFinish({ workflowId: info.workflowId, runId: info.runId, outcome: { status: 'succeeded', result } });
     enterStage('done', `${outcome.decision} v${candidate.version}: ${outcome.reason}`);
     return result;
   } catch (err) {
@@ -162,15 +153,25 @@ export async function retrainingPipeline(input: RetrainingPipelineInput): Promis
     enterStage('failed', message);
     // Recorded even when the run was cancelled: a cancelled scope would cancel this activity too.
     await CancellationScope.nonCancellable(() =>
-      control.recordPipelineFinish({ workflowId: info.workflowId, runId: info.runId, outcome: { status: 'failed', error: message } }),
+      outcomeRecord.recordPipelineFinish({ workflowId: info.workflowId, runId: info.runId, outcome: { status: 'failed', error: message } }),
     );
+    throw err;
+  }
+}
+
+/** The run's partitions; a day that is not a calendar day fails the run (InvalidWorkflowInput), not just the workflow task. */
+function runWindow(day: string, windowPartitions: number): ReturnType<typeof partitionsForRun> {
+  try {
+    return partitionsForRun(day, windowPartitions);
+  } catch (err) {
+    if (err instanceof InvalidDayError) throw invalidWorkflowInput(RETRAINING_PIPELINE, `day: ${err.problem}`);
     throw err;
   }
 }
 
 /** The innermost message of a failure chain: the reason a person needs to read. */
 function describeFailure(err: unknown): string {
-  if (err instanceof ActivityFailure && err.cause) return describeFailure(err.cause);
+  if ((err instanceof ActivityFailure || err instanceof ChildWorkflowFailure) && err.cause) return describeFailure(err.cause);
   if (err instanceof ApplicationFailure) return err.type ? `${err.type}: ${err.message}` : err.message;
   if (err instanceof CancelledFailure) return 'cancelled';
   return err instanceof Error ? err.message : String(err);

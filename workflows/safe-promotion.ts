@@ -8,26 +8,16 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
+import type { ControlActivities } from '../activities';
 import type { ModelSpec } from '../lib/spec/model-spec';
 import { approverRefusal } from '../lib/policy/approver-check';
-import { PERMANENT_ERROR_TYPES } from '../lib/policy/permanent-errors';
-import {
-  approvePromotionUpdate,
-  CANARY_ROLLOUT,
-  rejectPromotionUpdate,
-  searchAttributes,
-  SHADOW_EVALUATION,
-  type CanaryRolloutResult,
-  type PromotionDecisionInput,
-  type SafePromotionResult,
-  type ShadowEvaluationResult,
-} from './definitions';
+import { activityOptions } from './activity-options';
+import { canaryRollout } from './canary-rollout';
+import { approvePromotionUpdate, rejectPromotionUpdate, searchAttributes, type PromotionDecisionInput, type SafePromotionResult } from './definitions';
+import { shadowEvaluation } from './shadow-evaluation';
 
-const control = proxyActivities<ReturnType<typeof createActivities>>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES] },
-});
+// Runs inside retrainingPipeline, on the control queue.
+const control = proxyActivities<ControlActivities>(activityOptions.bookkeeping);
 
 export interface SafePromotionInput {
   spec: ModelSpec;
@@ -51,7 +41,8 @@ export async function promoteSafely(input: SafePromotionInput): Promise<SafeProm
   const model = spec.name;
 
   input.setStage('shadow', `mirroring traffic to v${candidate.version}`);
-  const shadow = await executeChild<(arg: unknown) => Promise<ShadowEvaluationResult>>(SHADOW_EVALUATION, {
+  // Typed by the workflow function; its name is the workflow type (shadowEvaluation), as recorded histories name it.
+  const shadow = await executeChild(shadowEvaluation, {
     workflowId: `${workflowId}/shadow`,
     args: [
       {
@@ -140,7 +131,7 @@ export async function promoteSafely(input: SafePromotionInput): Promise<SafeProm
   }
 
   input.setStage('canary', `approved by ${decided.approver}; canary stages ${spec.promotion.canary.stages.join(', ')} %`);
-  const canary = await executeChild<(arg: unknown) => Promise<CanaryRolloutResult>>(CANARY_ROLLOUT, {
+  const canary = await executeChild(canaryRollout, {
     workflowId: `${workflowId}/canary`,
     args: [
       {

@@ -1,13 +1,13 @@
 import { proxyActivities, setCurrentDetails, sleep, workflowInfo } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
+import type { ControlActivities } from '../activities';
+import { ShadowEvaluationInputSchema } from '../lib/spec/workflow-inputs';
 import { judgeShadow } from '../lib/policy/shadow-gates';
-import { PERMANENT_ERROR_TYPES } from '../lib/policy/permanent-errors';
-import type { ShadowEvaluationInput, ShadowEvaluationResult } from './definitions';
+import { activityOptions } from './activity-options';
+import { SHADOW_EVALUATION, type ShadowEvaluationInput, type ShadowEvaluationResult } from './definitions';
+import { validateWorkflowInput } from './workflow-input';
 
-const { startShadow, countMirroredRequests, observeShadow, finishShadow } = proxyActivities<ReturnType<typeof createActivities>>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', nonRetryableErrorTypes: [...PERMANENT_ERROR_TYPES] },
-});
+// The workflow runs on the control queue (the pipeline's), whose workers run these activities.
+const { startShadow, countMirroredRequests, observeShadow, finishShadow } = proxyActivities<ControlActivities>(activityOptions.liveStep);
 
 /**
  * The candidate becomes the shadow: the gateway mirrors all traffic to it and
@@ -16,6 +16,7 @@ const { startShadow, countMirroredRequests, observeShadow, finishShadow } = prox
  * latency and accuracy on the labels that arrived, and stops the mirror.
  */
 export async function shadowEvaluation(input: ShadowEvaluationInput): Promise<ShadowEvaluationResult> {
+  validateWorkflowInput(SHADOW_EVALUATION, ShadowEvaluationInputSchema, input);
   const { workflowId } = workflowInfo();
   const { since } = await startShadow({ versionId: input.candidateVersionId, workflowId });
   const deadline = Date.now() + input.spec.maxDurationSeconds * 1000;

@@ -1,8 +1,10 @@
 /**
  * Error types that retrying cannot fix: bad data, a tampered artifact, a
- * trainer that failed or wrote an unusable model. lib/ errors carry them in a
- * `type` field; activities raise them as non-retryable failures and the
- * workflow's retry policies list them too.
+ * trainer that failed or wrote an unusable model, a row the run refers to that
+ * does not exist, an activity input that does not parse or that Postgres
+ * rejects. lib/ errors carry them in a `type` field; activities raise them as
+ * non-retryable failures (activities/permanent-failure.ts) and every retry
+ * profile (workflows/activity-options.ts) lists them too.
  */
 export const PERMANENT_ERROR_TYPES = [
   'SchemaValidation',
@@ -13,4 +15,14 @@ export const PERMANENT_ERROR_TYPES = [
   'ExternalTrainerFailed',
   'InvalidTrainerOutput',
   'TrainerTimeout',
+  // lib/db/not-found-errors.ts: ids come from committed earlier steps; a missing row stays missing.
+  'ModelVersionNotFound',
+  'DatasetNotFound',
+  'ModelNotFound',
+  // A zod parse failure inside an activity: the same input fails the same way on every attempt.
+  'InvalidActivityInput',
+  // Postgres refused the values themselves (SQLSTATE class 22, or a not-null, foreign-key or check violation).
+  'DatabaseRejectedInput',
 ] as const;
+
+export type PermanentErrorType = (typeof PERMANENT_ERROR_TYPES)[number];

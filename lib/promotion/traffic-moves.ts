@@ -17,6 +17,8 @@ export interface TrafficMoveInput {
   /** Unique within the workflow, e.g. "shadow-start" or "canary-25%". */
   step: string;
   reason: string;
+  /** Who asked for the change, when a person did (deployments.updated_by); the workflow id otherwise. */
+  updatedBy?: string;
 }
 
 /** The database clock: windows of the prediction log are measured against the same clock that stamps its rows. */
@@ -71,6 +73,7 @@ export async function rollbackCanary(db: Kysely<Database>, input: TrafficMoveInp
       changeKey: `${input.workflowId}/${input.step}`,
       reason: input.reason,
       workflowId: input.workflowId,
+      updatedBy: input.updatedBy,
       set: { canaryVersionId: null, canaryWeight: 0 },
     });
     if (version.stage !== 'champion') await setVersionStage(trx, version.id, 'rolled_back', input.reason);

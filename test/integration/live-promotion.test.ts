@@ -306,6 +306,8 @@ describe('live promotion under load: shadow, approval, canary', () => {
     expect(result.decision).toBe('reject');
     expect(result.reason).toBe('canary rolled back: rollback requested by bob: pager went off');
     expect(result.live?.canary?.stages.at(-1)).toMatchObject({ percent: 25, verdict: 'rollback' });
+    // Who asked and why, next to the approval that started the canary.
+    expect((await listApprovalEvents(harness.deps.db, `${result.workflowId}/canary`)).map((e) => [e.action, e.approver, e.reason])).toEqual([['rollback', 'bob', 'pager went off']]);
     expect(await getDeployment(harness.deps.db, spec.name)).toMatchObject({ championVersionId: champion!.id, canaryVersionId: null, canaryWeight: 0 });
     expect((await listModelVersions(harness.deps.db, spec.name)).find((v) => v.id === result.version.id)?.stage).toBe('rolled_back');
   });

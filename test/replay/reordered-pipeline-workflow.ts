@@ -1,8 +1,8 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { createActivities } from '../../activities';
+import type { ControlActivities, EvalActivities } from '../../activities';
 import type { RetrainingPipelineInput } from '../../workflows/definitions';
 
-const { evaluateOffline, recordPipelineStart } = proxyActivities<ReturnType<typeof createActivities>>({ startToCloseTimeout: '1 minute' });
+const { evaluateOffline, recordPipelineStart } = proxyActivities<ControlActivities & EvalActivities>({ startToCloseTimeout: '1 minute' });
 
 /**
  * Deliberately non-deterministic twin of retrainingPipeline (same name, first

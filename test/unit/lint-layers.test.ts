@@ -52,7 +52,7 @@ describe('the layer rules of npm run lint', () => {
   });
 
   it('fails on a workflow importing an activity implementation instead of its type', async () => {
-    const messages = await lint('workflows/deliberate-activity-import.ts', "import { createActivities } from '../activities';\nexport const f = createActivities;\n");
+    const messages = await lint('workflows/deliberate-activity-import.ts', "import { createControlActivities } from '../activities';\nexport const f = createControlActivities;\n");
     expect(messages).toEqual([expect.stringMatching(/^retrain\/layers: workflows is workflow-safe: it may import values only from workflow-safe folders/)]);
   });
 
@@ -70,7 +70,7 @@ describe('the layer rules of npm run lint', () => {
   it('passes on imports that follow the layers, type-only imports in workflows included', async () => {
     const messages = await lint(
       'workflows/deliberate-fine.ts',
-      "import type { createActivities } from '../activities';\nimport { chooseTrainingMode } from '../lib/policy/training-mode';\nexport type A = ReturnType<typeof createActivities>;\nexport const f = chooseTrainingMode;\n",
+      "import type { ControlActivities } from '../activities';\nimport { chooseTrainingMode } from '../lib/policy/training-mode';\nexport type A = ControlActivities;\nexport const f = chooseTrainingMode;\n",
     );
     expect(messages).toEqual([]);
   });

@@ -1,5 +1,6 @@
 import type { DatasetRow } from '../schema';
 import type { DbExecutor } from '../executor';
+import { DatasetNotFoundError } from '../not-found-errors';
 
 /** An immutable snapshot of one source partition as the pipeline sees it. */
 export interface DatasetSnapshot {
@@ -43,7 +44,7 @@ export async function findDataset(db: DbExecutor, model: string, partitionDay: s
 
 export async function getDataset(db: DbExecutor, id: string): Promise<DatasetSnapshot> {
   const row = await db.selectFrom('datasets').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) throw new Error(`dataset ${id} does not exist`);
+  if (!row) throw new DatasetNotFoundError(id);
   return toDataset(row);
 }
 

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { DeploymentChangeRow, DeploymentRow } from '../schema';
 import type { DbExecutor } from '../executor';
+import { ModelNotFoundError, ModelVersionNotFoundError } from '../not-found-errors';
 
 /** The Postgres channel a deployment change is announced on; the payload is the model name. */
 export const DEPLOYMENTS_CHANNEL = 'retrain_deployments';
@@ -145,7 +146,7 @@ export async function applyDeploymentChange(db: DbExecutor, input: DeploymentCha
   if (!input.changeKey) throw new Error('a deployment change needs a change key');
   const run = async (trx: DbExecutor) => {
     const model = await trx.selectFrom('models').select('name').where('name', '=', input.model).executeTakeFirst();
-    if (!model) throw new Error(`unknown model '${input.model}'`);
+    if (!model) throw new ModelNotFoundError(input.model);
     const updatedBy = input.updatedBy ?? input.workflowId ?? 'manual';
     await trx.insertInto('deployments').values({ model: input.model, updated_by: updatedBy }).onConflict((oc) => oc.column('model').doNothing()).execute();
     const current = toDeployment(await trx.selectFrom('deployments').selectAll().where('model', '=', input.model).forUpdate().executeTakeFirstOrThrow());
@@ -162,7 +163,7 @@ export async function applyDeploymentChange(db: DbExecutor, input: DeploymentCha
       const found = await trx.selectFrom('model_versions').select(['id', 'model']).where('id', 'in', ids).execute();
       for (const id of ids) {
         const version = found.find((v) => String(v.id) === id);
-        if (!version) throw new Error(`model version ${id} does not exist`);
+        if (!version) throw new ModelVersionNotFoundError(id);
         if (version.model !== input.model) throw new Error(`model version ${id} belongs to '${version.model}', not '${input.model}'`);
       }
     }

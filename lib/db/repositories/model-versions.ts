@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { ModelVersionRow, ModelVersionStage } from '../schema';
 import type { DbExecutor } from '../executor';
+import { ModelVersionNotFoundError } from '../not-found-errors';
 
 export interface ModelVersion {
   id: string;
@@ -45,7 +46,7 @@ function toModelVersion(row: ModelVersionRow): ModelVersion {
 
 export async function getModelVersion(db: DbExecutor, id: string): Promise<ModelVersion> {
   const row = await db.selectFrom('model_versions').selectAll().where('id', '=', id).executeTakeFirst();
-  if (!row) throw new Error(`model version ${id} does not exist`);
+  if (!row) throw new ModelVersionNotFoundError(id);
   return toModelVersion(row);
 }
 

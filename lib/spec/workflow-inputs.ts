@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { CalendarDay } from './calendar-day';
+import { CanarySpec, ModelSpec, ShadowSpec } from './model-spec';
+
+/**
+ * What each workflow accepts as input, checked at the start of the run
+ * (workflows/workflow-input.ts) so that bad input fails the run at once with the
+ * field named, instead of failing deep inside it. The payload types themselves are
+ * in workflows/definitions.ts; these schemas must accept every value of them.
+ * Workflow-safe: zod and pure functions only.
+ */
+
+/** Postgres bigserial ids travel as strings of digits. */
+const rowId = (what: string) => z.string().regex(/^[1-9][0-9]*$/, `must be a ${what} id (digits)`);
+const ModelVersionId = rowId('model version');
+const versionNumber = z.number().int().positive();
+
+export const RetrainingPipelineInputSchema = z.object({
+  spec: ModelSpec,
+  day: CalendarDay,
+});
+
+export const ShadowEvaluationInputSchema = z.object({
+  model: z.string().min(1),
+  candidateVersionId: ModelVersionId,
+  candidateVersion: versionNumber,
+  championVersionId: ModelVersionId,
+  championVersion: versionNumber,
+  holdoutDatasetId: rowId('dataset'),
+  spec: ShadowSpec,
+});
+
+export const CanaryRolloutInputSchema = z.object({
+  model: z.string().min(1),
+  candidateVersionId: ModelVersionId,
+  candidateVersion: versionNumber,
+  championVersionId: ModelVersionId,
+  championVersion: versionNumber,
+  approvers: z.array(z.string().min(1)).min(1),
+  spec: CanarySpec,
+});

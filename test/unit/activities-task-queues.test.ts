@@ -1,0 +1,71 @@
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import pg from 'pg';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { activitiesByQueue, type ActivityDeps } from '../../activities';
+import { withPermanentFailures } from '../../activities/permanent-failure';
+import { ModelVersionNotFoundError } from '../../lib/db/not-found-errors';
+import { ALL_QUEUE_KINDS } from '../../worker/retrain-workers';
+
+// The factories only close over their clients; nothing is called here, so no client is needed.
+const deps = {} as ActivityDeps;
+const namesOf = (kind: keyof typeof activitiesByQueue) => Object.keys(activitiesByQueue[kind](deps)).sort();
+
+describe('activities per task queue (what each queue worker registers)', () => {
+  it('gives each queue only the activities the workflows send to it', () => {
+    expect(namesOf('control')).toEqual([
+      'applyPromotionDecision', 'completeCanary', 'countMirroredRequests', 'finishShadow', 'observeCanaryStage', 'observeShadow',
+      'recordApprovalEvent', 'recordOfflineVerdict', 'recordPipelineFinish', 'recordPipelineStart', 'rejectCandidate', 'rollbackCanary',
+      'setCanaryTraffic', 'startShadow',
+    ]);
+    expect(namesOf('data')).toEqual(['ingestPartition', 'registerDatasets']);
+    expect(namesOf('train')).toEqual(['assessTrainingContext', 'trainModel']);
+    expect(namesOf('eval')).toEqual(['batchPredict', 'evaluateOffline']);
+  });
+
+  it('a data worker cannot run training, and no activity is on two queues', () => {
+    expect(namesOf('data')).not.toContain('trainModel');
+    expect(namesOf('data')).not.toContain('assessTrainingContext');
+    const all = ALL_QUEUE_KINDS.flatMap((kind) => namesOf(kind));
+    expect(new Set(all).size).toBe(all.length);
+  });
+});
+
+describe('withPermanentFailures (applied to every activity)', () => {
+  const failing = (err: unknown) => withPermanentFailures({ step: async (_input: { id: string }) => Promise.reject(err) }).step({ id: '1' });
+
+  it('keeps results and arguments', async () => {
+    const wrapped = withPermanentFailures({ double: async (x: number) => x * 2 });
+    expect(await wrapped.double(21)).toBe(42);
+  });
+
+  it('turns a typed lib error into a non-retryable failure of its type', async () => {
+    const err = await failing(new ModelVersionNotFoundError('42')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect(err).toMatchObject({ type: 'ModelVersionNotFound', nonRetryable: true, message: 'model version 42 does not exist' });
+  });
+
+  it('turns a zod parse failure into InvalidActivityInput naming the field', async () => {
+    const parseError = z.object({ versionId: z.string() }).safeParse({ versionId: 7 }).error;
+    const err = await failing(parseError).catch((e: unknown) => e);
+    expect(err).toMatchObject({ type: 'InvalidActivityInput', nonRetryable: true, message: 'versionId: Invalid input: expected string, received number' });
+  });
+
+  it('turns values Postgres rejects into DatabaseRejectedInput, and leaves other database errors retryable', async () => {
+    const rejected = Object.assign(new pg.DatabaseError('invalid input syntax for type bigint: "v2"', 0, 'error'), { code: '22P02' });
+    expect(await failing(rejected).catch((e: unknown) => e)).toMatchObject({ type: 'DatabaseRejectedInput', nonRetryable: true, message: 'invalid input syntax for type bigint: "v2" (SQLSTATE 22P02)' });
+    const unique = Object.assign(new pg.DatabaseError('duplicate key value', 0, 'error'), { code: '23505' });
+    expect(await failing(unique).catch((e: unknown) => e)).toBe(unique);
+    const shutdown = Object.assign(new pg.DatabaseError('terminating connection due to administrator command', 0, 'error'), { code: '57P01' });
+    expect(await failing(shutdown).catch((e: unknown) => e)).toBe(shutdown);
+  });
+
+  it('passes other errors and Temporal failures (a cancellation) through untouched', async () => {
+    const plain = new Error('connection reset');
+    expect(await failing(plain).catch((e: unknown) => e)).toBe(plain);
+    const cancelled = new CancelledFailure('cancelled');
+    expect(await failing(cancelled).catch((e: unknown) => e)).toBe(cancelled);
+    const own = ApplicationFailure.create({ type: 'SchemaValidation', message: 'kept as raised', nonRetryable: false });
+    expect(await failing(own).catch((e: unknown) => e)).toBe(own);
+  });
+});

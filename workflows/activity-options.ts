@@ -1,0 +1,86 @@
+import { PERMANENT_ERROR_TYPES } from '../lib/policy/permanent-errors';
+
+/**
+ * Timeout and retry profiles of every activity call, declared once; workflows spread them
+ * into proxyActivities with the task queue. Each profile either has a `maximumAttempts`
+ * or says why it retries without limit. Errors retrying cannot fix
+ * (lib/policy/permanent-errors.ts) are never retried: activities raise them as
+ * non-retryable failures and every profile also lists them in nonRetryableErrorTypes.
+ *
+ * Changing a value here changes only future schedules (a history records the options an
+ * activity was scheduled with), so it is replay-safe.
+ */
+
+const nonRetryableErrorTypes = [...PERMANENT_ERROR_TYPES];
+
+export const activityOptions = {
+  /**
+   * Control-queue Postgres writes: run start, offline verdict, promotion decision, rejection,
+   * approval events. 10 attempts, 1 s doubling to 30 s apart (about 2.5 minutes), ride out a
+   * database restart or failover; a longer outage fails the run with its error instead of
+   * leaving it hanging. Every one of these is idempotent, so a rerun of the day repeats nothing.
+   */
+  bookkeeping: {
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes },
+  },
+
+  /**
+   * Recording a finished run (recordPipelineFinish), succeeded or failed. No attempt limit:
+   * it is the last thing a run does, often from a non-cancellable scope after a failure, and
+   * a limit would leave `pipeline_runs` saying "running" for a run that ended. It keeps
+   * trying every minute until Postgres is back; a permanent error still fails it at once.
+   */
+  runOutcome: {
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes },
+  },
+
+  /** Data queue: ingesting a partition (heartbeats per partition) and registering datasets. 5 attempts: S3 and Postgres hiccups. */
+  ingestion: {
+    startToCloseTimeout: '5 minutes',
+    heartbeatTimeout: '1 minute',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes },
+  },
+
+  /**
+   * Train queue: the training context and training. The heartbeat timeout is the default;
+   * trainModel's comes from the spec (`training.heartbeatTimeoutSeconds`). 5 attempts: each
+   * retry resumes from the last checkpoint, so five worker crashes in one run mean something
+   * else is wrong.
+   */
+  training: {
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: '1 minute',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes },
+  },
+
+  /** Eval queue: scoring candidate and champion on the holdout. 5 attempts, like training. */
+  evaluation: {
+    startToCloseTimeout: '2 hours',
+    heartbeatTimeout: '1 minute',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes },
+  },
+
+  /**
+   * Shadow and canary steps on the control queue: traffic moves forward, polls of the
+   * prediction log, storing the shadow verdict, crowning the champion. 10 attempts (about
+   * 2.5 minutes, as bookkeeping): when they run out the shadow fails (the candidate is not
+   * promoted) or the canary fails, which first sends all traffic back to the champion.
+   */
+  liveStep: {
+    startToCloseTimeout: '2 minutes',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes },
+  },
+
+  /**
+   * Sending all traffic back to the champion (rollbackCanary). No attempt limit: giving up
+   * would leave a candidate that failed its analysis, or that someone asked to roll back,
+   * serving users. It keeps trying every 10 s until Postgres takes the change; a permanent
+   * error (e.g. the version row is gone) still fails it at once.
+   */
+  trafficRollback: {
+    startToCloseTimeout: '1 minute',
+    retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds', nonRetryableErrorTypes },
+  },
+} as const;
