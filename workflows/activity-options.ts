@@ -36,30 +36,36 @@ export const activityOptions = {
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes },
   },
 
-  /** Data queue: ingesting a partition (heartbeats per partition) and registering datasets. 5 attempts: S3 and Postgres hiccups. */
+  /**
+   * Data queue: ingesting a partition (heartbeats per partition) and registering datasets.
+   * 10 attempts, 1 s doubling to 30 s apart (about 2.5 minutes): an S3 or Postgres outage of
+   * that long is ridden out (npm run test:faults stops S3 for 30 s mid-ingest); bad data is
+   * permanent and fails at once.
+   */
   ingestion: {
     startToCloseTimeout: '5 minutes',
     heartbeatTimeout: '1 minute',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes },
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes },
   },
 
   /**
    * Train queue: the training context and training. The heartbeat timeout is the default;
-   * trainModel's comes from the spec (`training.heartbeatTimeoutSeconds`). 5 attempts: each
-   * retry resumes from the last checkpoint, so five worker crashes in one run mean something
-   * else is wrong.
+   * trainModel's comes from the spec (`training.heartbeatTimeoutSeconds`). 10 attempts, 1 s
+   * doubling to 30 s apart: each retry resumes from the last checkpoint, and the attempts span
+   * about 2.5 minutes of S3 or Postgres being away (snapshots are read and the model written
+   * there); more worker crashes than that in one run mean something else is wrong.
    */
   training: {
     startToCloseTimeout: '2 hours',
     heartbeatTimeout: '1 minute',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes },
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes },
   },
 
-  /** Eval queue: scoring candidate and champion on the holdout. 5 attempts, like training. */
+  /** Eval queue: scoring candidate and champion on the holdout. 10 attempts over about 2.5 minutes, like training. */
   evaluation: {
     startToCloseTimeout: '2 hours',
     heartbeatTimeout: '1 minute',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes },
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes },
   },
 
   /**
