@@ -3,6 +3,7 @@ import type { CanaryObservation } from '../lib/policy/canary-stage-analysis';
 import { observeCanary } from '../lib/promotion/canary-observation';
 import { crownChampion, databaseNow, rollbackCanary, setCanaryWeight } from '../lib/promotion/traffic-moves';
 import type { ActivityDeps } from './activity-deps';
+import { heartbeatWhile } from './heartbeat-while';
 
 export function createCanaryActivities({ db }: Pick<ActivityDeps, 'db'>) {
   return {
@@ -25,7 +26,7 @@ export function createCanaryActivities({ db }: Pick<ActivityDeps, 'db'>) {
       canarySince: string;
       spec: CanarySpec;
     }): Promise<{ observation: CanaryObservation; now: string }> {
-      return { observation: await observeCanary(db, input), now: await databaseNow(db) };
+      return heartbeatWhile({ step: 'observe-canary' }, async () => ({ observation: await observeCanary(db, input), now: await databaseNow(db) }));
     },
 
     /**

@@ -4,6 +4,7 @@ import type { ShadowObservation, ShadowVerdict } from '../lib/policy/shadow-gate
 import { countMirroredRequests, observeShadow } from '../lib/promotion/shadow-observation';
 import { databaseNow, startShadow, stopShadow } from '../lib/promotion/traffic-moves';
 import type { ActivityDeps } from './activity-deps';
+import { heartbeatWhile } from './heartbeat-while';
 
 export function createShadowActivities({ db }: Pick<ActivityDeps, 'db'>) {
   return {
@@ -17,7 +18,7 @@ export function createShadowActivities({ db }: Pick<ActivityDeps, 'db'>) {
     },
 
     async observeShadow(input: { model: string; candidateVersionId: string; since: string; until: string }): Promise<ShadowObservation> {
-      return observeShadow(db, input);
+      return heartbeatWhile({ step: 'observe-shadow' }, () => observeShadow(db, input));
     },
 
     /** Stops the mirror and stores the shadow evaluation with its verdict (once per run). */

@@ -4,6 +4,7 @@ import { trainCandidate, type TrainingHeartbeat } from '../lib/training/candidat
 import { assessTrainingContext, type AssessedTrainingContext } from '../lib/training/training-context';
 import type { TrainingModeDecision } from '../lib/policy/training-mode';
 import type { ActivityDeps } from './activity-deps';
+import { heartbeatWhile } from './heartbeat-while';
 
 export interface TrainModelResult {
   id: string;
@@ -22,8 +23,7 @@ export function createTrainModelActivities(deps: ActivityDeps) {
   return {
     /** Facts for the fine-tune-or-scratch policy: champion, run history, feature drift. */
     async assessTrainingContext(input: { spec: ModelSpec; datasetIds: string[]; day: string }): Promise<AssessedTrainingContext> {
-      heartbeat({ phase: 'drift' });
-      return assessTrainingContext(deps, input);
+      return heartbeatWhile({ phase: 'drift' }, () => assessTrainingContext(deps, input));
     },
 
     /**

@@ -21,7 +21,8 @@ export const activityOptions = {
    * leaving it hanging. Every one of these is idempotent, so a rerun of the day repeats nothing.
    */
   bookkeeping: {
-    startToCloseTimeout: '1 minute',
+    // Single-row writes: an attempt on a worker that died is retried after 30 s, not a minute.
+    startToCloseTimeout: '30 seconds',
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes },
   },
 
@@ -44,7 +45,8 @@ export const activityOptions = {
    */
   ingestion: {
     startToCloseTimeout: '5 minutes',
-    heartbeatTimeout: '1 minute',
+    // ingestPartition beats every 5 s (activities/heartbeat-while.ts): a dead worker's partition is retried after 20 s, not 5 minutes.
+    heartbeatTimeout: '20 seconds',
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes },
   },
 
@@ -57,14 +59,14 @@ export const activityOptions = {
    */
   training: {
     startToCloseTimeout: '2 hours',
-    heartbeatTimeout: '1 minute',
+    heartbeatTimeout: '20 seconds',
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes },
   },
 
   /** Eval queue: scoring candidate and champion on the holdout. 10 attempts over about 2.5 minutes, like training. */
   evaluation: {
     startToCloseTimeout: '2 hours',
-    heartbeatTimeout: '1 minute',
+    heartbeatTimeout: '20 seconds',
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes },
   },
 
@@ -76,6 +78,9 @@ export const activityOptions = {
    */
   liveStep: {
     startToCloseTimeout: '2 minutes',
+    // The two prediction-log queries beat every 5 s (heartbeat-while); the other steps end within
+    // a second. A worker killed mid-step is noticed after 20 s, so the shadow or canary goes on.
+    heartbeatTimeout: '20 seconds',
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes },
   },
 
@@ -86,7 +91,8 @@ export const activityOptions = {
    * error (e.g. the version row is gone) still fails it at once.
    */
   trafficRollback: {
-    startToCloseTimeout: '1 minute',
+    // One transaction; a stuck attempt is abandoned quickly so the next one can move the traffic.
+    startToCloseTimeout: '15 seconds',
     retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '10 seconds', nonRetryableErrorTypes },
   },
 } as const;

@@ -242,13 +242,6 @@ export const ModelSpec = z.object({
   if (!columns.has(spec.partition.column)) {
     ctx.addIssue({ code: 'custom', path: ['partition', 'column'], message: `partition column '${spec.partition.column}' is not in schema.columns` });
   }
-  if (spec.promotion.strategy === 'safe' && spec.promotion.approval.approvers.length === 0) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['promotion', 'approval', 'approvers'],
-      message: `required when promotion.strategy is 'safe' (the default): the names allowed to approve a promotion, e.g. ["alice", "bob"]; or set promotion.strategy to 'direct'`,
-    });
-  }
   const stages = spec.promotion.canary.stages;
   if (stages.at(-1) !== 100 || stages.some((p, i) => i > 0 && p <= stages[i - 1]!)) {
     ctx.addIssue({ code: 'custom', path: ['promotion', 'canary', 'stages'], message: 'stages must increase and end at 100' });
@@ -264,6 +257,17 @@ export const ModelSpec = z.object({
 });
 export type ModelSpec = z.infer<typeof ModelSpec>;
 
+/**
+ * Why a spec may not start runs with its promotion settings, or null: `strategy: 'safe'` needs
+ * the names allowed to approve, given explicitly, since a default name anyone can type would
+ * let anyone approve. Checked where specs come in (parseModelSpec) and by the pipeline workflow
+ * on specs that carry `promotion` (runs recorded before it existed take the direct path).
+ */
+export function approverAllowlistProblem(spec: Pick<ModelSpec, 'promotion'>): string | null {
+  if (spec.promotion.strategy !== 'safe' || spec.promotion.approval.approvers.length > 0) return null;
+  return `promotion.approval.approvers: required when promotion.strategy is 'safe' (the default): the names allowed to approve a promotion, e.g. ["alice", "bob"]; or set promotion.strategy to 'direct'`;
+}
+
 /** Parses a model spec, naming every invalid field in the error. */
 export function parseModelSpec(input: unknown, origin = 'model spec'): ModelSpec {
   const result = ModelSpec.safeParse(input);
@@ -271,5 +275,7 @@ export function parseModelSpec(input: unknown, origin = 'model spec'): ModelSpec
     const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new Error(`invalid ${origin}: ${problems}`);
   }
+  const approvers = approverAllowlistProblem(result.data);
+  if (approvers) throw new Error(`invalid ${origin}: ${approvers}`);
   return result.data;
 }

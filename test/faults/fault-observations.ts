@@ -1,6 +1,8 @@
 import type { WorkflowHandle } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../lib/db/schema';
+import type { TrainingHeartbeat } from '../../lib/training/candidate-training';
 import { pipelineStateQuery, type PipelineStage } from '../../workflows/definitions';
 
 /** Polls the run's state query until it reaches `stage` (or a later one named in `orLater`). */
@@ -31,4 +33,18 @@ export async function listLoggedRequestIds(db: Kysely<Database>, model: string, 
     .where('request_id', 'like', `${prefix}-%`)
     .execute();
   return rows.map((r) => r.request_id);
+}
+
+/** Waits until the run's trainModel activity has heartbeated a checkpoint at `epoch` or later; returns that epoch. */
+export async function waitForCheckpointedEpoch(handle: WorkflowHandle, epoch: number, timeoutMs = 180_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const { raw } = await handle.describe();
+    const training = raw.pendingActivities?.find((a) => a.activityType?.name === 'trainModel');
+    const payload = training?.heartbeatDetails?.payloads?.[0];
+    const details = payload ? defaultPayloadConverter.fromPayload<TrainingHeartbeat>(payload) : undefined;
+    if (details?.checkpoint && (details.epoch ?? 0) >= epoch) return details.epoch!;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${handle.workflowId}: no training checkpoint at epoch ${epoch} within ${timeoutMs} ms`);
 }

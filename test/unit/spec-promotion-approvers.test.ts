@@ -13,6 +13,18 @@ describe('the approver allowlist of a safe promotion', () => {
     expect(() => parseModelSpec({ ...example, promotion: { strategy: 'safe', approval: { approvers: ['  '] } } })).toThrow(/promotion\.approval\.approvers\.0/);
   });
 
+  it('fails a pipeline run started with a safe spec without approvers at once, naming the field', async () => {
+    const { retrainingPipeline } = await import('../../workflows/retraining-pipeline');
+    const spec = parseModelSpec({ ...example, promotion: { strategy: 'safe', approval: { approvers: ['alice'] } } });
+    const unsafe = { ...spec, promotion: { ...spec.promotion, approval: { ...spec.promotion.approval, approvers: [] } } };
+    // The check comes before any Temporal API is called, so the workflow function can be called directly.
+    await expect(retrainingPipeline({ spec: unsafe, day: '2001-01-09' })).rejects.toMatchObject({
+      type: 'InvalidWorkflowInput',
+      nonRetryable: true,
+      message: expect.stringMatching(/^invalid retrainingPipeline input: spec\.promotion\.approval\.approvers: required/),
+    });
+  });
+
   it('is taken as given, and is not needed for direct promotion', () => {
     expect(parseModelSpec({ ...example, promotion: { strategy: 'safe', approval: { approvers: ['alice', 'bob'] } } }).promotion.approval.approvers).toEqual(['alice', 'bob']);
     expect(parseModelSpec(example).promotion).toMatchObject({ strategy: 'direct', approval: { approvers: [] } });
