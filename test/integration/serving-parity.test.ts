@@ -115,7 +115,7 @@ describe('serving parity: gateway, batch inference and offline evaluation', () =
   const variants: Variant[] = [];
   const since = new Date();
   /** variant → path → result. */
-  const scored = new Map<string, Record<'http' | 'httpSingle' | 'batch' | 'offline' | 'logged', Scored>>();
+  const scored = new Map<string, Record<'http' | 'httpAlone' | 'httpConcurrent' | 'batch' | 'offline' | 'logged', Scored>>();
   const maxDifference: Record<string, number> = {};
 
   async function post(route: string, body: unknown): Promise<Record<string, unknown>> {
@@ -272,8 +272,8 @@ describe('serving parity: gateway, batch inference and offline evaluation', () =
   it.each(['builtin', 'sklearn-zipmap-off', 'sklearn-zipmap-on'] as const)('%s: every path gives the same probabilities and labels', async (name) => {
     const { version } = variants.find((v) => v.name === name)!;
 
-    // (a) The gateway over HTTP: the rows in requests of 100 instances, and each row as a request of its own
-    // (sent 16 at a time, so the gateway merges some into shared model calls).
+    // (a) The gateway over HTTP: the rows in requests of 100 instances, each row as a request of its own sent one
+    // after another (a model call of one row each), and again 16 at a time (the gateway merges some into shared calls).
     await deploy({ championVersionId: version.id });
     const http: Scored = { probabilities: [], labels: [] };
     for (let start = 0; start < HOLDOUT_ROWS; start += 100) {
@@ -285,17 +285,17 @@ describe('serving parity: gateway, batch inference and offline evaluation', () =
         http.labels.push(p.label);
       }
     }
-    const httpSingle: Scored = { probabilities: new Array<number>(HOLDOUT_ROWS), labels: new Array<number>(HOLDOUT_ROWS) };
+    const single = async (k: number, into: Scored, requestId: string) => {
+      const answer = await post(`/v1/models/${spec.name}/predict`, { instance: instance(k), requestId });
+      const [p] = answer.predictions as { probability: number; label: number }[];
+      into.probabilities[k] = p!.probability;
+      into.labels[k] = p!.label;
+    };
+    const httpAlone: Scored = { probabilities: [], labels: [] };
+    for (let k = 0; k < HOLDOUT_ROWS; k++) await single(k, httpAlone, `${name}-alone-${k}`);
+    const httpConcurrent: Scored = { probabilities: [], labels: [] };
     for (let start = 0; start < HOLDOUT_ROWS; start += 16) {
-      await Promise.all(
-        Array.from({ length: Math.min(16, HOLDOUT_ROWS - start) }, async (_, i) => {
-          const k = start + i;
-          const answer = await post(`/v1/models/${spec.name}/predict`, { instance: instance(k), requestId: `${name}-single-${k}` });
-          const [p] = answer.predictions as { probability: number; label: number }[];
-          httpSingle.probabilities[k] = p!.probability;
-          httpSingle.labels[k] = p!.label;
-        }),
-      );
+      await Promise.all(Array.from({ length: Math.min(16, HOLDOUT_ROWS - start) }, (_, i) => single(start + i, httpConcurrent, `${name}-concurrent-${start + i}`)));
     }
 
     // The gateway's log of the batched requests: probability and label as answered.
@@ -316,7 +316,7 @@ describe('serving parity: gateway, batch inference and offline evaluation', () =
     const offlineScores = await scoreVersion(store, version, holdoutTable);
     const offline: Scored = { probabilities: Array.from(offlineScores), labels: Array.from(offlineScores, (p) => binaryLabel(p)) };
 
-    const paths = { http, httpSingle, batch: batchScored, offline, logged };
+    const paths = { http, httpAlone, httpConcurrent, batch: batchScored, offline, logged };
     scored.set(name, paths);
     let worst = 0;
     for (const [pathName, result] of Object.entries(paths)) {
@@ -324,7 +324,7 @@ describe('serving parity: gateway, batch inference and offline evaluation', () =
       expect(result.labels, `${pathName} labels`).toEqual(offline.labels);
     }
     maxDifference[name] = worst;
-    process.stderr.write(`[serving-parity] ${name}: ${HOLDOUT_ROWS} rows, max |Δp| across gateway (batched, single), log, batch, offline = ${worst}\n`);
+    process.stderr.write(`[serving-parity] ${name}: ${HOLDOUT_ROWS} rows, max |Δp| across gateway (100 rows, alone, concurrent), log, batch, offline = ${worst}\n`);
     expect(worst).toBeLessThanOrEqual(1e-12);
     for (const [pathName, result] of Object.entries(paths)) expect(result.probabilities, pathName).toEqual(offline.probabilities);
 
