@@ -11,6 +11,7 @@ import { readFile } from 'node:fs/promises';
 import Fastify, { type FastifyInstance } from 'fastify';
 import * as ort from 'onnxruntime-node';
 import { GATEWAY_SESSION_OPTIONS } from '../gateway/model-session';
+import { binaryLabel } from '../lib/stats/decision-threshold';
 
 type Row = Record<string, number | string | null>;
 
@@ -33,7 +34,7 @@ export async function startBareOnnxServer(options: { modelFile: string; port?: n
     const predictions = new Array<{ probability: number; label: number }>(n);
     for (let i = 0; i < n; i++) {
       const probability = output[2 * i + 1]!;
-      predictions[i] = { probability, label: probability >= 0.5 ? 1 : 0 };
+      predictions[i] = { probability, label: binaryLabel(probability) };
     }
     return { predictions };
   });

@@ -47,6 +47,7 @@ import { pacedLoad } from './paced-load';
 import { startGateway } from '../gateway/main';
 import { loadModelSpec } from '../lib/config/model-spec-file';
 import { type ModelSpec } from '../lib/spec/model-spec';
+import { quantileOfSorted } from '../lib/stats/quantile';
 import { loadFeatureTable } from '../lib/data/feature-table-loader';
 import { prepareFlightDelayPartitions } from '../lib/data/flight-delay-prep';
 import { createDatabase } from '../lib/db/connection';
@@ -322,7 +323,7 @@ async function measure(url: string, body: string, seconds: number, pids?: { serv
   failed += result.errors + result.timeouts;
   const cpu = pids ? cpuPerRequest(cpuBefore!, cpuSnapshot(pids), latencies.length) : null;
   const sorted = Float64Array.from(latencies).sort();
-  return { requestsPerSecond: latencies.length / result.duration, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), ok: latencies.length, failed, queued: 0, cpu };
+  return { requestsPerSecond: latencies.length / result.duration, p50: quantileOfSorted(sorted, 0.5), p99: quantileOfSorted(sorted, 0.99), ok: latencies.length, failed, queued: 0, cpu };
 }
 
 /** pacedLoad against one URL at `rate` requests per second (the same arrival times for every run of a round). */
@@ -331,7 +332,7 @@ async function measurePaced(url: string, body: string, rate: number, seconds: nu
   const result = await pacedLoad({ url, body, rate, seconds, connections: CONNECTIONS, seed });
   const cpu = cpuPerRequest(cpuBefore, cpuSnapshot(pids), result.ok);
   const sorted = result.latencies.sort();
-  return { requestsPerSecond: result.ok / result.duration, p50: quantile(sorted, 0.5), p99: quantile(sorted, 0.99), ok: result.ok, failed: result.failed, queued: result.queued, cpu };
+  return { requestsPerSecond: result.ok / result.duration, p50: quantileOfSorted(sorted, 0.5), p99: quantileOfSorted(sorted, 0.99), ok: result.ok, failed: result.failed, queued: result.queued, cpu };
 }
 
 function cpuPerRequest(before: ReturnType<typeof cpuSnapshot>, after: ReturnType<typeof cpuSnapshot>, requests: number): Measurement['cpu'] {
@@ -406,14 +407,6 @@ function childPids(parent: number): number[] {
 async function postmasterPid(db: Kysely<Database>): Promise<number | null> {
   const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db);
   return procStat(rows[0]!.pid)?.ppid ?? null;
-}
-
-function quantile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return NaN;
-  const position = (sorted.length - 1) * q;
-  const lower = Math.floor(position);
-  const upper = Math.min(sorted.length - 1, lower + 1);
-  return sorted[lower]! + (sorted[upper]! - sorted[lower]!) * (position - lower);
 }
 
 function median(values: number[]): number {

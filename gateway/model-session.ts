@@ -1,24 +1,22 @@
 /**
  * One model version loaded into onnxruntime-node, scoring request rows of named raw
- * features under the Retrain ONNX contract (one [N, 1] or [N] input per feature; float
- * numeric inputs take NaN for a missing value, string inputs ""; a `probabilities` [N, 2]
- * output, or skl2onnx's `output_probability` as a plain tensor).
+ * features under the Retrain ONNX contract (lib/scoring/onnx-contract: the inputs, the
+ * missing-value rules, the probabilities output, ZipMap models unwrapped at load), the same
+ * code the offline evaluation and batch inference score with.
  *
  * Sessions are reference-counted: the routing table holds one reference per role it is
  * deployed in, each request one while it scores. The native session is released when
  * the last reference goes, so a version that is swapped out finishes its in-flight
  * requests first. Concurrent requests are scored in merged calls (adaptive-batcher).
  */
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import type { FeatureSpec } from '../lib/spec/model-spec';
-import { PROBABILITIES_OUTPUT } from '../lib/scoring/onnx-contract';
-import { SKL2ONNX_PROBABILITIES_OUTPUT } from '../lib/scoring/onnx-scorer';
+import { openOnnxModel, outputNames, positiveProbabilities, readProbabilities, requireBinary, rowFeeds, type FeatureRow, type OnnxContract } from '../lib/scoring/onnx-contract';
 import { AdaptiveBatcher, type BatchedResult, type ModelCallResult } from './adaptive-batcher';
 
-/** A feature value as a client sends it; null marks a missing value. */
-export type FeatureValue = number | string | null;
-/** One instance: feature name → value. */
-export type FeatureRecord = Readonly<Record<string, FeatureValue>>;
+export type { FeatureValue } from '../lib/scoring/onnx-contract';
+/** One instance: feature name → value (null marks a missing value). */
+export type FeatureRecord = FeatureRow;
 
 /**
  * Session options shared by the gateway and the bench's bare baseline. One intra-op thread:
@@ -32,14 +30,6 @@ export const GATEWAY_SESSION_OPTIONS: ort.InferenceSession.SessionOptions = Obje
   graphOptimizationLevel: 'all',
 });
 
-type InputType = 'float32' | 'float64' | 'int64' | 'string';
-
-interface SessionInput {
-  readonly name: string;
-  readonly type: InputType;
-  readonly rank: 1 | 2;
-}
-
 /** P(positive) per row, the model's output, the call's time and whether the call was this request's alone. */
 export type ScoredRows = BatchedResult;
 
@@ -52,20 +42,24 @@ export class ModelSession {
   private readonly disposeListeners: (() => void)[] = [];
   private readonly batcher = new AdaptiveBatcher<FeatureRecord>((rows) => this.call(rows));
 
+  /** The names fetched from every run, allocated once. */
+  private readonly fetches: string[];
+
   private constructor(
     readonly versionId: string,
     readonly version: number,
     private readonly session: ort.InferenceSession,
-    private readonly inputs: readonly SessionInput[],
-    private readonly output: string,
-  ) {}
+    readonly contract: OnnxContract,
+  ) {
+    this.fetches = outputNames(contract);
+  }
 
   /** Opens an ONNX model (bytes already checksum-verified) with no references yet. */
   static async create(bytes: Uint8Array, version: { id: string; version: number }): Promise<ModelSession> {
-    const session = await ort.InferenceSession.create(bytes, GATEWAY_SESSION_OPTIONS);
+    const { session, contract } = await openOnnxModel(bytes, GATEWAY_SESSION_OPTIONS);
     try {
-      const inputs = session.inputMetadata.map(inputOf);
-      return new ModelSession(version.id, version.version, session, inputs, probabilitiesOutput(session));
+      requireBinary(contract);
+      return new ModelSession(version.id, version.version, session, contract);
     } catch (err) {
       await session.release();
       throw err;
@@ -80,7 +74,7 @@ export class ModelSession {
 
   /** Names of the features this version reads. */
   get inputNames(): string[] {
-    return this.inputs.map((i) => i.name);
+    return this.contract.inputs.map((i) => i.name);
   }
 
   /**
@@ -88,7 +82,7 @@ export class ModelSession {
    * every model input must be a feature of the same kind (extra features are not fed).
    */
   incompatibility(features: readonly FeatureSpec[]): string | null {
-    for (const input of this.inputs) {
+    for (const input of this.contract.inputs) {
       const feature = features.find((f) => f.name === input.name);
       if (!feature) {
         return `v${this.version} reads input '${input.name}', which is not a feature of the model's spec (features: ${features.map((f) => f.name).join(', ')})`;
@@ -144,74 +138,15 @@ export class ModelSession {
   private async call(rows: readonly FeatureRecord[]): Promise<ModelCallResult> {
     const started = performance.now();
     const n = rows.length;
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const input of this.inputs) feeds[input.name] = inputTensor(input, rows);
+    const feeds = rowFeeds(this.contract, rows);
     const built = performance.now();
     let runStarted = built;
     setImmediate(() => {
       runStarted = performance.now();
     });
-    const results = await this.session.run(feeds, [this.output]);
+    const results = await this.session.run(feeds, this.fetches);
     const latencyMs = built - started + (performance.now() - runStarted);
-    const output = results[this.output]!;
-    if (output.dims.length !== 2 || output.dims[0] !== n || output.dims[1] !== 2) {
-      throw new Error(`output '${this.output}' has shape [${output.dims.join(', ')}]; expected [${n}, 2]`);
-    }
-    const data = output.data as Float32Array | Float64Array;
-    const probabilities = new Float64Array(n);
-    for (let i = 0; i < n; i++) probabilities[i] = data[2 * i + 1]!;
-    return { probabilities, classProbabilities: data, latencyMs };
-  }
-}
-
-function inputOf(meta: ort.InferenceSession.ValueMetadata): SessionInput {
-  if (!meta.isTensor) throw new Error(`ONNX input '${meta.name}' is not a tensor`);
-  const { type } = meta;
-  if (type !== 'float32' && type !== 'float64' && type !== 'int64' && type !== 'string') {
-    throw new Error(`ONNX input '${meta.name}' has type ${type}; supported: float32, float64, int64, string`);
-  }
-  return { name: meta.name, type, rank: meta.shape.length === 1 ? 1 : 2 };
-}
-
-function probabilitiesOutput(session: ort.InferenceSession): string {
-  if (session.outputNames.includes(PROBABILITIES_OUTPUT)) return PROBABILITIES_OUTPUT;
-  const skl = session.outputMetadata.find((m) => m.name === SKL2ONNX_PROBABILITIES_OUTPUT);
-  if (skl?.isTensor) return skl.name;
-  throw new Error(`ONNX model has no '${PROBABILITIES_OUTPUT}' tensor output (outputs: ${session.outputNames.join(', ')})`);
-}
-
-function inputTensor(input: SessionInput, rows: readonly FeatureRecord[]): ort.Tensor {
-  const n = rows.length;
-  const dims = input.rank === 1 ? [n] : [n, 1];
-  const { name } = input;
-  switch (input.type) {
-    case 'string': {
-      const values = new Array<string>(n);
-      for (let i = 0; i < n; i++) {
-        const v = rows[i]![name];
-        values[i] = v === null || v === undefined ? '' : String(v);
-      }
-      return new ort.Tensor('string', values, dims);
-    }
-    case 'float32':
-    case 'float64': {
-      const values = input.type === 'float32' ? new Float32Array(n) : new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        const v = rows[i]![name];
-        values[i] = typeof v === 'number' ? v : NaN;
-      }
-      return new ort.Tensor(input.type, values, dims);
-    }
-    case 'int64': {
-      const values = new BigInt64Array(n);
-      for (let i = 0; i < n; i++) {
-        const v = rows[i]![name];
-        if (typeof v !== 'number' || !Number.isSafeInteger(v)) {
-          throw new Error(`feature '${name}' is ${v === null ? 'missing' : String(v)} in row ${i}; this version's int64 input takes whole numbers only`);
-        }
-        values[i] = BigInt(v);
-      }
-      return new ort.Tensor('int64', values, dims);
-    }
+    const classProbabilities = readProbabilities(this.contract, results, n);
+    return { probabilities: positiveProbabilities(classProbabilities, n), classProbabilities, latencyMs };
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The gateway's own API:
  * - `POST /v1/models/:model/predict` `{ instance | instances, requestId?, routingKey? }` →
- *   `{ model, version, role, requestId, predictions: [{ probability, label }] }`
+ *   `{ model, version, role, requestId, predictions: [{ probability, label }] }`, label by
+ *   lib/stats/decision-threshold (P(positive) ≥ 0.5 is 1)
  * - `POST /v1/models/:model/feedback` `{ requestId, label: 0 | 1 }` records ground truth once
  * - `GET /v1/models`: what is deployed and served.
  */
@@ -9,12 +10,13 @@ import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { insertFeedback } from '../lib/db/repositories/feedback';
+import { binaryLabel } from '../lib/stats/decision-threshold';
 import type { Database } from '../lib/db/schema';
 import type { DeploymentRouter } from './deployment-router';
 import { type GatewayMetrics, NO_LABEL } from './gateway-metrics';
 import { jsonTypeName } from './instance-validation';
 import { ID_RULE, parsePredictRequest, RequestId } from './predict-request';
-import { LABEL_THRESHOLD, type PredictionService } from './prediction-service';
+import type { PredictionService } from './prediction-service';
 import { GatewayRequestError } from './request-error';
 
 export interface PredictRoutesDeps {
@@ -51,7 +53,7 @@ export function registerPredictRoutes(app: FastifyInstance, deps: PredictRoutesD
       const parsed = parsePredictRequest(request.body, route.validator, deps.maxInstances);
       const outcome = await service.predict(route, parsed);
       role = outcome.role;
-      const predictions = Array.from(outcome.probabilities, (probability) => ({ probability, label: probability >= LABEL_THRESHOLD ? 1 : 0 }));
+      const predictions = Array.from(outcome.probabilities, (probability) => ({ probability, label: binaryLabel(probability) }));
       metrics.requests.inc({ model, role, status: '200' });
       metrics.requestDuration.observe({ model, role }, (performance.now() - started) / 1000);
       return { model, version: outcome.served.version, role, requestId: parsed.requestId, predictions };

@@ -17,6 +17,7 @@
  * hundred probes a second are plenty for percentiles.
  */
 import type { Logger } from 'pino';
+import { binaryLabel } from '../lib/stats/decision-threshold';
 import type { DeploymentRouter } from './deployment-router';
 import type { GatewayMetrics } from './gateway-metrics';
 import { chooseVersion, type ModelRoute, type ServedVersion, type ServingRole } from './model-route';
@@ -24,9 +25,6 @@ import type { ParsedPrediction } from './predict-request';
 import type { PredictionLog } from './prediction-log';
 import { GatewayRequestError } from './request-error';
 import { ShadowMirror, type MirroredRequest, type ShadowScoring } from './shadow-mirror';
-
-/** Scores at or above this give label 1 (the argmax of a binary classifier's probabilities). */
-export const LABEL_THRESHOLD = 0.5;
 
 /** A request this long or longer after the previous latency probe is a probe. */
 export const PROBE_INTERVAL_MS = 20;
@@ -171,7 +169,7 @@ export class PredictionService {
           routingKey: request.routingKey,
           features: request.instances[i]!,
           probability,
-          predictedLabel: probability === null ? null : probability >= LABEL_THRESHOLD ? 1 : 0,
+          predictedLabel: probability === null ? null : binaryLabel(probability),
           latencyMs: scored.ok ? scored.result.latencyMs : scored.latencyMs,
           scoredAlone: scored.ok ? scored.result.scoredAlone : true,
           error: scored.ok ? null : scored.error.message,

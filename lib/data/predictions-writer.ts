@@ -3,6 +3,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { quotedIdentifier, quotedString } from '@duckdb/node-api';
 import type { ModelSpec } from '../spec/model-spec';
+import { binaryLabel } from '../stats/decision-threshold';
 import { queryRows, withDuckDB } from './duckdb';
 import { featureTableQuery } from './feature-table-loader';
 import { sourceRelation } from './source-relation';
@@ -29,7 +30,8 @@ export interface PredictionsParquetInput {
  * Writes batch predictions as one zstd Parquet file: every column of the snapshot, the
  * label computed with `spec.label.sql` as 0/1 (null where it cannot be known; left out
  * if the snapshot has a column of that name), `probability` (DOUBLE), `predicted_label`
- * (INTEGER, 1 when probability > 0.5, as the ONNX argmax decides) and `model_version`.
+ * (INTEGER, the decision rule's label: 1 when probability ≥ 0.5, see lib/stats/decision-threshold)
+ * and `model_version`.
  * Rows keep the scoring order. Written on one DuckDB thread under a temporary name, then
  * renamed into place, so the same scores give the same bytes.
  */
@@ -48,12 +50,14 @@ export async function writePredictionsParquet(input: PredictionsParquetInput): P
       const [{ n }] = (await queryRows(connection, `SELECT count(*) AS n FROM ${relation}`)) as [{ n: bigint }];
       if (Number(n) !== scores.length) throw new Error(`${scores.length} scores for a snapshot of ${n} rows`);
 
-      await connection.run('CREATE TEMP TABLE __scores (row_index BIGINT, probability DOUBLE)');
+      // The label is computed here by binaryLabel, not in SQL: one rule, in one place.
+      await connection.run('CREATE TEMP TABLE __scores (row_index BIGINT, probability DOUBLE, predicted_label INTEGER)');
       const appender = await connection.createAppender('__scores', 'main', 'temp');
       try {
         for (let i = 0; i < scores.length; i++) {
           appender.appendBigInt(BigInt(i));
           appender.appendDouble(scores[i]!);
+          appender.appendInteger(binaryLabel(scores[i]!));
           appender.endRow();
         }
         appender.flushSync();
@@ -67,7 +71,7 @@ export async function writePredictionsParquet(input: PredictionsParquetInput): P
       const result = await connection.run(
         `COPY (
            SELECT src.* EXCLUDE (__row_index), s.probability,
-                  CAST(s.probability > 0.5 AS INTEGER) AS predicted_label, CAST(${input.modelVersion} AS INTEGER) AS model_version
+                  s.predicted_label, CAST(${input.modelVersion} AS INTEGER) AS model_version
            FROM (SELECT *${label}, row_number() OVER (ORDER BY ${orderBy}) - 1 AS __row_index FROM ${relation}) src
            JOIN temp.main.__scores s ON s.row_index = src.__row_index
            ORDER BY src.__row_index

@@ -11,6 +11,7 @@ import type { OfflineGateCheck, OfflineGatesResult } from '../policy/offline-gat
 import type { CalibrationBin, EvaluationCurves, RocPoint } from '../stats/evaluation-curves';
 import { formatConfidence, formatCount, formatDifference, formatMetric } from '../stats/metric-format';
 import type { MetricDelta, OfflineEvaluationSummary } from '../stats/evaluation-summary';
+import { DECISION_THRESHOLD } from '../stats/decision-threshold';
 import { METRICS, metricDefinition, metricValue, type MetricDefinition } from '../stats/metrics';
 
 export interface EvaluationReportLink {
@@ -242,7 +243,7 @@ function gateList(gates: OfflineGatesResult): string {
 
 function methodNotes(summary: OfflineEvaluationSummary): string {
   return `<dl class="method">
-<dt>Predicted class</dt><dd>score &gt; 0.5 is positive (accuracy, F1).</dd>
+<dt>Predicted class</dt><dd>score ≥ ${DECISION_THRESHOLD} is positive (accuracy, F1): a score at the threshold counts as positive, as on the ROC and PR curves.</dd>
 <dt>PR AUC</dt><dd>average precision, Σ (Rₙ − Rₙ₋₁) · Pₙ over score thresholds (as scikit-learn).</dd>
 <dt>Expected calibration error</dt><dd>Σ over 10 equal-width score bins of |mean predicted − fraction positive| × share of rows in the bin.</dd>
 <dt>Intervals</dt><dd>paired bootstrap: ${formatCount(summary.bootstrapSamples)} resamples of the holdout rows, both models scored on each; ${esc(formatConfidence(summary.confidence))} percentile intervals of candidate − champion. Slices are resampled within the slice.</dd>

@@ -9,7 +9,9 @@ import { supportedTailQuantile } from '../stats/tail-quantile';
 /**
  * What a canary stage saw: canary and champion traffic over the stage's window, and the
  * paired sequential test of the canary's accuracy against the champion's on the labels
- * that arrived since the canary started (see pairedAccuracySprt).
+ * that arrived since the canary started (see pairedAccuracySprt). Latency quantiles are Postgres'
+ * percentile_cont, the definition of lib/stats/quantile the shadow uses; a row is correct when the
+ * decision rule's label (lib/stats/decision-threshold, applied in labelledOutcomes) is the feedback's.
  */
 export async function observeCanary(
   db: Kysely<Database>,

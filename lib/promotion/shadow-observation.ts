@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { labelledOutcomes, pairedShadowPredictions, predictionStats } from '../db/repositories/predictions';
 import type { Database } from '../db/schema';
 import type { ShadowObservation } from '../policy/shadow-gates';
+import { quantile } from '../stats/quantile';
 import { supportedTailQuantile } from '../stats/tail-quantile';
 
 /** Mirrored requests the shadow has answered since it started (the workflow polls this while it waits). */
@@ -15,18 +16,17 @@ const accuracy = (rows: Array<{ predictedLabel: number; label: number }>) => (ro
 /**
  * What the shadow phase saw: agreement of predicted labels on the same requests,
  * both models' latency on them, candidate errors, and accuracy on the requests
- * whose label has arrived.
+ * whose label has arrived. Labels follow lib/stats/decision-threshold, latency
+ * percentiles lib/stats/quantile (the canary's percentile_cont is the same definition).
  */
 export async function observeShadow(db: Kysely<Database>, input: { model: string; candidateVersionId: string; since: string; until: string }): Promise<ShadowObservation> {
   const window = { since: new Date(input.since), until: new Date(input.until) };
   const pairs = await pairedShadowPredictions(db, { model: input.model, shadowVersionId: input.candidateVersionId, ...window });
   const answered = pairs.filter((p) => p.shadowProbability !== null && p.championProbability !== null);
-  const agreeing = answered.filter((p) => p.shadowProbability! > 0.5 === p.championProbability! > 0.5).length;
-  const percentile = (values: number[], q: number) => {
-    if (values.length === 0) return null;
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-  };
+  // Labels under the decision rule, computed by the query (lib/stats/decision-threshold).
+  const agreeing = answered.filter((p) => p.shadowLabel === p.championLabel).length;
+  // Linear interpolation, the definition of the canary's percentile_cont (lib/stats/quantile).
+  const percentile = (values: number[], q: number) => (values.length === 0 ? null : quantile(values, q));
   // The gateway merges concurrent requests into one model call; only requests both sides scored alone have comparable latency.
   const alone = answered.filter((p) => p.championScoredAlone && p.shadowScoredAlone);
   const timed = alone.length > 0 ? alone : answered;

@@ -10,6 +10,7 @@
  * metrics read them through `metricValue`.
  */
 import type { MetricName } from '../spec/model-spec';
+import { binaryLabel, DECISION_THRESHOLD } from './decision-threshold';
 
 /** Summary of a classifier on one labelled set, as shown in evaluation reports and gates. */
 export interface BinaryClassifierMetrics {
@@ -19,9 +20,9 @@ export interface BinaryClassifierMetrics {
   /** Area under the precision–recall curve as average precision (sklearn's average_precision_score). */
   prAuc: number;
   logLoss: number;
-  /** Predicted class = score > 0.5. */
+  /** Predicted class = score ≥ 0.5 (lib/stats/decision-threshold). */
   accuracy: number;
-  /** F1 of the positive class, predicted class = score > 0.5. */
+  /** F1 of the positive class, predicted class = score ≥ 0.5. */
   f1: number;
   /** Mean squared difference between score and label. */
   brier: number;
@@ -75,15 +76,15 @@ export function logLoss(labels: Uint8Array, scores: ArrayLike<number>): number {
 }
 
 /**
- * Share of rows whose predicted class matches the label; a score above 0.5 predicts positive,
- * which is what the exported ONNX model's `label` output (argmax, first index on ties) does.
+ * Share of rows whose predicted class matches the label; the predicted class is the decision
+ * rule's (lib/stats/decision-threshold: a score ≥ 0.5 predicts positive, 0.5 included).
  */
 export function accuracy(labels: Uint8Array, scores: ArrayLike<number>): number {
   requireSameLength(labels, scores);
   if (labels.length === 0) return NaN;
   let correct = 0;
   for (let i = 0; i < labels.length; i++) {
-    if ((scores[i]! > 0.5 ? 1 : 0) === labels[i]) correct++;
+    if (binaryLabel(scores[i]!) === labels[i]) correct++;
   }
   return correct / labels.length;
 }
@@ -132,8 +133,8 @@ export function averagePrecision(labels: Uint8Array, scores: ArrayLike<number>):
 }
 
 /**
- * F1 of the positive class (harmonic mean of precision and recall) with predicted class
- * = score > 0.5, the same rule as `accuracy`. NaN when it is 0/0: no positive labels and
+ * F1 of the positive class (harmonic mean of precision and recall) with the predicted class
+ * of the decision rule (score ≥ 0.5), as in `accuracy`. NaN when it is 0/0: no positive labels and
  * no positive predictions (sklearn's f1_score with zero_division=np.nan).
  */
 export function f1Score(labels: Uint8Array, scores: ArrayLike<number>): number {
@@ -142,7 +143,7 @@ export function f1Score(labels: Uint8Array, scores: ArrayLike<number>): number {
   let falsePositives = 0;
   let falseNegatives = 0;
   for (let i = 0; i < labels.length; i++) {
-    const predicted = scores[i]! > 0.5;
+    const predicted = binaryLabel(scores[i]!) === 1;
     if (labels[i] === 1) {
       if (predicted) truePositives++;
       else falseNegatives++;
@@ -216,8 +217,8 @@ export interface MetricDefinition {
 export const METRICS: readonly MetricDefinition[] = Object.freeze([
   { name: 'auc', label: 'ROC AUC', higherIsBetter: true, compute: rocAuc },
   { name: 'prAuc', label: 'PR AUC (average precision)', higherIsBetter: true, compute: averagePrecision },
-  { name: 'accuracy', label: 'Accuracy (score > 0.5)', higherIsBetter: true, compute: accuracy },
-  { name: 'f1', label: 'F1 (score > 0.5)', higherIsBetter: true, compute: f1Score },
+  { name: 'accuracy', label: `Accuracy (score ≥ ${DECISION_THRESHOLD})`, higherIsBetter: true, compute: accuracy },
+  { name: 'f1', label: `F1 (score ≥ ${DECISION_THRESHOLD})`, higherIsBetter: true, compute: f1Score },
   { name: 'logLoss', label: 'Log loss', higherIsBetter: false, compute: logLoss },
   { name: 'brier', label: 'Brier score', higherIsBetter: false, compute: brierScore },
   { name: 'ece', label: 'Expected calibration error (10 bins)', higherIsBetter: false, compute: expectedCalibrationError },

@@ -3,7 +3,7 @@
  * Each replicate draws n row indices with replacement once and scores BOTH models on that
  * resample, so the interval reflects the uncertainty of the difference, not of each metric
  * alone (the models' errors on the same rows are correlated). The interval is the percentile
- * interval of the replicate differences at the given confidence.
+ * interval of the replicate differences at the given confidence (quantiles as in ./quantile).
  *
  * @example
  *   const diff = pairedBootstrap({ labels, candidateScores, championScores, samples: 300, confidence: 0.95, seed: 7 });
@@ -11,6 +11,7 @@
  */
 import type { MetricName } from '../spec/model-spec';
 import { METRICS } from './metrics';
+import { quantileOfSorted } from './quantile';
 import { mulberry32 } from './seeded-random';
 import { prepareScores, weightedMetrics } from './weighted-classifier-metrics';
 
@@ -86,23 +87,10 @@ export function pairedBootstrap(input: PairedBootstrapInput): PairedBootstrapRes
       candidate: candidateValue,
       champion: championValue,
       delta: candidateValue - championValue,
-      low: percentile(deltas, alpha),
-      high: percentile(deltas, 1 - alpha),
+      low: quantileOfSorted(deltas, alpha),
+      high: quantileOfSorted(deltas, 1 - alpha),
       replicates: deltas.length,
     };
   }
   return result;
-}
-
-/**
- * The p-quantile (0 ≤ p ≤ 1) of ascending `sorted` values with linear interpolation between
- * order statistics (numpy's default "linear" method). NaN for no values.
- */
-export function percentile(sorted: ArrayLike<number>, p: number): number {
-  const m = sorted.length;
-  if (m === 0) return NaN;
-  const h = (m - 1) * p;
-  const lower = Math.floor(h);
-  const upper = Math.min(lower + 1, m - 1);
-  return sorted[lower]! + (h - lower) * (sorted[upper]! - sorted[lower]!);
 }

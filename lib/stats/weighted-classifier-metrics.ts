@@ -7,6 +7,7 @@
  * rows repeated (test/unit/stats-weighted-classifier-metrics.test.ts checks it).
  */
 import type { MetricName } from '../spec/model-spec';
+import { binaryLabel } from './decision-threshold';
 import { CALIBRATION_BINS, calibrationBin } from './metrics';
 
 /** Probabilities are clipped as in lib/ml/metrics.ts logLoss. */
@@ -24,7 +25,7 @@ export interface PreparedScores {
   readonly orderedLabels: Uint8Array;
   /** 1 where order[k] is the last row of a block of tied scores. */
   readonly blockEnd: Uint8Array;
-  /** Per row: 1 when score > 0.5 (the predicted class of accuracy and f1). */
+  /** Per row: the decision rule's label, 1 when score ≥ 0.5 (the predicted class of accuracy and f1). */
   readonly predictedPositive: Uint8Array;
   /** Per row: the row's log-loss term, −ln p or −ln(1 − p) with p clipped. */
   readonly logLossTerm: Float64Array;
@@ -49,7 +50,7 @@ export function prepareScores(labels: Uint8Array, scores: ArrayLike<number>): Pr
   for (let i = 0; i < n; i++) {
     const s = values[i]!;
     const y = labels[i]!;
-    predictedPositive[i] = s > 0.5 ? 1 : 0;
+    predictedPositive[i] = binaryLabel(s);
     const p = Math.min(Math.max(s, LOG_LOSS_EPSILON), 1 - LOG_LOSS_EPSILON);
     logLossTerm[i] = y === 1 ? -Math.log(p) : -Math.log(1 - p);
     squaredError[i] = (s - y) * (s - y);

@@ -4,7 +4,8 @@ import type { FeatureSpec } from '../spec/model-spec';
 import { queryColumns, withDuckDB } from '../data/duckdb';
 import { InvalidTrainerOutputError } from './external-trainer-errors';
 import type { FeatureTable } from '../data/feature-table';
-import { loadOnnxScorer, type OnnxInputType } from '../scoring/onnx-scorer';
+import type { OnnxInputType } from '../scoring/onnx-contract';
+import { loadOnnxScorer } from '../scoring/onnx-scorer';
 
 /** Input element types a feature of each kind may be fed as. */
 const ACCEPTED_INPUT_TYPES: Readonly<Record<FeatureSpec['kind'], readonly OnnxInputType[]>> = {

@@ -7,6 +7,7 @@ import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadModelSpec } from '../../lib/config/model-spec-file';
 import { ExternalTrainerSpec, type ModelSpec } from '../../lib/spec/model-spec';
+import { binaryLabel } from '../../lib/stats/decision-threshold';
 import { queryColumns, withDuckDB } from '../../lib/data/duckdb';
 import { writeFeatureParquet } from '../../lib/data/feature-parquet-writer';
 import { loadFeatureTable } from '../../lib/data/feature-table-loader';
@@ -145,7 +146,7 @@ describe('scoreDatasetSnapshot', () => {
     expect(predictions.probability).toEqual(Array.from(expected));
 
     expect(predictions.delayed).toEqual(predictions.delay!.map((d) => (Number(d) > 15 ? 1 : 0)));
-    expect(predictions.predicted_label).toEqual(predictions.probability!.map((p) => ((p as number) > 0.5 ? 1 : 0)));
+    expect(predictions.predicted_label).toEqual(predictions.probability!.map((p) => binaryLabel(p as number)));
     expect(new Set(predictions.model_version)).toEqual(new Set([version.version]));
   });
 

@@ -63,7 +63,7 @@ out = {}
 for case in json.load(open(sys.argv[1])):
     y = np.array(case["labels"], dtype=int)
     p = np.array(case["scores"], dtype=float)
-    pred = (p > 0.5).astype(int)
+    pred = (p >= 0.5).astype(int)  # lib/stats/decision-threshold: a score at the threshold is positive
     out[case["name"]] = {
         "auc": roc_auc_score(y, p),
         "prAuc": average_precision_score(y, p),

@@ -65,9 +65,11 @@ describe('logLoss', () => {
 });
 
 describe('accuracy', () => {
-  it('predicts positive only above 0.5, like the ONNX label output', () => {
-    expect(accuracy(labels(1, 0, 1, 0), [0.9, 0.5, 0.4, 0.1])).toBe(0.75);
-    expect(accuracy(labels(1), [0.5])).toBe(0);
+  it('predicts positive from 0.5 up: a score at the threshold is positive (lib/stats/decision-threshold)', () => {
+    // Predictions 1, 1, 0, 0.
+    expect(accuracy(labels(1, 0, 1, 0), [0.9, 0.5, 0.4, 0.1])).toBe(0.5);
+    expect(accuracy(labels(1), [0.5])).toBe(1);
+    expect(accuracy(labels(0), [0.49999999999999994])).toBe(1);
   });
 
   it('is NaN for no rows', () => {
@@ -133,15 +135,17 @@ describe('averagePrecision', () => {
 });
 
 describe('f1Score', () => {
-  it('is 2·TP / (2·TP + FP + FN) with positive predictions above 0.5', () => {
+  it('is 2·TP / (2·TP + FP + FN) with positive predictions from 0.5 up', () => {
     // Predictions 0,0,0,1: TP=1, FN=1, FP=0.
     expect(f1Score(labels(0, 0, 1, 1), [0.1, 0.4, 0.35, 0.8])).toBeCloseTo(2 / 3, 12);
     // TP=1, FP=1, FN=1.
     expect(f1Score(labels(1, 0, 1), [0.9, 0.7, 0.2])).toBeCloseTo(0.5, 12);
   });
 
-  it('counts a score of exactly 0.5 as a negative prediction', () => {
-    expect(f1Score(labels(1, 1), [0.5, 0.51])).toBeCloseTo(2 / 3, 12);
+  it('counts a score of exactly 0.5 as a positive prediction', () => {
+    expect(f1Score(labels(1, 1), [0.5, 0.51])).toBe(1);
+    // TP=1, FP=1 (the 0.5), FN=0.
+    expect(f1Score(labels(0, 1), [0.5, 0.9])).toBeCloseTo(2 / 3, 12);
   });
 
   it('is 0 when there are positives but none is found, and NaN when it is 0/0', () => {

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { binaryLabel } from '../../lib/stats/decision-threshold';
 import { METRICS } from '../../lib/stats/metrics';
 import { mulberry32 } from '../../lib/stats/seeded-random';
-import { pairedBootstrap, percentile } from '../../lib/stats/paired-bootstrap';
+import { pairedBootstrap } from '../../lib/stats/paired-bootstrap';
+import { quantileOfSorted } from '../../lib/stats/quantile';
 
 /** Two informative, correlated models on synthetic rows. */
 function syntheticHoldout(n: number, seed: number) {
@@ -46,21 +48,10 @@ function naiveBootstrap(labels: Uint8Array, a: ArrayLike<number>, b: ArrayLike<n
   return Object.fromEntries(
     METRICS.map((m) => {
       const sorted = deltas[m.name]!.sort((x, y) => x - y);
-      return [m.name, { low: percentile(sorted, alpha), high: percentile(sorted, 1 - alpha), replicates: sorted.length }];
+      return [m.name, { low: quantileOfSorted(sorted, alpha), high: quantileOfSorted(sorted, 1 - alpha), replicates: sorted.length }];
     }),
   );
 }
-
-describe('percentile', () => {
-  it('interpolates linearly between order statistics, like numpy', () => {
-    // numpy.percentile([1, 2, 3, 4], [2.5, 50, 97.5]) → 1.075, 2.5, 3.925
-    expect(percentile([1, 2, 3, 4], 0.025)).toBeCloseTo(1.075, 12);
-    expect(percentile([1, 2, 3, 4], 0.5)).toBeCloseTo(2.5, 12);
-    expect(percentile([1, 2, 3, 4], 0.975)).toBeCloseTo(3.925, 12);
-    expect(percentile([7], 0.3)).toBe(7);
-    expect(percentile([], 0.5)).toBeNaN();
-  });
-});
 
 describe('pairedBootstrap', () => {
   it('matches a naive bootstrap that resamples rows explicitly, for every metric', () => {
@@ -133,7 +124,7 @@ describe('pairedBootstrap', () => {
     // error is sd(d)/√n and the 95% interval should be close to delta ± 1.96·se.
     const { labels, candidate, champion } = syntheticHoldout(4000, 6);
     const result = pairedBootstrap({ labels, candidateScores: candidate, championScores: champion, samples: 1000, confidence: 0.95, seed: 2 });
-    const d = Array.from(labels, (y, i) => Number((candidate[i]! > 0.5 ? 1 : 0) === y) - Number((champion[i]! > 0.5 ? 1 : 0) === y));
+    const d = Array.from(labels, (y, i) => Number(binaryLabel(candidate[i]!) === y) - Number(binaryLabel(champion[i]!) === y));
     const mean = d.reduce((s, x) => s + x, 0) / d.length;
     const se = Math.sqrt(d.reduce((s, x) => s + (x - mean) ** 2, 0) / (d.length - 1) / d.length);
     expect(result.accuracy.delta).toBeCloseTo(mean, 12);

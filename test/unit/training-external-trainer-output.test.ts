@@ -110,10 +110,13 @@ describe('loadOnnxScorer with models from other converters', () => {
     await scorer.release();
   });
 
-  it('refuses a ZipMap output and says how to convert the model', async () => {
-    await expect(loadOnnxScorer(tinyClassifier([{ name: 'x', type: 'float' }], { output: 'output_probability', zipmap: true }))).rejects.toThrow(
-      /'output_probability' is not a tensor .*ZipMap.*options=\{'zipmap': False\}/,
-    );
+  it('reads a ZipMap output_probability (a sequence of maps) through the ZipMap input, unwrapped at load', async () => {
+    const scorer = await loadOnnxScorer(tinyClassifier([{ name: 'x', type: 'float' }], { output: 'output_probability', zipmap: true }));
+    expect(scorer.contract).toMatchObject({ probabilitiesOutput: 'output_probability', classes: 2, unwrappedZipMap: true });
+    const plain = await loadOnnxScorer(tinyClassifier([{ name: 'x', type: 'float' }], { output: 'output_probability' }));
+    expect(plain.contract.unwrappedZipMap).toBe(false);
+    expect(await scorer.scorePositive(table)).toEqual(await plain.scorePositive(table));
+    await Promise.all([scorer.release(), plain.release()]);
   });
 
   it('feeds numeric features to double and int64 inputs, and categorical ones to string inputs', async () => {
@@ -226,13 +229,16 @@ describe('external trainer output', () => {
     await expect(check(tinyClassifier(valid))).resolves.toEqual({ metrics: { trainingRows: 182 } });
   });
 
+  it('accepts a model whose probabilities are a ZipMap (skl2onnx with ZipMap on)', async () => {
+    await expect(check(tinyClassifier(valid, { output: 'output_probability', zipmap: true }))).resolves.toEqual({ metrics: { trainingRows: 182 } });
+  });
+
   it.each([
     ['no input for a feature', [valid[0]!, valid[2]!], {}, /has no input for numeric feature 'x_squared' \(model inputs: x, c\)/],
     ['a categorical feature fed as a number', [valid[0]!, valid[1]!, { name: 'c', type: 'float' }], {}, /input 'c' has type float32; categorical feature 'c' needs string/],
     ['a numeric feature fed as a string', [{ name: 'x', type: 'string' }, valid[1]!, valid[2]!], {}, /input 'x' has type string; numeric feature 'x' needs float32 or float64 or int64/],
     ['an input that is not a feature', [...valid, { name: 'carrier', type: 'string' }], {}, /inputs that are not features: carrier/],
     ['no probabilities output', valid, { output: 'scores' }, /cannot be used by onnxruntime: ONNX model has no 'probabilities' output \(outputs: scores\)/],
-    ['a ZipMap output', valid, { output: 'output_probability', zipmap: true }, /cannot be used by onnxruntime: .*zipmap/],
     ['NaN probabilities for rows with a missing value', valid, { impute: false }, /gives probability NaN for training row 3; 'probabilities' must hold probabilities in \[0, 1\]/],
     ['an int64 input for a fractional feature', [valid[0]!, { name: 'x_squared', type: 'int64' }, valid[2]!], {}, /fails to score 64 training rows: feature 'x_squared' row \d+ is \d+\.\d+/],
   ] as const)('rejects a model with %s as InvalidTrainerOutput', async (_what, inputs, options, message) => {

@@ -2,6 +2,7 @@ import { finished } from 'node:stream/promises';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { DECISION_THRESHOLD } from '../../stats/decision-threshold';
 import type { DeploymentRole, PredictionRow } from '../schema';
 import type { DbExecutor } from '../executor';
 
@@ -159,7 +160,19 @@ export interface PredictionWindow {
   until?: Date;
 }
 
-/** Volume, errors and latency percentiles (percentile_cont) of one version over a time window. */
+/**
+ * The label the decision rule (lib/stats/decision-threshold) gives a logged probability, in SQL:
+ * null for a failed row. The threshold is a bound parameter, so SQL and TypeScript share it.
+ */
+function labelOf(probability: 'p.probability' | 'c.probability' | 's.probability') {
+  return sql<number | null>`(${sql.ref(probability)} >= ${DECISION_THRESHOLD})::int`;
+}
+
+/**
+ * Volume, errors and latency percentiles of one version over a time window. Postgres'
+ * percentile_cont is Retrain's one quantile definition, linear interpolation (quantileOfSorted in
+ * lib/stats/quantile.ts, which the shadow's latencies use).
+ */
 export async function predictionStats(db: DbExecutor, window: PredictionWindow): Promise<PredictionStats> {
   let q = db
     .selectFrom('predictions')
@@ -185,7 +198,10 @@ export async function predictionStats(db: DbExecutor, window: PredictionWindow):
   };
 }
 
-/** The q-quantile (percentile_cont) of a version's latency over a window, on successful predictions scored alone; null without any. */
+/**
+ * The q-quantile of a version's latency over a window, on successful predictions scored alone;
+ * null without any. percentile_cont: the definition of quantileOfSorted (lib/stats/quantile.ts).
+ */
 export async function latencyQuantile(db: DbExecutor, window: PredictionWindow, q: number): Promise<number | null> {
   let query = db
     .selectFrom('predictions')
@@ -208,6 +224,9 @@ export interface PairedShadowPrediction {
   /** Null when that side failed. */
   championProbability: number | null;
   shadowProbability: number | null;
+  /** Each side's label under the decision rule (lib/stats/decision-threshold); null when that side failed. */
+  championLabel: number | null;
+  shadowLabel: number | null;
   championLatencyMs: number;
   shadowLatencyMs: number;
   /**
@@ -235,6 +254,8 @@ export async function pairedShadowPredictions(
       'c.model_version_id as championVersionId',
       'c.probability as championProbability',
       's.probability as shadowProbability',
+      labelOf('c.probability').as('championLabel'),
+      labelOf('s.probability').as('shadowLabel'),
       'c.latency_ms as championLatencyMs',
       's.latency_ms as shadowLatencyMs',
       'c.scored_alone as championScoredAlone',
@@ -256,6 +277,10 @@ export interface LabelledOutcome {
   /** The feedback row's id: labels in the order they arrived. */
   feedbackId: string;
   probability: number;
+  /**
+   * The decision rule's label for `probability` (lib/stats/decision-threshold), computed in the
+   * query rather than read from predicted_label, so every row counts under the same rule.
+   */
   predictedLabel: number;
   label: number;
 }
@@ -268,7 +293,7 @@ export async function labelledOutcomes(
   let q = db
     .selectFrom('predictions as p')
     .innerJoin('feedback as f', (join) => join.onRef('f.model', '=', 'p.model').onRef('f.request_id', '=', 'p.request_id'))
-    .select(['p.request_id as requestId', 'f.id as feedbackId', 'p.probability', 'p.predicted_label as predictedLabel', 'f.label'])
+    .select(['p.request_id as requestId', 'f.id as feedbackId', 'p.probability', labelOf('p.probability').as('predictedLabel'), 'f.label'])
     .where('p.model', '=', query.model)
     .where('p.model_version_id', '=', query.versionId)
     .where('p.created_at', '>=', query.since)
