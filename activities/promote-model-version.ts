@@ -13,6 +13,8 @@ export function createPromotionActivities({ db }: Pick<ActivityDeps, 'db'>) {
       decision: PromotionDecision;
       reason: string;
       workflowId: string;
+      /** The evaluation's verdict was recorded by an earlier run of this window: keep it. */
+      keepRecordedVerdict?: boolean;
     }): Promise<{ championVersion: number | null }> {
       return applyPromotionDecision(db, input);
     },

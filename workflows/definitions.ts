@@ -5,6 +5,7 @@ import type { DatasetSummary } from '../lib/ingestion/partition-ingestion';
 import type { MetricDeltas } from '../lib/stats/evaluation-summary';
 import type { BinaryClassifierMetrics } from '../lib/stats/metrics';
 import type { OfflineGateCheck } from '../lib/policy/offline-gates';
+import type { HoldoutComparison } from '../lib/policy/holdout-comparison';
 import type { PromotionDecision } from '../lib/policy/offline-promotion-gate';
 import type { TrainingMode } from '../lib/policy/training-mode';
 import type { CanaryObservation } from '../lib/policy/canary-stage-analysis';
@@ -58,6 +59,10 @@ export interface RetrainingPipelineResult {
     gates: OfflineGateCheck[];
     /** The HTML report: its key in the store and a link valid for 7 days. */
     report: { key: string; url: string } | null;
+    /** Which model the candidate was compared with and why (the champion unless it learned from the held-out day); null in older results. */
+    comparison?: HoldoutComparison | null;
+    /** Set when an earlier run of this window had decided about this same version: its decision stood. */
+    recordedDecision?: { workflowId: string; decision: PromotionDecision; reason: string; finishedAt: string } | null;
   };
   /** Shadow, approval and canary, when the candidate took the live path (strategy 'safe' with a champion). */
   live: { shadow: ShadowEvaluationResult; approval: SafePromotionResult['approval']; canary: CanaryRolloutResult | null } | null;

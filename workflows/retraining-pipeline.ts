@@ -91,7 +91,8 @@ export async function retrainingPipeline(input: RetrainingPipelineInput): Promis
       workflowId: info.workflowId,
     });
 
-    const gate = decideOfflinePromotion(offline.summary, spec.gates);
+    // comparison and recorded are absent from evaluations recorded before they existed: then the plain rules apply.
+    const gate = decideOfflinePromotion(offline.summary, spec.gates, { comparison: offline.comparison, recorded: offline.recorded });
     const report = offline.report ? `\n\n[evaluation report](${offline.report.url})` : '';
     const champion = context.champion;
     // The live path needs a champion serving traffic to compare against; a first model is promoted directly.
@@ -119,6 +120,7 @@ export async function retrainingPipeline(input: RetrainingPipelineInput): Promis
         decision: gate.decision,
         reason: gate.reason,
         workflowId: info.workflowId,
+        keepRecordedVerdict: Boolean(offline.recorded),
       });
       outcome = { decision: gate.decision, reason: gate.reason, championVersion: promotion.championVersion, live: null };
     }
@@ -141,7 +143,7 @@ export async function retrainingPipeline(input: RetrainingPipelineInput): Promis
         worstDrift: context.worstDrift,
       },
       metrics: { candidate: summary.candidate, champion: summary.champion, championVersion: summary.championVersion },
-      evaluation: { id: offline.evaluationId, deltas: summary.deltas, gates: gate.gates, report: offline.report },
+      evaluation: { id: offline.evaluationId, deltas: summary.deltas, gates: gate.gates, report: offline.report, comparison: offline.comparison ?? null, recordedDecision: offline.recorded ?? null },
       live: outcome.live && { shadow: outcome.live.shadow, approval: outcome.live.approval, canary: outcome.live.canary },
       decision: outcome.decision,
       reason: outcome.reason,

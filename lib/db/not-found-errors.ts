@@ -27,3 +27,11 @@ export class ModelNotFoundError extends Error {
     this.name = 'ModelNotFoundError';
   }
 }
+
+export class EvaluationNotFoundError extends Error {
+  readonly type = 'EvaluationNotFound';
+  constructor(readonly id: string) {
+    super(`evaluation ${id} does not exist`);
+    this.name = 'EvaluationNotFoundError';
+  }
+}

@@ -26,6 +26,8 @@ export interface EvaluationReportInput {
   gates: OfflineGatesResult;
   title: string;
   links?: readonly EvaluationReportLink[];
+  /** What a reader must know about the comparison itself, e.g. that the champion learned from this holdout day. */
+  notes?: readonly string[];
 }
 
 const CANDIDATE_COLOR = '#1f5fbf';
@@ -83,6 +85,7 @@ header { border-bottom: 1px solid var(--line); padding-bottom: 14px; margin-bott
 .versions { font-size: 16px; margin: 10px 0 0; }
 .badge { display: inline-block; padding: 2px 10px; border-radius: 999px; font-weight: 600; color: #fff; margin-left: 8px; font-size: 13px; vertical-align: 1px; }
 .badge.pass { background: ${PASS_COLOR}; } .badge.fail { background: ${FAIL_COLOR}; }
+.comparison-note { margin: 8px 0 0; padding: 6px 10px; border-left: 3px solid #d9730d; background: #fff7ed; }
 .links { margin: 8px 0 0; padding: 0; list-style: none; display: flex; gap: 14px; flex-wrap: wrap; color: var(--muted); }
 .cards { display: flex; gap: 12px; flex-wrap: wrap; margin-bottom: 18px; }
 .card { flex: 1 1 180px; border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; background: var(--bg-soft); }
@@ -112,7 +115,7 @@ ul.gates li.pass .mark { color: ${PASS_COLOR}; } ul.gates li.fail .mark { color:
 
 // ---------- sections ----------
 
-function header({ summary, gates, title, links }: EvaluationReportInput): string {
+function header({ summary, gates, title, links, notes }: EvaluationReportInput): string {
   const applied = gates.results.length;
   const passedCount = gates.results.filter((r) => r.passed).length;
   const decision = gates.passed
@@ -125,6 +128,7 @@ function header({ summary, gates, title, links }: EvaluationReportInput): string
 <p class="subtitle">model <strong>${esc(summary.model)}</strong> · holdout day <strong>${esc(summary.holdoutDay)}</strong> · <span data-metric="rows">${formatCount(summary.rows)}</span> rows</p>
 <p class="versions">candidate <strong data-metric="candidate.version">v${esc(summary.candidateVersion)}</strong> vs ${champion} ${decision} <span class="note">${passedCount} of ${applied} gates passed</span></p>
 ${linkItems ? `<ul class="links">${linkItems}</ul>` : ''}
+${(notes ?? []).map((note) => `<p class="comparison-note" data-metric="comparison.note">${esc(note)}</p>`).join('\n')}
 </header>`;
 }
 

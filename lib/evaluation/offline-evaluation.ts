@@ -5,8 +5,11 @@ import type { ModelSpec } from '../spec/model-spec';
 import { loadFeatureTable } from '../data/feature-table-loader';
 import { loadSliceKeys } from '../data/slice-keys-loader';
 import { getDataset } from '../db/repositories/datasets';
-import { findEvaluation, insertEvaluation } from '../db/repositories/evaluations';
+import { findEvaluation, getEvaluation, insertEvaluation, type Evaluation } from '../db/repositories/evaluations';
 import { findChampion, getModelVersion } from '../db/repositories/model-versions';
+import { findRecordedDecision } from '../db/repositories/pipeline-runs';
+import { listVersionTrainingDays } from '../db/repositories/version-lineage';
+import { chooseHoldoutComparison, type HoldoutComparison } from '../policy/holdout-comparison';
 import type { Database } from '../db/schema';
 import { evaluateOfflineGates } from '../policy/offline-gates';
 import type { ArtifactStore } from '../store/artifact-store';
@@ -25,12 +28,22 @@ export interface OfflineEvaluationResult {
   summary: OfflineEvaluationSummary;
   /** The HTML report in the store, with a link valid for 7 days. */
   report: { key: string; url: string } | null;
+  /** Which model the candidate was compared with, and why when it is not the champion. */
+  comparison: HoldoutComparison;
+  /**
+   * An earlier run of this window already decided about this very version (the same inputs
+   * trained it): its decision and evaluation stand, and nothing is compared again.
+   */
+  recorded: { workflowId: string; decision: 'promote' | 'reject' | 'unchanged'; reason: string; finishedAt: string } | null;
 }
 
 /**
- * Scores the candidate and the current champion on the same held-out snapshot,
- * computes metrics, per-slice metrics and paired bootstrap intervals, renders the
- * HTML report, and records the evaluation once per (candidate, holdout, champion).
+ * Scores the candidate and a comparator on the same held-out snapshot, computes metrics,
+ * per-slice metrics and paired bootstrap intervals, renders the HTML report, and records the
+ * evaluation once per (candidate, holdout, comparator). The comparator is the champion unless
+ * the champion learned from the held-out day (lib/policy/holdout-comparison.ts): no model is
+ * ever scored on its own training data. A candidate an earlier run of the window decided about
+ * keeps that run's evaluation and decision.
  */
 export async function evaluateOffline(
   deps: OfflineEvaluationDeps,
@@ -39,14 +52,33 @@ export async function evaluateOffline(
   const { spec } = input;
   const candidate = await getModelVersion(deps.db, input.candidateVersionId);
   const currentChampion = await findChampion(deps.db, spec.name);
-  const key = { modelVersionId: candidate.id, kind: 'offline' as const, datasetId: input.holdoutDatasetId, championVersionId: currentChampion?.id ?? null };
-  const existing = await findEvaluation<OfflineEvaluationSummary>(deps.db, key);
-  if (existing) {
-    const report = existing.report ? { key: existing.report.key, url: await deps.store.presignedUrl(existing.report.key) } : null;
-    return { evaluationId: existing.id, summary: existing.metrics, report };
+  const holdout = await getDataset(deps.db, input.holdoutDatasetId);
+  const comparison = chooseHoldoutComparison({
+    holdoutDay: holdout.partitionDay,
+    candidateVersionId: candidate.id,
+    championVersionId: currentChampion?.id ?? null,
+    versions: await listVersionTrainingDays(deps.db, spec.name),
+  });
+  const asResult = async (evaluation: Evaluation<OfflineEvaluationSummary>, recorded: OfflineEvaluationResult['recorded']): Promise<OfflineEvaluationResult> => ({
+    evaluationId: evaluation.id,
+    summary: evaluation.metrics,
+    report: evaluation.report ? { key: evaluation.report.key, url: await deps.store.presignedUrl(evaluation.report.key) } : null,
+    comparison,
+    recorded,
+  });
+
+  const earlier = await findRecordedDecision(deps.db, spec.name, holdout.partitionDay, candidate.id);
+  if (earlier?.evaluationId) {
+    const recorded = { workflowId: earlier.workflowId, decision: earlier.decision, reason: earlier.reason, finishedAt: earlier.finishedAt.toISOString() };
+    return asResult(await getEvaluation<OfflineEvaluationSummary>(deps.db, earlier.evaluationId), recorded);
   }
 
-  const holdout = await getDataset(deps.db, input.holdoutDatasetId);
+  const comparator =
+    comparison.comparatorVersionId === null ? null : comparison.comparatorVersionId === currentChampion?.id ? currentChampion : await getModelVersion(deps.db, comparison.comparatorVersionId);
+  const key = { modelVersionId: candidate.id, kind: 'offline' as const, datasetId: input.holdoutDatasetId, championVersionId: comparator?.id ?? null };
+  const existing = await findEvaluation<OfflineEvaluationSummary>(deps.db, key);
+  if (existing) return asResult(existing, null);
+
   const dir = await mkdtemp(path.join(deps.workDir, `evaluate-${spec.name}-`));
   try {
     const file = path.join(dir, 'holdout.parquet');
@@ -56,13 +88,13 @@ export async function evaluateOffline(
     const sliceKeys = await loadSliceKeys([file], spec, spec.evaluation.slices);
     const candidateScores = await scoreVersion(deps.store, candidate, table);
     // A candidate that is already the champion (a repeated run) is compared with itself.
-    const championScores = !currentChampion ? null : currentChampion.id === candidate.id ? candidateScores : await scoreVersion(deps.store, currentChampion, table);
+    const championScores = !comparator ? null : comparator.id === candidate.id ? candidateScores : await scoreVersion(deps.store, comparator, table);
 
     const { summary, curves } = computeOfflineEvaluation({
       model: spec.name,
       holdoutDay: holdout.partitionDay,
       candidateVersion: candidate.version,
-      championVersion: currentChampion?.version ?? null,
+      championVersion: comparator?.version ?? null,
       labels: table.label,
       candidateScores,
       championScores,
@@ -73,8 +105,9 @@ export async function evaluateOffline(
       summary,
       curves,
       gates: evaluateOfflineGates(summary, spec.gates),
-      title: `${spec.name} v${candidate.version}${currentChampion ? ` vs champion v${currentChampion.version}` : ''} on ${holdout.partitionDay}`,
+      title: `${spec.name} v${candidate.version}${comparator ? ` vs ${comparator.id === currentChampion?.id ? 'champion ' : ''}v${comparator.version}` : ''} on ${holdout.partitionDay}`,
       links: [],
+      notes: comparison.note ? [comparison.note] : [],
     });
     const report = await deps.store.putBytes(`reports/${spec.name}`, Buffer.from(html, 'utf8'), '.html');
     const evaluation = await insertEvaluation<OfflineEvaluationSummary>(deps.db, {
@@ -84,7 +117,7 @@ export async function evaluateOffline(
       report: { key: report.key, sha256: report.sha256 },
       workflowId: input.workflowId,
     });
-    return { evaluationId: evaluation.id, summary: evaluation.metrics, report: { key: report.key, url: await deps.store.presignedUrl(report.key) } };
+    return asResult(evaluation, null);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

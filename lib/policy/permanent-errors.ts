@@ -19,6 +19,7 @@ export const PERMANENT_ERROR_TYPES = [
   'ModelVersionNotFound',
   'DatasetNotFound',
   'ModelNotFound',
+  'EvaluationNotFound',
   // A zod parse failure inside an activity: the same input fails the same way on every attempt.
   'InvalidActivityInput',
   // Postgres refused the values themselves (SQLSTATE class 22, or a not-null, foreign-key or check violation).

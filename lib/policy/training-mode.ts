@@ -10,6 +10,12 @@ export interface TrainingContext {
     version: number;
     /** Hash of the features, label and trainer kind/algorithm the champion was trained with. */
     trainingSignature: string;
+    /**
+     * The champion learned from this run's held-out day (its own window or one it inherited):
+     * a fine-tune of it would be evaluated on its own training data. Absent in contexts
+     * recorded before it existed.
+     */
+    sawHoldout?: boolean;
   } | null;
   /** The same hash for this run's spec. */
   trainingSignature: string;
@@ -43,6 +49,7 @@ export function chooseTrainingMode(context: TrainingContext, policy: TrainingPol
   if (context.previousDecision) return context.previousDecision;
   const { champion } = context;
   if (!champion) return scratch('no champion to start from');
+  if (champion.sawHoldout) return scratch(`champion v${champion.version} learned from this run's held-out day: a fine-tune of it would be evaluated on its own training data`);
   if (!policy.fineTune) return scratch('fine-tuning is disabled (training.policy.fineTune = false)');
   if (trainer.kind === 'external' && !trainer.supportsWarmStart) return scratch('the external trainer does not support warm starts');
   if (champion.trainingSignature !== context.trainingSignature) {

@@ -8,6 +8,7 @@ import { daysBetween } from '../data/partition-day';
 import { getDataset, type DatasetSnapshot } from '../db/repositories/datasets';
 import { findChampion } from '../db/repositories/model-versions';
 import { getTrainingRun, listTrainingRuns } from '../db/repositories/training-runs';
+import { listVersionTrainingDays } from '../db/repositories/version-lineage';
 import type { Database } from '../db/schema';
 import type { TrainingContext, TrainingModeDecision } from '../policy/training-mode';
 import { featureDrift, type DriftReport } from '../stats/feature-drift';
@@ -75,7 +76,14 @@ export async function assessTrainingContext(
   }
 
   return {
-    champion: champion ? { versionId: champion.id, version: champion.version, trainingSignature: champion.trainingSignature } : null,
+    champion: champion
+      ? {
+          versionId: champion.id,
+          version: champion.version,
+          trainingSignature: champion.trainingSignature,
+          sawHoldout: (await listVersionTrainingDays(deps.db, spec.name)).some((v) => v.versionId === champion.id && v.trainedOnDays.includes(input.day)),
+        }
+      : null,
     trainingSignature: signature,
     runsSinceScratch: lastScratch >= 0 ? lastScratch : null,
     daysSinceScratch: lastScratchDay ? daysBetween(lastScratchDay, input.day) : null,

@@ -188,6 +188,7 @@ describe('serving parity: gateway, batch inference and offline evaluation', () =
       ],
       label: { name: 'label', sql: 'y' },
       training: {},
+      promotion: { strategy: 'direct' },
     });
     await upsertModel(db, spec, WORKFLOW_ID);
     await writePartition(sourceDir, TRAINING_DAY, 800, 11, false);

@@ -1,5 +1,6 @@
 import type { EvaluationRow } from '../schema';
 import type { DbExecutor } from '../executor';
+import { EvaluationNotFoundError } from '../not-found-errors';
 
 export interface Evaluation<M = unknown> {
   id: string;
@@ -34,6 +35,12 @@ function toEvaluation<M>(row: EvaluationRow): Evaluation<M> {
     report: row.report_key && row.report_sha256 ? { key: row.report_key, sha256: row.report_sha256 } : null,
     workflowId: row.workflow_id,
   };
+}
+
+export async function getEvaluation<M>(db: DbExecutor, id: string): Promise<Evaluation<M>> {
+  const row = await db.selectFrom('evaluations').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw new EvaluationNotFoundError(id);
+  return toEvaluation<M>(row);
 }
 
 /** The evaluation of a version on a dataset against a given champion (null: evaluated with no champion). */
@@ -79,4 +86,9 @@ export async function insertEvaluation<M>(db: DbExecutor, evaluation: NewEvaluat
 /** Records the gate verdict on an evaluation (idempotent: the same verdict may be written twice). */
 export async function recordEvaluationVerdict(db: DbExecutor, id: string, passed: boolean, reason: string): Promise<void> {
   await db.updateTable('evaluations').set({ passed, reason }).where('id', '=', id).execute();
+}
+
+/** Records a verdict only on an evaluation that has none yet: a repeated run must not rewrite the first run's verdict. */
+export async function recordEvaluationVerdictIfUnset(db: DbExecutor, id: string, passed: boolean, reason: string): Promise<void> {
+  await db.updateTable('evaluations').set({ passed, reason }).where('id', '=', id).where('passed', 'is', null).execute();
 }
