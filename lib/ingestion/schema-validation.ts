@@ -202,10 +202,11 @@ export async function validatePartition(
     if (rowCount === 0) problems.push({ kind: 'empty', message: 'the partition has no rows' });
 
     // Per-row checks that failed are counted again per file, to name the files.
-    const refused = present
-      .map((column, i) => ({ column, i, nonFinite: column.float && !column.spec.allowNonFinite ? Number(row[`nonfinite_${i}`]) : 0, outside: column.partitionDay ? Number(row[`outside_${i}`]) : 0 }))
-      .filter((c) => c.nonFinite > 0 || c.outside > 0);
-    const perFile = refused.length > 0 ? await read(() => countPerFile(connection, files, format, refused.map((c) => c.column), named)) : new Map<string, FileCounts[]>();
+    const refused = present.filter(
+      (column, i) =>
+        (column.float && !column.spec.allowNonFinite && Number(row[`nonfinite_${i}`]) > 0) || (column.partitionDay !== undefined && Number(row[`outside_${i}`]) > 0),
+    );
+    const perFile = refused.length > 0 ? await read(() => countPerFile(connection, files, format, refused, named)) : new Map<string, FileCounts[]>();
 
     const stats: ColumnStats[] = present.map((column, i) => {
       const { spec, duckdbType, numeric, float, partitionDay } = column;
