@@ -1,5 +1,5 @@
 import type { ModelSpec } from '../lib/spec/model-spec';
-import { registerDatasets, snapshotPartition, type DatasetSummary, type PartitionSnapshot } from '../lib/ingestion/partition-ingestion';
+import { registerDatasets, snapshotPartition, summarizeDatasets, type DatasetSummary, type PartitionSnapshot } from '../lib/ingestion/partition-ingestion';
 import type { ActivityDeps } from './activity-deps';
 import { heartbeatWhile } from './heartbeat-while';
 
@@ -12,14 +12,7 @@ export function createIngestActivities(deps: ActivityDeps) {
 
     /** Records every snapshot of the run at once; a snapshot already recorded is reused. */
     async registerDatasets(input: { model: string; snapshots: PartitionSnapshot[]; workflowId: string }): Promise<DatasetSummary[]> {
-      const registered = await registerDatasets(deps.db, input);
-      return registered.map(({ dataset, created }) => ({
-        id: dataset.id,
-        day: dataset.partitionDay,
-        rowCount: dataset.rowCount,
-        snapshotKey: dataset.snapshotKey,
-        reused: !created,
-      }));
+      return summarizeDatasets(input.snapshots, await registerDatasets(deps.db, input));
     },
   };
 }

@@ -37,6 +37,8 @@ export interface FetchedPartition {
   readonly location: string;
   /** Local paths, in file-name order. */
   readonly files: string[];
+  /** Each file's name in the partition folder (same order as `files`): what messages call it. */
+  readonly names: string[];
   /** sha256 over the name-sorted (file name, sha256 of its bytes) list: same content, same hash. */
   readonly sourceHash: string;
   readonly bytes: number;
@@ -106,6 +108,7 @@ export async function fetchPartition(
     day,
     location: partitionLocation(source, partitionColumn, day, s3),
     files: materialized.map((m) => m.path),
+    names: files.map((file) => file.name),
     sourceHash: partitionSourceHash(files.map((file, i) => ({ name: file.name, sha256: materialized[i]!.sha256 }))),
     bytes: files.reduce((sum, file) => sum + file.size, 0),
   };

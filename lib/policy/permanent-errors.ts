@@ -1,14 +1,16 @@
 /**
- * Error types that retrying cannot fix: bad data, a tampered artifact, a
- * trainer that failed or wrote an unusable model, a row the run refers to that
- * does not exist, an activity input that does not parse or that Postgres
- * rejects. lib/ errors carry them in a `type` field; activities raise them as
- * non-retryable failures (activities/permanent-failure.ts) and every retry
- * profile (workflows/activity-options.ts) lists them too.
+ * Error types that retrying cannot fix: bad data (rows that fail the schema, files
+ * that cannot be read), a tampered artifact, a trainer that failed or wrote an
+ * unusable model, a row the run refers to that does not exist, an activity input
+ * that does not parse or that Postgres rejects. lib/ errors carry them in a `type`
+ * field; activities raise them as non-retryable failures
+ * (activities/permanent-failure.ts) and every retry profile
+ * (workflows/activity-options.ts) lists them too.
  */
 export const PERMANENT_ERROR_TYPES = [
   'SchemaValidation',
   'PartitionNotFound',
+  'UnreadableSourceFile',
   'ArtifactChecksumMismatch',
   'ArtifactNotFound',
   'InvalidFeature',

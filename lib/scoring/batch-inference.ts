@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
-import { parseModelSpec, type ModelSpec } from '../spec/model-spec';
+import { parseRecordedModelSpec, type ModelSpec } from '../spec/model-spec';
 import { loadFeatureTable } from '../data/feature-table-loader';
 import { writePredictionsParquet } from '../data/predictions-writer';
 import { getDataset } from '../db/repositories/datasets';
@@ -101,9 +101,9 @@ export async function scoreDatasetSnapshot(
   }
 }
 
-/** The spec the model was last registered with (models.spec), parsed at the edge like any stored JSON. */
+/** The spec the model was last registered with (models.spec), parsed at the edge like any stored JSON (leniently: see parseRecordedModelSpec). */
 async function storedSpec(db: Kysely<Database>, model: string): Promise<ModelSpec> {
   const row = await db.selectFrom('models').select('spec').where('name', '=', model).executeTakeFirst();
   if (!row) throw new Error(`model '${model}' does not exist`);
-  return parseModelSpec(row.spec, `stored spec of model '${model}'`);
+  return parseRecordedModelSpec(row.spec, `stored spec of model '${model}'`);
 }

@@ -1,12 +1,13 @@
 import { z } from 'zod';
+import { specIssueMessages, unknownFieldPaths } from './spec-issue-messages';
 
-/** Column types a source may declare; each maps to a family of DuckDB types (see lib/data/schema-validation). */
+/** Column types a source may declare; each maps to a family of DuckDB types (see lib/ingestion/schema-validation). */
 export const ColumnType = z.enum(['timestamp', 'date', 'integer', 'double', 'string', 'boolean']);
 export type ColumnType = z.infer<typeof ColumnType>;
 
 const identifier = z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be snake_case: lowercase letters, digits and _');
 
-export const ColumnSpec = z.object({
+export const ColumnSpec = z.strictObject({
   name: identifier,
   type: ColumnType,
   /** Whether missing values are allowed; a null in a non-nullable column fails validation. */
@@ -14,17 +15,38 @@ export const ColumnSpec = z.object({
   /** Inclusive numeric range; values outside it fail validation. */
   min: z.number().optional(),
   max: z.number().optional(),
+  /**
+   * Double columns only: accept NaN, Infinity and -Infinity (they are exempt from min/max).
+   * Absent or false: a non-finite value is refused, naming the file and the count, because
+   * it would otherwise reach training and fail it there, or silently poison a mean.
+   */
+  allowNonFinite: z.boolean().optional(),
 });
 export type ColumnSpec = z.infer<typeof ColumnSpec>;
 
+/**
+ * What ingestion does with duplicate rows: rows equal to another row of the same partition
+ * in every declared column (after the cast to their snapshot types). 'keep' (the default)
+ * counts them and keeps them: without a key column, identical rows can be distinct events
+ * (flights-3m has a few a day); 'drop' keeps one of each; 'refuse' fails the partition.
+ */
+export const DuplicateRule = z.enum(['keep', 'drop', 'refuse']);
+export type DuplicateRule = z.infer<typeof DuplicateRule>;
+export const DEFAULT_DUPLICATE_RULE: DuplicateRule = 'keep';
+
+/** The duplicate rule of a schema; a spec recorded before the rule existed (a run's input is not parsed again) gets the default. */
+export function duplicateRuleOf(schema: { readonly duplicates?: DuplicateRule }): DuplicateRule {
+  return schema.duplicates ?? DEFAULT_DUPLICATE_RULE;
+}
+
 export const FeatureSpec = z.discriminatedUnion('kind', [
-  z.object({
+  z.strictObject({
     name: identifier,
     kind: z.literal('numeric'),
     /** DuckDB expression over source columns; defaults to the source column of the same name. */
     sql: z.string().optional(),
   }),
-  z.object({
+  z.strictObject({
     name: identifier,
     kind: z.literal('categorical'),
     sql: z.string().optional(),
@@ -36,9 +58,9 @@ export type FeatureSpec = z.infer<typeof FeatureSpec>;
 
 export const SourceSpec = z.discriminatedUnion('kind', [
   /** A directory of partitions `<column>=<YYYY-MM-DD>/*.<format>`; relative paths resolve from the spec file. */
-  z.object({ kind: z.literal('local'), path: z.string().min(1), format: z.enum(['parquet', 'csv', 'jsonl']).default('parquet') }),
+  z.strictObject({ kind: z.literal('local'), path: z.string().min(1), format: z.enum(['parquet', 'csv', 'jsonl']).default('parquet') }),
   /** The same layout under an S3 prefix in the configured bucket (or `bucket`, when given). */
-  z.object({
+  z.strictObject({
     kind: z.literal('s3'),
     bucket: z.string().optional(),
     prefix: z.string().min(1),
@@ -47,7 +69,7 @@ export const SourceSpec = z.discriminatedUnion('kind', [
 ]);
 export type SourceSpec = z.infer<typeof SourceSpec>;
 
-export const BuiltinTrainerSpec = z.object({
+export const BuiltinTrainerSpec = z.strictObject({
   kind: z.literal('builtin'),
   /** Multinomial (softmax) logistic regression, or a one-hidden-layer perceptron. */
   algorithm: z.enum(['logistic_regression', 'mlp']).default('logistic_regression'),
@@ -73,7 +95,7 @@ export type BuiltinTrainerSpec = z.infer<typeof BuiltinTrainerSpec>;
  * contract file (see docs/external-trainer.md) and must write an ONNX model
  * with the same input/output contract as the built-in trainers, and a metrics JSON.
  */
-export const ExternalTrainerSpec = z.object({
+export const ExternalTrainerSpec = z.strictObject({
   kind: z.literal('external'),
   /** argv of the program; relative paths resolve from the spec file's directory. */
   command: z.array(z.string().min(1)).min(1),
@@ -92,7 +114,7 @@ export const TrainerSpec = z.discriminatedUnion('kind', [BuiltinTrainerSpec, Ext
 export type TrainerSpec = z.infer<typeof TrainerSpec>;
 
 /** When a run retrains from scratch instead of fine-tuning the champion (any rule that fires wins). */
-export const TrainingPolicySpec = z.object({
+export const TrainingPolicySpec = z.strictObject({
   /** Fine-tune at all; false: every run is from scratch. */
   fineTune: z.boolean().default(true),
   /** Every Nth training run of the model is from scratch (N = 1: always). */
@@ -107,7 +129,7 @@ export type TrainingPolicySpec = z.infer<typeof TrainingPolicySpec>;
 export const MetricName = z.enum(['auc', 'prAuc', 'accuracy', 'f1', 'logLoss', 'brier', 'ece']);
 export type MetricName = z.infer<typeof MetricName>;
 
-export const SliceSpec = z.object({
+export const SliceSpec = z.strictObject({
   /** Slice family name shown in reports, e.g. "origin". */
   name: identifier,
   /** DuckDB expression over source columns whose value names the slice; defaults to the column `name`. */
@@ -117,7 +139,7 @@ export const SliceSpec = z.object({
 });
 export type SliceSpec = z.infer<typeof SliceSpec>;
 
-export const EvaluationSpec = z.object({
+export const EvaluationSpec = z.strictObject({
   slices: z.array(SliceSpec).default([]),
   /** Paired bootstrap over holdout rows for the confidence intervals of metric differences. */
   bootstrapSamples: z.number().int().min(50).max(10_000).default(300),
@@ -126,7 +148,7 @@ export const EvaluationSpec = z.object({
 });
 export type EvaluationSpec = z.infer<typeof EvaluationSpec>;
 
-export const GateSpec = z.object({
+export const GateSpec = z.strictObject({
   /** Absolute floor (or, for logLoss, brier and ece, ceiling) per metric on the held-out day. */
   minimums: z.partialRecord(MetricName, z.number()).default({ auc: 0.6 }),
   /**
@@ -140,7 +162,7 @@ export const GateSpec = z.object({
 });
 export type GateSpec = z.infer<typeof GateSpec>;
 
-export const ShadowSpec = z.object({
+export const ShadowSpec = z.strictObject({
   /** The shadow phase ends once this many requests were mirrored to the candidate... */
   minRequests: z.number().int().positive().default(200),
   /** ...or after this long, whichever comes first (too few requests then fail the phase). */
@@ -158,7 +180,7 @@ export const ShadowSpec = z.object({
 });
 export type ShadowSpec = z.infer<typeof ShadowSpec>;
 
-export const ApprovalSpec = z.object({
+export const ApprovalSpec = z.strictObject({
   /**
    * Who may approve or reject; the Temporal UI sends no identity, so approvers name themselves
    * and are checked here. No default: with `strategy: 'safe'` the list must be given, since a
@@ -171,7 +193,7 @@ export const ApprovalSpec = z.object({
 });
 export type ApprovalSpec = z.infer<typeof ApprovalSpec>;
 
-export const CanarySpec = z.object({
+export const CanarySpec = z.strictObject({
   /** Traffic percentages of the stages; the last must be 100 (the candidate becomes champion). */
   stages: z.array(z.number().gt(0).max(100)).min(1).default([1, 5, 25, 50, 100]),
   /** Minimum time each stage runs before it is analysed. */
@@ -190,13 +212,13 @@ export const CanarySpec = z.object({
    * as the champion, beta of passing one that is less accurate by minEffect.
    */
   sprt: z
-    .object({ alpha: z.number().gt(0).lt(0.5).default(0.05), beta: z.number().gt(0).lt(0.5).default(0.1), minEffect: z.number().gt(0).lt(1).default(0.05) })
+    .strictObject({ alpha: z.number().gt(0).lt(0.5).default(0.05), beta: z.number().gt(0).lt(0.5).default(0.1), minEffect: z.number().gt(0).lt(1).default(0.05) })
     .default({ alpha: 0.05, beta: 0.1, minEffect: 0.05 }),
   pollSeconds: z.number().int().positive().default(10),
 });
 export type CanarySpec = z.infer<typeof CanarySpec>;
 
-export const PromotionSpec = z.object({
+export const PromotionSpec = z.strictObject({
   /**
    * 'safe': a candidate that passed the offline gates goes shadow, then waits for approval,
    * then takes traffic as a canary before it becomes champion. 'direct': the offline gates
@@ -210,23 +232,23 @@ export const PromotionSpec = z.object({
 });
 export type PromotionSpec = z.infer<typeof PromotionSpec>;
 
-export const ModelSpec = z.object({
+export const ModelSpec = z.strictObject({
   name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be kebab-case'),
   description: z.string().default(''),
   source: SourceSpec,
-  partition: z.object({
+  partition: z.strictObject({
     /** Timestamp or date column that assigns a row to its partition. */
     column: identifier,
     size: z.literal('1d').default('1d'),
   }),
-  schema: z.object({ columns: z.array(ColumnSpec).min(1) }),
+  schema: z.strictObject({ columns: z.array(ColumnSpec).min(1), duplicates: DuplicateRule.default(DEFAULT_DUPLICATE_RULE) }),
   features: z.array(FeatureSpec).min(1),
-  label: z.object({
+  label: z.strictObject({
     name: identifier,
     /** Boolean DuckDB expression over source columns; true is the positive class. */
     sql: z.string().min(1),
   }),
-  training: z.object({
+  training: z.strictObject({
     /** Trailing partitions before the run's day that form the training set. */
     windowPartitions: z.number().int().positive().default(7),
     trainer: TrainerSpec.default(BuiltinTrainerSpec.parse({ kind: 'builtin' })),
@@ -239,9 +261,24 @@ export const ModelSpec = z.object({
   promotion: PromotionSpec.default(PromotionSpec.parse({})),
 }).superRefine((spec, ctx) => {
   const columns = new Set(spec.schema.columns.map((c) => c.name));
-  if (!columns.has(spec.partition.column)) {
+  const partitionColumn = spec.schema.columns.find((c) => c.name === spec.partition.column);
+  if (!partitionColumn) {
     ctx.addIssue({ code: 'custom', path: ['partition', 'column'], message: `partition column '${spec.partition.column}' is not in schema.columns` });
+  } else if (partitionColumn.type !== 'timestamp' && partitionColumn.type !== 'date') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['partition', 'column'],
+      message: `partition column '${spec.partition.column}' is declared ${partitionColumn.type}: it must be a timestamp or date column (its UTC day places each row)`,
+    });
   }
+  spec.schema.columns.forEach((column, i) => {
+    if (column.allowNonFinite && column.type !== 'double') {
+      ctx.addIssue({ code: 'custom', path: ['schema', 'columns', i, 'allowNonFinite'], message: `only double columns can hold NaN or Infinity; column '${column.name}' is ${column.type}` });
+    }
+    if (column.min !== undefined && column.max !== undefined && column.min > column.max) {
+      ctx.addIssue({ code: 'custom', path: ['schema', 'columns', i], message: `min ${column.min} is above max ${column.max}` });
+    }
+  });
   const stages = spec.promotion.canary.stages;
   if (stages.at(-1) !== 100 || stages.some((p, i) => i > 0 && p <= stages[i - 1]!)) {
     ctx.addIssue({ code: 'custom', path: ['promotion', 'canary', 'stages'], message: 'stages must increase and end at 100' });
@@ -268,14 +305,43 @@ export function approverAllowlistProblem(spec: Pick<ModelSpec, 'promotion'>): st
   return `promotion.approval.approvers: required when promotion.strategy is 'safe' (the default): the names allowed to approve a promotion, e.g. ["alice", "bob"]; or set promotion.strategy to 'direct'`;
 }
 
-/** Parses a model spec, naming every invalid field in the error. */
+/**
+ * Parses a model spec someone wrote (a spec file, a CLI argument): strictly, so an
+ * unknown or misspelt field anywhere is refused with its path and, when one is close,
+ * the field it probably meant; every problem is named in one error.
+ * @example parseModelSpec({ ...spec, gates: { minimum: { auc: 0.7 } } })
+ * // throws "invalid model spec: gates.minimum: unknown field; did you mean 'minimums'?"
+ */
 export function parseModelSpec(input: unknown, origin = 'model spec'): ModelSpec {
   const result = ModelSpec.safeParse(input);
-  if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new Error(`invalid ${origin}: ${problems}`);
-  }
+  if (!result.success) throw new Error(`invalid ${origin}: ${specIssueMessages(ModelSpec, input, result.error.issues).join('; ')}`);
   const approvers = approverAllowlistProblem(result.data);
   if (approvers) throw new Error(`invalid ${origin}: ${approvers}`);
   return result.data;
+}
+
+/**
+ * Parses a spec that was accepted earlier and recorded (models.spec in Postgres): fields
+ * this version no longer knows (e.g. `gates.minAuc` of the first releases) are dropped
+ * instead of refused, since refusing them would make a recorded model unreadable; every
+ * other rule applies as in parseModelSpec. Never use it for a spec a person just wrote.
+ */
+export function parseRecordedModelSpec(input: unknown, origin = 'recorded model spec'): ModelSpec {
+  const first = ModelSpec.safeParse(input);
+  if (first.success) return first.data;
+  const unknown = unknownFieldPaths(first.error.issues);
+  const retried = unknown.length > 0 ? ModelSpec.safeParse(withoutFields(input, unknown)) : first;
+  if (!retried.success) throw new Error(`invalid ${origin}: ${specIssueMessages(ModelSpec, input, retried.error.issues).join('; ')}`);
+  return retried.data;
+}
+
+/** A deep copy of `input` (recorded JSON) without the fields at `paths`. */
+function withoutFields(input: unknown, paths: readonly (readonly PropertyKey[])[]): unknown {
+  const copy: unknown = JSON.parse(JSON.stringify(input));
+  for (const path of paths) {
+    let node: unknown = copy;
+    for (const key of path.slice(0, -1)) node = typeof node === 'object' && node !== null ? (node as Record<PropertyKey, unknown>)[key] : undefined;
+    if (typeof node === 'object' && node !== null) delete (node as Record<PropertyKey, unknown>)[path[path.length - 1]!];
+  }
+  return copy;
 }

@@ -1,7 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
+import { RetryState } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelSpec } from '../../lib/config/model-spec-file';
 import { type ModelSpec } from '../../lib/spec/model-spec';
@@ -160,6 +162,51 @@ describe('retrainingPipeline on flight-delay data', () => {
 
     it('a partition with a wrongly typed column fails the run naming the column and registers nothing', async () => {
       await expectSchemaFailure('2001-01-06', 'select date, cast(delay as varchar) as delay, distance, origin, destination from $SRC', /'delay'.*VARCHAR/);
+    });
+
+    it('rows of the held-out day inside a training partition fail the run non-retryably within seconds, naming the file, and register nothing', async () => {
+      // 312 flights of 2001-01-09, the day a run on 2001-01-09 holds out, appended to the 2001-01-08 partition.
+      const dir = path.join(harness.deps.workDir, 'held-out-leak');
+      await prepareFlightDelayPartitions({ from: '2001-01-02', to: '2001-01-09', target: { kind: 'local', dir } });
+      const file = path.join(dir, 'date=2001-01-08', 'part-0.parquet');
+      const original = `${file}.orig`;
+      await writeFile(original, await readFile(file));
+      const holdout = path.join(dir, 'date=2001-01-09', 'part-0.parquet');
+      const instance = await DuckDBInstance.create(':memory:');
+      const connection = await instance.connect();
+      await connection.run(
+        `copy (select * from read_parquet('${original}') union all (select * from read_parquet('${holdout}') order by all limit 312)) to '${file}' (format parquet)`,
+      );
+      connection.closeSync();
+      instance.closeSync();
+
+      const leakSpec: ModelSpec = { ...spec, name: `${spec.name}-leak`, source: { kind: 'local', path: dir, format: 'parquet' } };
+      const started = Date.now();
+      const err = await runPipeline({ spec: leakSpec, day: '2001-01-09' }).catch((e: unknown) => e);
+      const elapsedMs = Date.now() - started;
+
+      expect(err).toBeInstanceOf(WorkflowFailedError);
+      const activityFailure = (err as WorkflowFailedError).cause as ActivityFailure;
+      expect(activityFailure).toBeInstanceOf(ActivityFailure);
+      expect(activityFailure.activityType).toBe('ingestPartition');
+      // Not retried: the first attempt's failure is the run's.
+      expect(activityFailure.retryState).toBe(RetryState.NON_RETRYABLE_FAILURE);
+      const cause = activityFailure.cause as ApplicationFailure;
+      expect(cause).toMatchObject({ type: 'SchemaValidation', nonRetryable: true });
+      expect(cause.message).toMatch(
+        new RegExp(`^partition date=2001-01-08 of ${leakSpec.name} is invalid: 312 rows of part-0\\.parquet have date outside 2001-01-08, e\\.g\\. 2001-01-09T\\d\\d:\\d\\d:\\d\\d`),
+      );
+      // Worker start-up included: a retried attempt alone would wait at least 1 s and 5 attempts ~15 s.
+      expect(elapsedMs).toBeLessThan(15_000);
+      console.info(`held-out rows in a training partition: the run failed after ${elapsedMs} ms`);
+
+      expect(await countDatasets(harness.deps.db, leakSpec.name)).toBe(0);
+      expect(await listModelVersions(harness.deps.db, leakSpec.name)).toHaveLength(0);
+      const runs = await listPipelineRuns(harness.deps.db, leakSpec.name);
+      expect(runs.map((r) => r.status)).toEqual(['failed']);
+      expect(runs[0]?.error).toMatch(/SchemaValidation: .*312 rows of part-0\.parquet have date outside 2001-01-08/);
+      const listed = await harness.deps.sourceS3.client.send(new ListObjectsV2Command({ Bucket: harness.deps.store.bucket, Prefix: `datasets/${leakSpec.name}/2001-01-08/` }));
+      expect(listed.Contents ?? []).toEqual([]);
     });
   });
 });

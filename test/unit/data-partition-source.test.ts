@@ -88,6 +88,7 @@ describe('fetchPartition', () => {
       path.join(root, 'a', 'date=2001-01-08', 'part-0.parquet'),
       path.join(root, 'a', 'date=2001-01-08', 'part-1.parquet'),
     ]);
+    expect(fetched.names).toEqual(['part-0.parquet', 'part-1.parquet']);
     expect(fetched.bytes).toBe(7);
     expect(fetched.location).toBe(path.join(root, 'a', 'date=2001-01-08'));
     expect(fetched.sourceHash).toBe(sha256(`part-0.parquet\t${sha256('zero')}\npart-1.parquet\t${sha256('one')}\n`));
