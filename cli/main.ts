@@ -52,7 +52,10 @@ async function main(): Promise<void> {
     .addOption(specOption())
     .requiredOption('--day <YYYY-MM-DD>', 'the held-out day; the training window precedes it')
     .option('--no-wait', 'start the run and return')
-    .action(async (opts: { spec: string; day: string; wait: boolean }) => runCommand(loadEnvironment(), { specFile: opts.spec, day: opts.day, wait: opts.wait }));
+    .option('--breaking-change', "accept a spec whose features differ from the serving champion's (added, removed or retyped): its clients must change their requests", false)
+    .action(async (opts: { spec: string; day: string; wait: boolean; breakingChange: boolean }) =>
+      runCommand(loadEnvironment(), { specFile: opts.spec, day: opts.day, wait: opts.wait, breakingChange: opts.breakingChange }),
+    );
 
   program
     .command('status')

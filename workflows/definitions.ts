@@ -24,6 +24,14 @@ export interface RetrainingPipelineInput {
   spec: ModelSpec;
   /** The newest partition (YYYY-MM-DD): held out for evaluation; the training window precedes it. */
   day: string;
+  /**
+   * Set (`retrain run --breaking-change`) to start a run whose spec changes the serving
+   * champion's contract in a way its clients must change their requests for (a feature added,
+   * removed or retyped); without it such a run is refused at its start (BreakingSpecChange,
+   * naming the features). A run input, not a spec field: it is a decision about one run, and a
+   * spec file that said so once would keep saying it for every later run.
+   */
+  breakingChange?: boolean;
 }
 
 export type PipelineStage = 'ingest' | 'train' | 'evaluate' | 'shadow' | 'awaiting-approval' | 'canary' | 'promote' | 'done' | 'failed';

@@ -67,7 +67,8 @@ export async function retrainingPipeline(input: RetrainingPipelineInput): Promis
     { key: searchAttributes.model, value: spec.name },
     { key: searchAttributes.dataWindow, value: day },
   ]);
-  await control.recordPipelineStart({ spec, day, workflowId: info.workflowId, runId: info.runId });
+  // Refuses a spec that would break the serving champion's clients, unless the run is marked as a breaking change.
+  await control.recordPipelineStart({ spec, day, workflowId: info.workflowId, runId: info.runId, ...(input.breakingChange ? { breakingChange: true } : {}) });
 
   try {
     const { training, holdout } = runWindow(day, spec.training.windowPartitions);

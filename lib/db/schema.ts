@@ -63,6 +63,8 @@ export interface ModelVersionTable {
   training_signature: ColumnType<string, string | undefined, string>;
   weights_key: string | null;
   weights_sha256: string | null;
+  /** The version's serving contract (lib/spec/serving-contract.ts), written at registration; never updated. */
+  contract: ColumnType<unknown, string, never>;
   workflow_id: string;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, never, Date>;

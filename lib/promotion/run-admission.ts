@@ -1,0 +1,53 @@
+import type { Kysely } from 'kysely';
+import type { ModelSpec } from '../spec/model-spec';
+import { contractFeatures } from '../spec/serving-contract';
+import { findServingChampion } from '../db/repositories/deployments';
+import type { Database } from '../db/schema';
+import { describeContractChange, isBreaking, servingContractChange } from '../policy/serving-contract-change';
+
+/**
+ * A run whose spec would break the serving champion's clients: its features differ from the
+ * champion's serving contract in a way a client must change its requests for (a feature added,
+ * removed or retyped). Permanent (lib/policy/permanent-errors.ts): the same spec is refused
+ * again on every attempt.
+ */
+export class BreakingSpecChangeError extends Error {
+  readonly type = 'BreakingSpecChange';
+  constructor(message: string) {
+    super(message);
+    this.name = 'BreakingSpecChangeError';
+  }
+}
+
+export interface RunAdmissionInput {
+  spec: ModelSpec;
+  /** The run was started as a breaking change (`retrain run --breaking-change`): its clients are expected to change their requests. */
+  breakingChange: boolean;
+}
+
+/**
+ * Checks, before a run records anything, that its spec may start a run. A spec whose features
+ * would break the clients of the version serving the model is refused (naming each feature and
+ * the version), unless the model has no serving champion (a new model name: nobody's requests to
+ * break) or the run is marked as a breaking change. A marked breaking change still cannot take
+ * the live path (strategy 'safe'): the shadow and the canary are fed the champion's requests,
+ * which the candidate cannot read, so it must be promoted directly or under a new model name.
+ */
+export async function admitPipelineRun(db: Kysely<Database>, input: RunAdmissionInput): Promise<void> {
+  const { spec } = input;
+  const champion = await findServingChampion(db, spec.name);
+  if (!champion) return;
+  const change = servingContractChange(champion.contract.features, contractFeatures(spec.features));
+  if (!isBreaking(change)) return;
+  const what = `the spec of '${spec.name}' ${describeContractChange(change)}, which the serving champion v${champion.version}'s clients would have to change their requests for`;
+  if (!input.breakingChange) {
+    throw new BreakingSpecChangeError(
+      `${what}: refused. Start the run as a breaking change (retrain run --breaking-change, or breakingChange: true in the run's input) once its clients are ready, or use a new model name`,
+    );
+  }
+  if (spec.promotion.strategy === 'safe') {
+    throw new BreakingSpecChangeError(
+      `${what}, and promotion.strategy is 'safe': a shadow or canary is fed the champion's requests, which the candidate cannot read. Promote a breaking change with strategy 'direct', or use a new model name`,
+    );
+  }
+}
