@@ -8,7 +8,8 @@ export function createPipelineRunActivities({ db }: Pick<ActivityDeps, 'db'>) {
   return {
     /**
      * Admits the run (lib/promotion/run-admission.ts: a spec that would break the serving
-     * champion's clients is refused unless the run is marked as a breaking change), then
+     * champion's clients is refused unless the run is marked as a breaking change, and so is
+     * one that names approvers the model's approver policy does not configure), then
      * registers the model's spec and marks the run as started. A refused run writes nothing.
      * The stored spec is the latest admitted run's; the gateway never reads it (it serves each
      * version's own contract), so a run that fails later changes nothing clients see.

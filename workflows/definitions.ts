@@ -1,4 +1,4 @@
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineUpdate, type Sinks } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { CanarySpec, ModelSpec, ShadowSpec } from '../lib/spec/model-spec';
 import type { DatasetSummary } from '../lib/ingestion/partition-ingestion';
@@ -125,6 +125,29 @@ export interface PromotionDecisionResult {
   accepted: true;
   action: 'approve' | 'reject' | 'rollback';
   approver: string;
+}
+
+/**
+ * A decision request the Update validator refused, as the workflow hands it to the worker
+ * (`approvals.refused` sink, worker/approval-refusal-sink.ts) to record: a validator runs no
+ * activity and writes nothing to the history, so a sink is how a refusal is still recorded.
+ * `approver` and `reason` are already bounded (lib/policy/approver-check refusalRecord).
+ */
+export interface RefusedDecisionRequest {
+  update: 'approvePromotion' | 'rejectPromotion';
+  /** The Update's id (at most 100 characters), which names the row: a retried request is recorded once. */
+  updateId: string;
+  model: string;
+  modelVersionId: string;
+  approver: string | null;
+  reason: string;
+}
+
+/** The sinks Retrain's workflows call; the control worker registers them with `callDuringReplay: false`. */
+export interface RetrainSinks extends Sinks {
+  approvals: {
+    refused(request: RefusedDecisionRequest): void;
+  };
 }
 
 export const approvePromotionUpdate = defineUpdate<PromotionDecisionResult, [PromotionDecisionInput]>('approvePromotion');

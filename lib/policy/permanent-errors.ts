@@ -25,6 +25,8 @@ export const PERMANENT_ERROR_TYPES = [
   'DatabaseRejectedInput',
   // lib/promotion/run-admission.ts: a run's spec that would break the serving champion's clients (features added, removed or retyped).
   'BreakingSpecChange',
+  // lib/promotion/run-admission.ts: a run's spec names approvers the model's approver policy does not configure.
+  'ApproverNotConfigured',
 ] as const;
 
 export type PermanentErrorType = (typeof PERMANENT_ERROR_TYPES)[number];

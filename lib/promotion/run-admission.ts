@@ -1,8 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { ModelSpec } from '../spec/model-spec';
 import { contractFeatures } from '../spec/serving-contract';
+import { getApproverPolicy } from '../db/repositories/approver-policies';
 import { findServingChampion } from '../db/repositories/deployments';
 import type { Database } from '../db/schema';
+import { unconfiguredApprovers } from '../policy/approver-check';
 import { describeContractChange, isBreaking, servingContractChange } from '../policy/serving-contract-change';
 
 /**
@@ -19,6 +21,18 @@ export class BreakingSpecChangeError extends Error {
   }
 }
 
+/**
+ * A run whose spec names approvers the model's approver policy does not configure: a spec may
+ * only narrow the configured list, never widen it. Permanent, like BreakingSpecChange.
+ */
+export class ApproverNotConfiguredError extends Error {
+  readonly type = 'ApproverNotConfigured';
+  constructor(message: string) {
+    super(message);
+    this.name = 'ApproverNotConfiguredError';
+  }
+}
+
 export interface RunAdmissionInput {
   spec: ModelSpec;
   /** The run was started as a breaking change (`retrain run --breaking-change`): its clients are expected to change their requests. */
@@ -26,7 +40,14 @@ export interface RunAdmissionInput {
 }
 
 /**
- * Checks, before a run records anything, that its spec may start a run. A spec whose features
+ * Checks, before a run records anything, that its spec may start a run.
+ *
+ * Approvers: with strategy 'safe', every name in `promotion.approval.approvers` must be one the
+ * model's approver policy configures (set by an operator with `retrain approvers set`), since
+ * the spec may only narrow that list; otherwise the run is refused naming the names. Without a
+ * policy the run starts, and nobody can approve it until one is set (the waiting run re-reads it).
+ *
+ * Serving contract: a spec whose features
  * would break the clients of the version serving the model is refused (naming each feature and
  * the version), unless the model has no serving champion (a new model name: nobody's requests to
  * break) or the run is marked as a breaking change. A marked breaking change still cannot take
@@ -34,6 +55,25 @@ export interface RunAdmissionInput {
  * which the candidate cannot read, so it must be promoted directly or under a new model name.
  */
 export async function admitPipelineRun(db: Kysely<Database>, input: RunAdmissionInput): Promise<void> {
+  await checkApprovers(db, input.spec);
+  await checkServingContract(db, input);
+}
+
+async function checkApprovers(db: Kysely<Database>, spec: ModelSpec): Promise<void> {
+  // Specs recorded before `promotion` existed carry none (and take the direct path).
+  const promotion = (spec as Partial<ModelSpec>).promotion;
+  if (promotion?.strategy !== 'safe' || promotion.approval.approvers.length === 0) return;
+  const policy = await getApproverPolicy(db, spec.name);
+  if (!policy) return;
+  const unknown = unconfiguredApprovers(policy.approvers, promotion.approval.approvers);
+  if (unknown.length === 0) return;
+  throw new ApproverNotConfiguredError(
+    `the spec of '${spec.name}' names ${unknown.map((n) => `'${n}'`).join(', ')} in promotion.approval.approvers, not among the approvers configured for the model ` +
+      `(${policy.approvers.join(', ')}; revision ${policy.revision}): a spec may only narrow that list. Remove the name, or have an operator add it with retrain approvers set`,
+  );
+}
+
+async function checkServingContract(db: Kysely<Database>, input: RunAdmissionInput): Promise<void> {
   const { spec } = input;
   const champion = await findServingChampion(db, spec.name);
   if (!champion) return;
@@ -45,7 +85,7 @@ export async function admitPipelineRun(db: Kysely<Database>, input: RunAdmission
       `${what}: refused. Start the run as a breaking change (retrain run --breaking-change, or breakingChange: true in the run's input) once its clients are ready, or use a new model name`,
     );
   }
-  if (spec.promotion.strategy === 'safe') {
+  if ((spec as Partial<ModelSpec>).promotion?.strategy === 'safe') {
     throw new BreakingSpecChangeError(
       `${what}, and promotion.strategy is 'safe': a shadow or canary is fed the champion's requests, which the candidate cannot read. Promote a breaking change with strategy 'direct', or use a new model name`,
     );

@@ -160,9 +160,10 @@ export type ShadowSpec = z.infer<typeof ShadowSpec>;
 
 export const ApprovalSpec = z.object({
   /**
-   * Who may approve or reject; the Temporal UI sends no identity, so approvers name themselves
-   * and are checked here. No default: with `strategy: 'safe'` the list must be given, since a
-   * default name anyone can type would let anyone approve.
+   * Narrows who may approve or reject this model's runs to these names. The list itself comes
+   * from the model's approver policy, which an operator configures (`retrain approvers set`),
+   * never from the spec of whoever starts a run: a name here that is not configured is refused at
+   * the run's start. Empty (the default): everyone the policy configures.
    */
   approvers: z.array(z.string().trim().min(1)).default([]),
   timeoutSeconds: z.number().int().positive().default(24 * 3600),
@@ -257,17 +258,6 @@ export const ModelSpec = z.object({
 });
 export type ModelSpec = z.infer<typeof ModelSpec>;
 
-/**
- * Why a spec may not start runs with its promotion settings, or null: `strategy: 'safe'` needs
- * the names allowed to approve, given explicitly, since a default name anyone can type would
- * let anyone approve. Checked where specs come in (parseModelSpec) and by the pipeline workflow
- * on specs that carry `promotion` (runs recorded before it existed take the direct path).
- */
-export function approverAllowlistProblem(spec: Pick<ModelSpec, 'promotion'>): string | null {
-  if (spec.promotion.strategy !== 'safe' || spec.promotion.approval.approvers.length > 0) return null;
-  return `promotion.approval.approvers: required when promotion.strategy is 'safe' (the default): the names allowed to approve a promotion, e.g. ["alice", "bob"]; or set promotion.strategy to 'direct'`;
-}
-
 /** Parses a model spec, naming every invalid field in the error. */
 export function parseModelSpec(input: unknown, origin = 'model spec'): ModelSpec {
   const result = ModelSpec.safeParse(input);
@@ -275,7 +265,5 @@ export function parseModelSpec(input: unknown, origin = 'model spec'): ModelSpec
     const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
     throw new Error(`invalid ${origin}: ${problems}`);
   }
-  const approvers = approverAllowlistProblem(result.data);
-  if (approvers) throw new Error(`invalid ${origin}: ${approvers}`);
   return result.data;
 }
