@@ -70,6 +70,17 @@ describe('approvals that the starter of a run cannot forge', () => {
     return (err as WorkflowUpdateFailedError).cause?.message ?? '';
   }
 
+  /** The workflow ids a visibility query lists, once it lists `expected` of them (visibility lags a little), or after 10 s. */
+  async function workflowIds(query: string, expected: number): Promise<string[]> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const ids: string[] = [];
+      for await (const execution of harness.client.workflow.list({ query })) ids.push(execution.workflowId);
+      if (ids.length === expected || Date.now() > deadline) return ids;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
   /** The size of the run's history as Temporal stores it (protobuf bytes). */
   async function historyBytes(handle: WorkflowHandle): Promise<number> {
     return temporal.api.history.v1.History.encode(await handle.fetchHistory()).finish().byteLength;
@@ -139,6 +150,10 @@ describe('approvals that the starter of a run cannot forge', () => {
       const handle = await startPipeline({ spec, day: '2001-01-10' });
       await waitForStage(handle, 'awaiting-approval');
       expect(await refusal(handle, approvePromotionUpdate, { approver: 'mallory', reason: 'I started this run' })).toBe("approver 'mallory' is not on the allowlist (alice, bob)");
+
+      // Runs of the new code are found by the patch id Temporal indexes (docs/changing-workflows.md).
+      expect(await workflowIds(`WorkflowId = '${handle.workflowId}' AND TemporalChangeVersion = 'approvers-from-policy'`, 1)).toEqual([handle.workflowId]);
+      expect(await workflowIds(`WorkflowId = '${handle.workflowId}' AND ExecutionStatus = 'Running' AND RetrainAwaitingApproval = true AND TemporalChangeVersion IS NULL`, 0)).toEqual([]);
 
       const before = await historyBytes(handle);
       const huge = 'x'.repeat(ONE_MB);
