@@ -11,4 +11,6 @@ export interface ActivityDeps {
   sourceS3: { client: S3Client; bucket: string };
   /** Scratch space for downloads; each activity cleans up its own subdirectory. */
   workDir: string;
+  /** How often a run waiting for approval re-reads its model's approver policy, in seconds (default 600; tests shorten it). */
+  approverPolicyRefreshSeconds?: number;
 }

@@ -54,6 +54,7 @@ import { createDatabase } from '../lib/db/connection';
 import { migrateToLatest } from '../lib/db/migrate';
 import { applyDeploymentChange, type DeploymentTraffic } from '../lib/db/repositories/deployments';
 import { insertModelVersion, type ModelVersion } from '../lib/db/repositories/model-versions';
+import { readServingContract } from '../lib/scoring/version-contract';
 import { upsertModel } from '../lib/db/repositories/models';
 import { insertTrainingRun } from '../lib/db/repositories/training-runs';
 import type { Database } from '../lib/db/schema';
@@ -229,6 +230,7 @@ async function prepareModel(db: Kysely<Database>, s3: S3Config, dir: string, log
       await writeFile(onnxFile, bytes);
     }
     const artifact = await store.putBytes(`models/${spec.name}`, bytes, '.onnx');
+    const contract = await readServingContract(bytes, spec.features);
     versions.push(
       await db.transaction().execute(async (trx) => {
         const { run } = await insertTrainingRun(trx, {
@@ -254,6 +256,7 @@ async function prepareModel(db: Kysely<Database>, s3: S3Config, dir: string, log
           artifactSize: artifact.size,
           trainingSignature: '',
           weights: null,
+          contract,
           workflowId: WORKFLOW_ID,
         });
       }),

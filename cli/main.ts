@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { loadEnvironment } from '../lib/config/environment';
 import { ALL_QUEUE_KINDS } from '../worker/retrain-workers';
 import { installWorkerLogging } from '../worker/worker-logging';
+import { approversCommand } from './commands/approvers';
 import { demoCommand } from './commands/demo';
 import { predictCommand } from './commands/predict';
 import { promotionDecisionCommand, type PromotionDecisionCommand } from './commands/promotion-decision';
@@ -52,7 +53,10 @@ async function main(): Promise<void> {
     .addOption(specOption())
     .requiredOption('--day <YYYY-MM-DD>', 'the held-out day; the training window precedes it')
     .option('--no-wait', 'start the run and return')
-    .action(async (opts: { spec: string; day: string; wait: boolean }) => runCommand(loadEnvironment(), { specFile: opts.spec, day: opts.day, wait: opts.wait }));
+    .option('--breaking-change', "accept a spec whose features differ from the serving champion's (added, removed or retyped): its clients must change their requests", false)
+    .action(async (opts: { spec: string; day: string; wait: boolean; breakingChange: boolean }) =>
+      runCommand(loadEnvironment(), { specFile: opts.spec, day: opts.day, wait: opts.wait, breakingChange: opts.breakingChange }),
+    );
 
   program
     .command('status')
@@ -71,10 +75,27 @@ async function main(): Promise<void> {
       .description(description)
       .option('--model <name>', 'model name', 'flight-delay')
       .requiredOption('--day <YYYY-MM-DD>', "the run's day (its workflow id is retrain/<model>/<day>)")
-      .requiredOption('--approver <name>', 'your name; must be on the model spec allowlist (promotion.approval.approvers)')
+      .requiredOption('--approver <name>', "your name; must be one of the model's approvers (retrain approvers show)")
       .option('--reason <text>', 'why, for the record')
       .action(async (opts: { model: string; day: string; approver: string; reason?: string }) => promotionDecisionCommand(loadEnvironment(), name, opts));
   }
+
+  const approvers = program.command('approvers').description("who may approve a model's promotions: the list the approval Updates are checked against (a run's spec may only narrow it)");
+  approvers
+    .command('set')
+    .description("set a model's approvers (the whole list); the change is recorded with who, when and why")
+    .requiredOption('--model <name>', 'model name')
+    .argument('<names...>', 'the approvers, e.g. alice bob')
+    .requiredOption('--by <name>', 'who makes the change, for the record')
+    .requiredOption('--reason <text>', 'why, for the record')
+    .action(async (names: string[], opts: { model: string; by: string; reason: string }) =>
+      approversCommand(loadEnvironment(), { action: 'set', model: opts.model, approvers: names, by: opts.by, reason: opts.reason }),
+    );
+  approvers
+    .command('show')
+    .description("show a model's approvers and every change to them")
+    .requiredOption('--model <name>', 'model name')
+    .action(async (opts: { model: string }) => approversCommand(loadEnvironment(), { action: 'show', model: opts.model }));
 
   program
     .command('predict')

@@ -1,9 +1,14 @@
 /**
  * The gateway's routing table: one immutable ModelRoute per deployed model, rebuilt when
  * the deployment changes. A new route is built completely (every session loaded, checksum
- * verified, its inputs checked against the spec) before it replaces the old one in a single
+ * verified, its inputs checked against the serving contract) before it replaces the old one in a single
  * assignment, so a request sees either the old or the new routing and never a half-loaded
  * one; sessions the new route no longer uses are released once their in-flight requests end.
+ *
+ * Requests are validated against the serving contract of the version that serves the
+ * model (the champion; the canary's or the shadow's when there is none), stored with that
+ * version when it was registered (lib/spec/serving-contract.ts): never against the model's
+ * latest spec, so a run started with a changed spec changes nothing until its version serves.
  *
  * Reloads run one at a time; requests for reloads that arrive meanwhile are merged. A
  * change that cannot be applied keeps the previous route, is reported (readyz, metrics,
@@ -13,7 +18,8 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { FeatureSpec } from '../lib/spec/model-spec';
-import { listServedDeployments, type ServedDeployment } from '../lib/db/repositories/deployments';
+import { parseServingContract } from '../lib/spec/serving-contract';
+import { listServedDeployments, type ServedDeployment, type ServedVersionRef } from '../lib/db/repositories/deployments';
 import { predictionSerializer } from '../lib/db/repositories/predictions';
 import type { DeploymentRole } from '../lib/db/schema';
 import type { Database } from '../lib/db/schema';
@@ -154,7 +160,7 @@ export class DeploymentRouter {
   /** Builds the model's route for this deployment and swaps it in, unless it is unchanged. */
   private async apply(deployment: ServedDeployment): Promise<void> {
     const { model } = deployment;
-    const fingerprint = JSON.stringify([deployment.revision, deployment.championVersionId, deployment.canaryVersionId, deployment.canaryWeight, deployment.shadowVersionId, deployment.features]);
+    const fingerprint = JSON.stringify([deployment.revision, deployment.championVersionId, deployment.canaryVersionId, deployment.canaryWeight, deployment.shadowVersionId]);
     const current = this.routes.get(model);
     if (current?.fingerprint === fingerprint && !this.failures.has(model)) return;
     let route: ModelRoute;
@@ -191,14 +197,11 @@ export class DeploymentRouter {
   }
 
   private async build(deployment: ServedDeployment, fingerprint: string): Promise<ModelRoute> {
-    const parsed = Features.safeParse(deployment.features);
-    if (!parsed.success) throw new Error(`the model's spec has no valid features: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
-    const features = parsed.data;
+    const features = requestFeatures(deployment);
     const acquired: ServedVersion[] = [];
     const load = async (id: string | null, role: DeploymentRole): Promise<ServedVersion | null> => {
       if (id === null) return null;
-      const ref = deployment.versions.find((v) => v.id === id);
-      if (!ref) throw new Error(`model version ${id} does not exist`);
+      const ref = versionRef(deployment, id);
       const session = await this.deps.sessions.acquire(ref);
       const served = { id, version: ref.version, role, session, logRow: predictionSerializer({ model: deployment.model, modelVersionId: id, role }) };
       acquired.push(served);
@@ -270,4 +273,26 @@ export class DeploymentRouter {
     if (failure?.retry) clearTimeout(failure.retry);
     this.failures.delete(model);
   }
+}
+
+function versionRef(deployment: ServedDeployment, id: string): ServedVersionRef {
+  const ref = deployment.versions.find((v) => v.id === id);
+  if (!ref) throw new Error(`model version ${id} does not exist`);
+  return ref;
+}
+
+/**
+ * The features requests are validated against: the serving contract of the version that
+ * answers them (the champion; the canary, then the shadow, when there is no champion). The
+ * canary and the shadow must be able to read the same requests (their inputs are checked
+ * against these features when the route is built).
+ */
+function requestFeatures(deployment: ServedDeployment): FeatureSpec[] {
+  const id = deployment.championVersionId ?? deployment.canaryVersionId ?? deployment.shadowVersionId;
+  if (id === null) return [];
+  const ref = versionRef(deployment, id);
+  const contract = parseServingContract(ref.contract, `${deployment.model} v${ref.version}`);
+  const parsed = Features.safeParse(contract.features);
+  if (!parsed.success) throw new Error(`the serving contract of ${deployment.model} v${ref.version} has no valid features: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+  return parsed.data;
 }

@@ -1,5 +1,5 @@
 /**
- * Validation of instances against a model's features (from its spec in `models.spec`):
+ * Validation of instances against a model's features (from the serving version's contract, `model_versions.contract`):
  * every feature present, no other key, numbers for numeric features and strings for
  * categorical ones (null: a missing value, which the models impute). Errors name the
  * instance, the feature and what was wrong.

@@ -12,6 +12,7 @@
 import type * as ort from 'onnxruntime-node';
 import type { FeatureSpec } from '../lib/spec/model-spec';
 import { openOnnxModel, outputNames, positiveProbabilities, readProbabilities, requireBinary, rowFeeds, type FeatureRow, type OnnxContract } from '../lib/scoring/onnx-contract';
+import { inputsIncompatibility } from '../lib/scoring/version-contract';
 import { AdaptiveBatcher, type BatchedResult, type ModelCallResult } from './adaptive-batcher';
 
 export type { FeatureValue } from '../lib/scoring/onnx-contract';
@@ -78,20 +79,12 @@ export class ModelSession {
   }
 
   /**
-   * Why this version cannot serve requests validated against `features`, or null when it can:
-   * every model input must be a feature of the same kind (extra features are not fed).
+   * Why this version cannot serve requests validated against `features` (the serving
+   * contract's), or null when it can: every model input must be a feature of the same kind
+   * (extra features are not fed).
    */
   incompatibility(features: readonly FeatureSpec[]): string | null {
-    for (const input of this.contract.inputs) {
-      const feature = features.find((f) => f.name === input.name);
-      if (!feature) {
-        return `v${this.version} reads input '${input.name}', which is not a feature of the model's spec (features: ${features.map((f) => f.name).join(', ')})`;
-      }
-      const wanted = feature.kind === 'categorical' ? 'string' : 'numeric';
-      const actual = input.type === 'string' ? 'string' : 'numeric';
-      if (wanted !== actual) return `v${this.version} reads '${input.name}' as ${input.type}, but the spec declares it ${feature.kind}`;
-    }
-    return null;
+    return inputsIncompatibility(this.contract.inputs, features, `v${this.version}`);
   }
 
   /** Takes a reference; the session stays open until every reference is released. */

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { activitiesByQueue, type ActivityDeps } from '../activities';
 import { taskQueuesFor } from '../workflows/definitions';
+import { approvalRefusalSinks } from './approval-refusal-sink';
 
 export type TaskQueueKind = 'control' | 'data' | 'train' | 'eval';
 export const ALL_QUEUE_KINDS: readonly TaskQueueKind[] = ['control', 'data', 'train', 'eval'];
@@ -27,7 +28,7 @@ export interface RetrainWorkersOptions {
 /**
  * One worker per task queue kind, sharing one connection and the activity clients; each
  * registers only its queue's activities (activities/index.ts), and the control worker also
- * runs the workflows.
+ * runs the workflows and their sinks.
  */
 export async function createRetrainWorkers(options: RetrainWorkersOptions): Promise<Worker[]> {
   const queues = taskQueuesFor(options.taskQueue);
@@ -41,9 +42,11 @@ export async function createRetrainWorkers(options: RetrainWorkersOptions): Prom
         activities: activitiesByQueue[kind](options.deps),
         maxConcurrentActivityTaskExecutions: concurrencyByKind[kind],
         ...(kind === 'control'
-          ? options.workflowBundle
-            ? { workflowBundle: options.workflowBundle }
-            : { workflowsPath: WORKFLOWS_PATH }
+          ? {
+              ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+              // Where refused approval requests are recorded from the Update validators (which cannot run activities).
+              sinks: approvalRefusalSinks(options.deps),
+            }
           : {}),
       }),
     ),

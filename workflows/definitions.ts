@@ -1,4 +1,4 @@
-import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineUpdate, type Sinks } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { CanarySpec, ModelSpec, ShadowSpec } from '../lib/spec/model-spec';
 import type { DatasetSummary } from '../lib/ingestion/partition-ingestion';
@@ -25,6 +25,14 @@ export interface RetrainingPipelineInput {
   spec: ModelSpec;
   /** The newest partition (YYYY-MM-DD): held out for evaluation; the training window precedes it. */
   day: string;
+  /**
+   * Set (`retrain run --breaking-change`) to start a run whose spec changes the serving
+   * champion's contract in a way its clients must change their requests for (a feature added,
+   * removed or retyped); without it such a run is refused at its start (BreakingSpecChange,
+   * naming the features). A run input, not a spec field: it is a decision about one run, and a
+   * spec file that said so once would keep saying it for every later run.
+   */
+  breakingChange?: boolean;
 }
 
 export type PipelineStage = 'ingest' | 'train' | 'evaluate' | 'shadow' | 'awaiting-approval' | 'canary' | 'promote' | 'done' | 'failed';
@@ -122,6 +130,29 @@ export interface PromotionDecisionResult {
   accepted: true;
   action: 'approve' | 'reject' | 'rollback';
   approver: string;
+}
+
+/**
+ * A decision request the Update validator refused, as the workflow hands it to the worker
+ * (`approvals.refused` sink, worker/approval-refusal-sink.ts) to record: a validator runs no
+ * activity and writes nothing to the history, so a sink is how a refusal is still recorded.
+ * `approver` and `reason` are already bounded (lib/policy/approver-check refusalRecord).
+ */
+export interface RefusedDecisionRequest {
+  update: 'approvePromotion' | 'rejectPromotion';
+  /** The Update's id (at most 100 characters), which names the row: a retried request is recorded once. */
+  updateId: string;
+  model: string;
+  modelVersionId: string;
+  approver: string | null;
+  reason: string;
+}
+
+/** The sinks Retrain's workflows call; the control worker registers them with `callDuringReplay: false`. */
+export interface RetrainSinks extends Sinks {
+  approvals: {
+    refused(request: RefusedDecisionRequest): void;
+  };
 }
 
 export const approvePromotionUpdate = defineUpdate<PromotionDecisionResult, [PromotionDecisionInput]>('approvePromotion');

@@ -12,7 +12,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ControlActivities, DataActivities, EvalActivities, TrainActivities } from '../activities';
-import { approverAllowlistProblem, type ModelSpec } from '../lib/spec/model-spec';
+import type { ModelSpec } from '../lib/spec/model-spec';
 import { RetrainingPipelineInputSchema } from '../lib/spec/workflow-inputs';
 import { decideOfflinePromotion, type PromotionDecision } from '../lib/policy/offline-promotion-gate';
 import { chooseTrainingMode } from '../lib/policy/training-mode';
@@ -41,9 +41,6 @@ import { invalidWorkflowInput, validateWorkflowInput } from './workflow-input';
 export async function retrainingPipeline(input: RetrainingPipelineInput): Promise<RetrainingPipelineResult> {
   validateWorkflowInput(RETRAINING_PIPELINE, RetrainingPipelineInputSchema, input);
   const { spec, day } = input;
-  // Specs recorded before `promotion` existed carry none and take the direct path (see below).
-  const approversProblem = (spec as Partial<ModelSpec>).promotion ? approverAllowlistProblem(spec) : null;
-  if (approversProblem) throw invalidWorkflowInput(RETRAINING_PIPELINE, `spec.${approversProblem}`);
   const info = workflowInfo();
   const queues = taskQueuesFor(info.taskQueue);
   // One proxy per queue, typed to the activities that queue's workers register (activities/index.ts).
@@ -67,7 +64,8 @@ export async function retrainingPipeline(input: RetrainingPipelineInput): Promis
     { key: searchAttributes.model, value: spec.name },
     { key: searchAttributes.dataWindow, value: day },
   ]);
-  await control.recordPipelineStart({ spec, day, workflowId: info.workflowId, runId: info.runId });
+  // Refuses a spec that would break the serving champion's clients, unless the run is marked as a breaking change.
+  await control.recordPipelineStart({ spec, day, workflowId: info.workflowId, runId: info.runId, ...(input.breakingChange ? { breakingChange: true } : {}) });
 
   try {
     const { training, holdout } = runWindow(day, spec.training.windowPartitions);

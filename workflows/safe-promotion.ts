@@ -1,23 +1,45 @@
 import {
   ApplicationFailure,
   condition,
+  currentUpdateInfo,
   executeChild,
+  patched,
   proxyActivities,
+  proxySinks,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ControlActivities } from '../activities';
+import type { ApproverPolicySnapshot } from '../activities/approval';
 import type { ModelSpec } from '../lib/spec/model-spec';
-import { approverRefusal } from '../lib/policy/approver-check';
+import { approverRefusal, decisionRequestRefusal, effectiveApprovers, refusalRecord, truncateText } from '../lib/policy/approver-check';
 import { activityOptions } from './activity-options';
 import { canaryRollout } from './canary-rollout';
-import { approvePromotionUpdate, rejectPromotionUpdate, searchAttributes, type PromotionDecisionInput, type SafePromotionResult } from './definitions';
+import {
+  approvePromotionUpdate,
+  rejectPromotionUpdate,
+  searchAttributes,
+  type PromotionDecisionInput,
+  type RefusedDecisionRequest,
+  type RetrainSinks,
+  type SafePromotionResult,
+} from './definitions';
 import { shadowEvaluation } from './shadow-evaluation';
 
 // Runs inside retrainingPipeline, on the control queue.
 const control = proxyActivities<ControlActivities>(activityOptions.bookkeeping);
+const sinks = proxySinks<RetrainSinks>();
+
+/**
+ * Temporal patch id (docs/changing-workflows.md): the approval allowlist is the model's
+ * configured approver policy (read by an activity, then again while waiting), narrowed by the
+ * spec, and refused requests are rejected by the Update validator and recorded through the
+ * approvals sink. Before it the allowlist was the spec's and the handler recorded each refusal
+ * with an activity, which wrote every refused request (reason and all) into the history.
+ */
+export const APPROVERS_FROM_POLICY = 'approvers-from-policy';
 
 export interface SafePromotionInput {
   spec: ModelSpec;
@@ -37,7 +59,6 @@ export interface SafePromotionInput {
 export async function promoteSafely(input: SafePromotionInput): Promise<SafePromotionResult> {
   const { spec, candidate, champion } = input;
   const { workflowId } = workflowInfo();
-  const { approvers } = spec.promotion.approval;
   const model = spec.name;
 
   input.setStage('shadow', `mirroring traffic to v${candidate.version}`);
@@ -64,44 +85,104 @@ export async function promoteSafely(input: SafePromotionInput): Promise<SafeProm
   let awaiting = true;
   let decided: { action: 'approve' | 'reject'; approver: string; reason: string } | undefined;
   let events = 0;
+  // Runs that reached this point before the patch (recorded histories, runs waiting when the worker was upgraded)
+  // keep the old path to the end: the spec's allowlist, and refusals recorded by the handler through an activity.
+  const fromPolicy = patched(APPROVERS_FROM_POLICY);
+  const namedBySpec = spec.promotion.approval.approvers;
+  let allowlist: readonly string[] = namedBySpec;
+  let policy: ApproverPolicySnapshot | undefined;
+  let refreshMs = 0;
+  const readPolicy = async () => {
+    policy = await control.loadApproverPolicy({ model });
+    allowlist = effectiveApprovers(policy.approvers ?? [], namedBySpec);
+    refreshMs = Math.max(1, policy.refreshSeconds) * 1000;
+  };
+  if (fromPolicy) await readPolicy();
+  const noApprovers = () =>
+    !policy?.approvers
+      ? `nobody may approve: no approvers are configured for model '${model}' (an operator sets them with: retrain approvers set --model ${model} <names> --by <name> --reason <why>)`
+      : `nobody may approve: none of the approvers this run's spec names (${namedBySpec.join(', ')}) is configured for model '${model}' (configured: ${policy.approvers.join(', ')})`;
+  const approversLine = () => {
+    if (!fromPolicy) return `Approvers: ${allowlist.join(', ')}.`;
+    if (allowlist.length === 0) return `Approvers: none. ${noApprovers()}.`;
+    const narrowed = namedBySpec.length > 0 ? `, narrowed by the run's spec to ${namedBySpec.join(', ')}` : '';
+    return `Approvers: ${allowlist.join(', ')}. (The model's approver policy, revision ${policy?.revision}${narrowed}; read again every ${Math.round(refreshMs / 1000)} s.)`;
+  };
+
   const decide = (action: 'approve' | 'reject') => async (request: PromotionDecisionInput) => {
     const approver = request.approver.trim();
-    const refusal = approverRefusal(approver, approvers);
+    const refusal = approverRefusal(approver, allowlist);
     if (refusal) {
-      // Refused requests are recorded too, then the run keeps waiting.
-      await control.recordApprovalEvent({ workflowId, eventKey: `refused-${++events}`, model, modelVersionId: candidate.id, action: 'refused', approver, reason: refusal });
+      // Old path only (the new path's validator refused before the handler ran, with nothing written to history).
+      if (!fromPolicy) await control.recordApprovalEvent({ workflowId, eventKey: `refused-${++events}`, model, modelVersionId: candidate.id, action: 'refused', approver, reason: refusal });
       throw ApplicationFailure.create({ type: 'ApproverNotAllowed', message: refusal, nonRetryable: true });
     }
     if (!awaiting || decided) throw ApplicationFailure.create({ type: 'NothingAwaitingApproval', message: 'nothing is awaiting approval', nonRetryable: true });
     decided = { action, approver, reason: request.reason ?? '' };
     return { accepted: true as const, action, approver };
   };
-  const validator = (request: PromotionDecisionInput) => {
+  const specValidator = (request: PromotionDecisionInput) => {
     if (!awaiting || decided) throw new Error('nothing is awaiting approval');
-    if (typeof request?.approver !== 'string' || request.approver.trim() === '') throw new Error(approverRefusal(undefined, approvers) ?? 'name yourself');
+    if (typeof request?.approver !== 'string' || request.approver.trim() === '') throw new Error(approverRefusal(undefined, allowlist) ?? 'name yourself');
   };
-  const payloadHelp = `Payload: {"approver": "<your name>", "reason": "..."}; approvers: ${approvers.join(', ')}`;
-  setHandler(approvePromotionUpdate, decide('approve'), { validator, description: `Approve ${model} v${candidate.version} for the canary rollout. ${payloadHelp}` });
-  setHandler(rejectPromotionUpdate, decide('reject'), { validator, description: `Reject ${model} v${candidate.version}: the champion stays. ${payloadHelp}` });
+  /**
+   * Refuses in the validator: nothing reaches the history, however many requests are refused or
+   * however large. Each refusal goes to the worker through the approvals sink, which records it
+   * (bounded reason, at most RECORDED_REFUSALS_PER_MINUTE rows a minute, the rest counted).
+   */
+  const policyValidator = (update: RefusedDecisionRequest['update']) => (request: PromotionDecisionInput) => {
+    const refusal = !awaiting || decided ? 'nothing is awaiting approval' : decisionRequestRefusal(request, allowlist, noApprovers());
+    if (refusal === null) return;
+    const updateId = truncateText(currentUpdateInfo()?.id ?? 'unknown', 100);
+    sinks.approvals.refused({ update, updateId, model, modelVersionId: candidate.id, ...refusalRecord(update, request, refusal) });
+    throw new Error(refusal);
+  };
+  const registerHandlers = () => {
+    const payloadHelp = `Payload: {"approver": "<your name>", "reason": "..."}; approvers: ${allowlist.join(', ') || 'none'}`;
+    setHandler(approvePromotionUpdate, decide('approve'), {
+      validator: fromPolicy ? policyValidator('approvePromotion') : specValidator,
+      description: `Approve ${model} v${candidate.version} for the canary rollout. ${payloadHelp}`,
+    });
+    setHandler(rejectPromotionUpdate, decide('reject'), {
+      validator: fromPolicy ? policyValidator('rejectPromotion') : specValidator,
+      description: `Reject ${model} v${candidate.version}: the champion stays. ${payloadHelp}`,
+    });
+  };
+  registerHandlers();
 
   upsertSearchAttributes([{ key: searchAttributes.awaitingApproval, value: true }]);
-  input.setStage('awaiting-approval', `waiting for approvePromotion or rejectPromotion from ${approvers.join(', ')}`);
-  const details = (note: string) =>
+  input.setStage('awaiting-approval', `waiting for approvePromotion or rejectPromotion from ${allowlist.join(', ') || 'nobody yet (no approvers configured)'}`);
+  let note = '';
+  const details = (newNote?: string) => {
+    if (newNote !== undefined) note = newNote;
     setCurrentDetails(
       [
         `## ${model} v${candidate.version} is waiting for approval`,
         note,
-        `Send the **approvePromotion** or **rejectPromotion** Update with \`{"approver": "<your name>", "reason": "..."}\`. Approvers: ${approvers.join(', ')}.`,
+        `Send the **approvePromotion** or **rejectPromotion** Update with \`{"approver": "<your name>", "reason": "..."}\`. ${approversLine()}`,
         '### Offline evaluation',
         input.offlineSummary,
         '### Shadow',
         shadow.verdict.checks.map((c) => `- ${c.passed ? 'pass' : 'FAIL'}: ${c.message}`).join('\n'),
       ].join('\n\n'),
     );
+  };
   details('');
+  /** Waits up to `ms` for a decision; on the policy path the allowlist is read again every refreshMs meanwhile. */
+  const waitForDecision = async (ms: number): Promise<boolean> => {
+    if (!fromPolicy) return condition(() => decided !== undefined, ms);
+    const deadline = Date.now() + ms;
+    for (;;) {
+      if (await condition(() => decided !== undefined, Math.min(deadline - Date.now(), refreshMs))) return true;
+      if (Date.now() >= deadline) return false;
+      await readPolicy();
+      registerHandlers();
+      details();
+    }
+  };
   let approval: SafePromotionResult['approval'] = null;
   for (let escalations = 0; ; escalations++) {
-    const answered = await condition(() => decided !== undefined, spec.promotion.approval.timeoutSeconds * 1000);
+    const answered = await waitForDecision(spec.promotion.approval.timeoutSeconds * 1000);
     if (answered) break;
     if (spec.promotion.approval.onTimeout === 'reject') {
       approval = { action: 'timeout', approver: null, reason: `no decision within ${spec.promotion.approval.timeoutSeconds} s` };
@@ -140,7 +221,8 @@ export async function promoteSafely(input: SafePromotionInput): Promise<SafeProm
         candidateVersion: candidate.version,
         championVersionId: champion.id,
         championVersion: champion.version,
-        approvers,
+        // Who may roll the canary back: the allowlist the approval was checked against.
+        approvers: [...allowlist],
         spec: spec.promotion.canary,
       },
     ],

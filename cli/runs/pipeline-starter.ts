@@ -9,13 +9,13 @@ import type { retrainingPipeline } from '../../workflows/retraining-pipeline';
  */
 export async function startRetrainingPipeline(
   client: Client,
-  input: { spec: ModelSpec; day: string; taskQueue: string },
+  input: { spec: ModelSpec; day: string; taskQueue: string; breakingChange?: boolean },
 ): Promise<WorkflowHandleWithFirstExecutionRunId<typeof retrainingPipeline>> {
   const { spec, day, taskQueue } = input;
   return client.workflow.start<typeof retrainingPipeline>(RETRAINING_PIPELINE, {
     taskQueue,
     workflowId: retrainingPipelineId(spec.name, day),
-    args: [{ spec, day }],
+    args: [{ spec, day, ...(input.breakingChange ? { breakingChange: true } : {}) }],
     typedSearchAttributes: [
       { key: searchAttributes.model, value: spec.name },
       { key: searchAttributes.dataWindow, value: day },
@@ -31,7 +31,7 @@ export async function startRetrainingPipeline(
   });
 }
 
-export async function runRetrainingPipeline(client: Client, input: { spec: ModelSpec; day: string; taskQueue: string }): Promise<RetrainingPipelineResult> {
+export async function runRetrainingPipeline(client: Client, input: { spec: ModelSpec; day: string; taskQueue: string; breakingChange?: boolean }): Promise<RetrainingPipelineResult> {
   const handle = await startRetrainingPipeline(client, input);
   return handle.result();
 }

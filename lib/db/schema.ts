@@ -63,6 +63,8 @@ export interface ModelVersionTable {
   training_signature: ColumnType<string, string | undefined, string>;
   weights_key: string | null;
   weights_sha256: string | null;
+  /** The version's serving contract (lib/spec/serving-contract.ts), written at registration; never updated. */
+  contract: ColumnType<unknown, string, never>;
   workflow_id: string;
   created_at: CreatedAt;
   updated_at: ColumnType<Date, never, Date>;
@@ -179,6 +181,39 @@ export interface ApprovalTable {
   created_at: CreatedAt;
 }
 
+// --- approvals configuration (migrations 2026-12-01-0202, 0203) ---
+
+/** Who may approve a model's promotions: set by an operator (`retrain approvers set`), one row per model. */
+export interface ApproverPolicyTable {
+  model: string;
+  approvers: ColumnType<string[], string[], string[]>;
+  revision: ColumnType<string, string, string>;
+  updated_by: string;
+  reason: string;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
+/** Every change of an approver policy, written by a trigger on approver_policies. */
+export interface ApproverPolicyChangeTable {
+  id: Generated<string>;
+  model: string;
+  revision: string;
+  approvers_before: string[] | null;
+  approvers_after: string[];
+  changed_by: string;
+  /** The database role that wrote the change (current_user). */
+  database_user: Generated<string>;
+  reason: string;
+  created_at: CreatedAt;
+}
+
+/** Refused approval requests per run and minute (only the first few of each minute get an approvals row). */
+export interface ApprovalRefusalCountTable {
+  workflow_id: string;
+  window_start: Date;
+  refusals: number;
+}
+
 export interface Database {
   models: ModelTable;
   datasets: DatasetTable;
@@ -192,6 +227,9 @@ export interface Database {
   deployment_changes: DeploymentChangeTable;
   predictions: PredictionTable;
   feedback: FeedbackTable;
+  approver_policies: ApproverPolicyTable;
+  approver_policy_changes: ApproverPolicyChangeTable;
+  approval_refusal_counts: ApprovalRefusalCountTable;
 }
 
 export type DatasetRow = Selectable<DatasetTable>;

@@ -2,7 +2,8 @@
  * Error types that retrying cannot fix: bad data (rows that fail the schema, files
  * that cannot be read), a tampered artifact, a trainer that failed or wrote an
  * unusable model, a row the run refers to that does not exist, an activity input
- * that does not parse or that Postgres rejects. lib/ errors carry them in a `type`
+ * that does not parse or that Postgres rejects, a spec the run may not start with.
+ * lib/ errors carry them in a `type`
  * field; activities raise them as non-retryable failures
  * (activities/permanent-failure.ts) and every retry profile
  * (workflows/activity-options.ts) lists them too.
@@ -26,6 +27,10 @@ export const PERMANENT_ERROR_TYPES = [
   'InvalidActivityInput',
   // Postgres refused the values themselves (SQLSTATE class 22, or a not-null, foreign-key or check violation).
   'DatabaseRejectedInput',
+  // lib/promotion/run-admission.ts: a run's spec that would break the serving champion's clients (features added, removed or retyped).
+  'BreakingSpecChange',
+  // lib/promotion/run-admission.ts: a run's spec names approvers the model's approver policy does not configure.
+  'ApproverNotConfigured',
 ] as const;
 
 export type PermanentErrorType = (typeof PERMANENT_ERROR_TYPES)[number];

@@ -182,9 +182,10 @@ export type ShadowSpec = z.infer<typeof ShadowSpec>;
 
 export const ApprovalSpec = z.strictObject({
   /**
-   * Who may approve or reject; the Temporal UI sends no identity, so approvers name themselves
-   * and are checked here. No default: with `strategy: 'safe'` the list must be given, since a
-   * default name anyone can type would let anyone approve.
+   * Narrows who may approve or reject this model's runs to these names. The list itself comes
+   * from the model's approver policy, which an operator configures (`retrain approvers set`),
+   * never from the spec of whoever starts a run: a name here that is not configured is refused at
+   * the run's start. Empty (the default): everyone the policy configures.
    */
   approvers: z.array(z.string().trim().min(1)).default([]),
   timeoutSeconds: z.number().int().positive().default(24 * 3600),
@@ -295,17 +296,6 @@ export const ModelSpec = z.strictObject({
 export type ModelSpec = z.infer<typeof ModelSpec>;
 
 /**
- * Why a spec may not start runs with its promotion settings, or null: `strategy: 'safe'` needs
- * the names allowed to approve, given explicitly, since a default name anyone can type would
- * let anyone approve. Checked where specs come in (parseModelSpec) and by the pipeline workflow
- * on specs that carry `promotion` (runs recorded before it existed take the direct path).
- */
-export function approverAllowlistProblem(spec: Pick<ModelSpec, 'promotion'>): string | null {
-  if (spec.promotion.strategy !== 'safe' || spec.promotion.approval.approvers.length > 0) return null;
-  return `promotion.approval.approvers: required when promotion.strategy is 'safe' (the default): the names allowed to approve a promotion, e.g. ["alice", "bob"]; or set promotion.strategy to 'direct'`;
-}
-
-/**
  * Parses a model spec someone wrote (a spec file, a CLI argument): strictly, so an
  * unknown or misspelt field anywhere is refused with its path and, when one is close,
  * the field it probably meant; every problem is named in one error.
@@ -315,8 +305,6 @@ export function approverAllowlistProblem(spec: Pick<ModelSpec, 'promotion'>): st
 export function parseModelSpec(input: unknown, origin = 'model spec'): ModelSpec {
   const result = ModelSpec.safeParse(input);
   if (!result.success) throw new Error(`invalid ${origin}: ${specIssueMessages(ModelSpec, input, result.error.issues).join('; ')}`);
-  const approvers = approverAllowlistProblem(result.data);
-  if (approvers) throw new Error(`invalid ${origin}: ${approvers}`);
   return result.data;
 }
 

@@ -18,6 +18,7 @@ const versionNumber = z.number().int().positive();
 export const RetrainingPipelineInputSchema = z.object({
   spec: ModelSpec,
   day: CalendarDay,
+  breakingChange: z.boolean().optional(),
 });
 
 export const ShadowEvaluationInputSchema = z.object({

@@ -10,6 +10,8 @@ import { findVersionByTrainingRun, getModelVersion, insertModelVersion, type Mod
 import { findTrainingRunByFingerprint, insertTrainingRun } from '../db/repositories/training-runs';
 import type { Database } from '../db/schema';
 import type { TrainingModeDecision } from '../policy/training-mode';
+import { readServingContract } from '../scoring/version-contract';
+import type { ServingContract } from '../spec/serving-contract';
 import type { ArtifactRef, ArtifactStore } from '../store/artifact-store';
 import { runExternalTrainer } from './external-trainer';
 import { exportBuiltinModelToOnnx, parseBuiltinModel, parseTrainerCheckpoint, trainBuiltinModel, type BuiltinModel } from './trainers';
@@ -77,7 +79,9 @@ export function trainingFingerprint(spec: ModelSpec, datasets: DatasetSnapshot[]
 
 /**
  * Trains a candidate (built-in or external trainer, from scratch or warm-started
- * from the base version) and registers it as a new model version, unless a
+ * from the base version) and registers it as a new model version with its serving
+ * contract (the run's features, the exported model's inputs and classes, the decision
+ * threshold: what the gateway will validate its requests against), unless a
  * version with the same fingerprint exists. A built-in run checkpoints every
  * epoch to the store and reports the checkpoint in its heartbeat; an attempt
  * given that heartbeat resumes where the crashed one stopped.
@@ -142,6 +146,7 @@ export async function trainCandidate(
           artifactSize: trained.onnx.size,
           trainingSignature: trainingSignature(spec),
           weights: trained.weights,
+          contract: trained.contract,
           workflowId,
         }))
       );
@@ -154,6 +159,8 @@ export async function trainCandidate(
 
 interface TrainedArtifacts {
   onnx: ArtifactRef;
+  /** Read from the exported model with the run's features: what the gateway will validate this version's requests against. */
+  contract: ServingContract;
   weights: { key: string; sha256: string } | null;
   metrics: unknown;
   rows: number;
@@ -194,10 +201,13 @@ async function trainBuiltin(
     },
   });
   hooks.heartbeat({ fingerprint, phase: 'exporting' });
-  const onnx = await deps.store.putBytes(`models/${spec.name}`, exportBuiltinModelToOnnx(model), '.onnx');
+  const onnxBytes = exportBuiltinModelToOnnx(model);
+  const contract = await readServingContract(onnxBytes, spec.features);
+  const onnx = await deps.store.putBytes(`models/${spec.name}`, onnxBytes, '.onnx');
   const weights = await deps.store.putBytes(`models/${spec.name}`, Buffer.from(JSON.stringify(model)), '.json');
   return {
     onnx,
+    contract,
     weights: { key: weights.key, sha256: weights.sha256 },
     metrics: { rows: table.rows, epochs: model.training.epochs, finalLoss: model.training.finalLoss, lossHistory: model.training.lossHistory },
     rows: table.rows,
@@ -240,9 +250,13 @@ async function trainExternal(
     deps.store.putFile(logsPrefix, result.stdoutPath, '.stdout.log'),
     deps.store.putFile(logsPrefix, result.stderrPath, '.stderr.log'),
   ]);
-  const onnx = await deps.store.putBytes(`models/${spec.name}`, await readFile(result.onnxPath), '.onnx');
+  const onnxBytes = await readFile(result.onnxPath);
+  // validateTrainerOutput (inside runExternalTrainer) already checked the inputs against the features.
+  const contract = await readServingContract(onnxBytes, spec.features);
+  const onnx = await deps.store.putBytes(`models/${spec.name}`, onnxBytes, '.onnx');
   return {
     onnx,
+    contract,
     weights: null,
     metrics: { ...result.metrics, rows: rowCount, stdoutKey: stdout.key, stderrKey: stderr.key, exitCode: result.exitCode },
     rows: rowCount,

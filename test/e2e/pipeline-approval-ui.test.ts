@@ -6,6 +6,7 @@ import { loadModelSpec } from '../../lib/config/model-spec-file';
 import { type ModelSpec } from '../../lib/spec/model-spec';
 import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
 import { listApprovalEvents } from '../../lib/db/repositories/approvals';
+import { setApproverPolicy } from '../../lib/db/repositories/approver-policies';
 import { RETRAINING_PIPELINE, retrainingPipelineId, type RetrainingPipelineResult } from '../../workflows/definitions';
 import { labelledRequestsFromDay, startLabelledTraffic } from '../../lib/traffic/labelled-traffic';
 import { createPipelineHarness, type PipelineHarness } from '../integration/pipeline-harness';
@@ -66,6 +67,8 @@ describe('approving a real pipeline run in the Temporal Web UI', () => {
         },
       },
     };
+    // Who may approve is configured for the model (`retrain approvers set`), not taken from the spec.
+    await setApproverPolicy(harness.deps.db, { model: spec.name, approvers: ['alice', 'bob'], changedBy: 'e2e test', reason: 'the test on-call engineers' });
     await prepareFlightDelayPartitions({
       from: '2001-01-02',
       to: '2001-01-11',

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setApproverPolicy } from '../../lib/db/repositories/approver-policies';
 import { listModelVersions } from '../../lib/db/repositories/model-versions';
 import { listTrainingRuns } from '../../lib/db/repositories/training-runs';
 import type { ModelSpec } from '../../lib/spec/model-spec';
@@ -87,6 +88,7 @@ describe('worker killed mid-run', () => {
         },
       },
     };
+    await setApproverPolicy(stack.db, { model: spec.name, approvers: ['alice'], changedBy: 'fault test', reason: 'the approver of the fault test' });
     const requests = await labelledRequestsFromDay({ db: stack.db, store: stack.store, workDir: stack.dir }, spec, '2001-01-09', 2000);
     const traffic = startLabelledTraffic({ url: gateway.url, model: spec.name, requests, concurrency: 3, prefix: 'live', keepRequestIds: true });
     const versionsBefore = (await listModelVersions(stack.db, spec.name)).length;

@@ -17,6 +17,7 @@ import { createDatabase } from '../../lib/db/connection';
 import { migrateToLatest } from '../../lib/db/migrate';
 import type { DatasetSnapshot } from '../../lib/db/repositories/datasets';
 import { insertModelVersion, type ModelVersion } from '../../lib/db/repositories/model-versions';
+import { contractOfFeatures } from '../fixtures/serving-contract';
 import { upsertModel } from '../../lib/db/repositories/models';
 import { listPredictionBatches } from '../../lib/db/repositories/prediction-batches';
 import { insertTrainingRun } from '../../lib/db/repositories/training-runs';
@@ -106,7 +107,7 @@ describe('scoreDatasetSnapshot', () => {
         logsKey: null,
         workflowId: WORKFLOW_ID,
       });
-      return insertModelVersion(trx, { model: spec.name, trainingRunId: run.id, ...artifact, trainingSignature: '', weights: null, workflowId: WORKFLOW_ID });
+      return insertModelVersion(trx, { model: spec.name, trainingRunId: run.id, ...artifact, trainingSignature: '', weights: null, contract: contractOfFeatures(spec.features), workflowId: WORKFLOW_ID });
     });
   }
 

@@ -21,6 +21,7 @@ import * as shadowRowsWithoutFeatures from '../../lib/db/migrations/2026-11-26-0
 import { applyDeploymentChange, getDeployment, listDeploymentChanges, type DeploymentTraffic } from '../../lib/db/repositories/deployments';
 import { getFeedback } from '../../lib/db/repositories/feedback';
 import { insertModelVersion, type ModelVersion } from '../../lib/db/repositories/model-versions';
+import { contractOfFeatures } from '../fixtures/serving-contract';
 import { upsertModel } from '../../lib/db/repositories/models';
 import { labelledOutcomes, listPredictions, pairedShadowPredictions, predictionStats } from '../../lib/db/repositories/predictions';
 import { insertTrainingRun } from '../../lib/db/repositories/training-runs';
@@ -148,7 +149,7 @@ describe('inference gateway', () => {
         logsKey: null,
         workflowId: WORKFLOW_ID,
       });
-      return insertModelVersion(trx, { model: spec.name, trainingRunId: run.id, ...artifact, trainingSignature: '', weights: null, workflowId: WORKFLOW_ID });
+      return insertModelVersion(trx, { model: spec.name, trainingRunId: run.id, ...artifact, trainingSignature: '', weights: null, contract: contractOfFeatures(spec.features), workflowId: WORKFLOW_ID });
     });
   }
 
@@ -483,7 +484,12 @@ describe('migration 2026-11-26-0004-serving', () => {
           model: spec.name, fingerprint: 'f', datasetIds: [], trainer: {}, mode: 'from_scratch', modeReason: '', metrics: {},
           durationMs: 0, windowDay: null, baseVersionId: null, context: null, logsKey: null, workflowId: 'migration-test',
         });
-        return insertModelVersion(trx, { model: spec.name, trainingRunId: run.id, artifactKey: 'k', artifactSha256: 's', artifactSize: 1, trainingSignature: '', weights: null, workflowId: 'migration-test' });
+        // A version as the schema of 0003 holds it (insertModelVersion writes today's columns).
+        const { rows } = await sql<{ id: string }>`
+          insert into model_versions (model, version, training_run_id, artifact_key, artifact_sha256, artifact_size, stage, workflow_id)
+          values (${spec.name}, 1, ${run.id}, 'k', 's', 1, 'candidate', 'migration-test') returning id::text as id
+        `.execute(trx);
+        return rows[0]!;
       });
       await db.updateTable('model_versions').set({ stage: 'champion' }).where('id', '=', champion.id).execute();
 

@@ -8,6 +8,7 @@ import { loadModelSpec } from '../../lib/config/model-spec-file';
 import { type ModelSpec } from '../../lib/spec/model-spec';
 import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
 import { listApprovalEvents } from '../../lib/db/repositories/approvals';
+import { setApproverPolicy } from '../../lib/db/repositories/approver-policies';
 import { getDeployment, listDeploymentChanges } from '../../lib/db/repositories/deployments';
 import { findChampion, listModelVersions } from '../../lib/db/repositories/model-versions';
 import { listPredictedRequestIds } from '../../lib/db/repositories/predictions';
@@ -112,6 +113,8 @@ describe('live promotion under load: shadow, approval, canary', () => {
         },
       },
     };
+    // The approvers come from the model's policy (what an operator sets with `retrain approvers set`), not from the spec.
+    await setApproverPolicy(harness.deps.db, { model: spec.name, approvers: ['alice', 'bob'], changedBy: 'live-promotion test', reason: 'the test on-call engineers' });
     await prepareFlightDelayPartitions({
       from: '2001-01-02',
       to: '2001-01-15',

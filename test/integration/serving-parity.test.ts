@@ -21,6 +21,7 @@ import type { DatasetSnapshot } from '../../lib/db/repositories/datasets';
 import { applyDeploymentChange, getDeployment, type DeploymentTraffic } from '../../lib/db/repositories/deployments';
 import { insertFeedback } from '../../lib/db/repositories/feedback';
 import { insertModelVersion, type ModelVersion } from '../../lib/db/repositories/model-versions';
+import { contractOfFeatures } from '../fixtures/serving-contract';
 import { upsertModel } from '../../lib/db/repositories/models';
 import { labelledOutcomes, listPredictions, pairedShadowPredictions } from '../../lib/db/repositories/predictions';
 import { insertTrainingRun } from '../../lib/db/repositories/training-runs';
@@ -250,7 +251,7 @@ describe('serving parity: gateway, batch inference and offline evaluation', () =
         logsKey: null,
         workflowId: WORKFLOW_ID,
       });
-      return insertModelVersion(trx, { model: spec.name, trainingRunId: run.id, ...artifact, trainingSignature: '', weights: null, workflowId: WORKFLOW_ID });
+      return insertModelVersion(trx, { model: spec.name, trainingRunId: run.id, ...artifact, trainingSignature: '', weights: null, contract: contractOfFeatures(spec.features), workflowId: WORKFLOW_ID });
     });
   }
 

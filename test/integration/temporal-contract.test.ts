@@ -6,6 +6,7 @@ import { CanarySpec, ShadowSpec, type ModelSpec } from '../../lib/spec/model-spe
 import { listApprovalEvents } from '../../lib/db/repositories/approvals';
 import { getDeployment, listDeploymentChanges } from '../../lib/db/repositories/deployments';
 import { getModelVersion, insertModelVersion, type ModelVersion } from '../../lib/db/repositories/model-versions';
+import { contractOfFeatures } from '../fixtures/serving-contract';
 import { upsertModel } from '../../lib/db/repositories/models';
 import { insertTrainingRun } from '../../lib/db/repositories/training-runs';
 import { crownChampion } from '../../lib/promotion/traffic-moves';
@@ -61,6 +62,7 @@ describe('the Temporal contract: input validation, permanent failures, the rollb
         artifactSize: 1,
         trainingSignature: '',
         weights: null,
+        contract: contractOfFeatures(spec.features),
         workflowId: SEED_WORKFLOW,
       });
     });

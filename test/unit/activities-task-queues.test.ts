@@ -14,7 +14,7 @@ const namesOf = (kind: keyof typeof activitiesByQueue) => Object.keys(activities
 describe('activities per task queue (what each queue worker registers)', () => {
   it('gives each queue only the activities the workflows send to it', () => {
     expect(namesOf('control')).toEqual([
-      'applyPromotionDecision', 'completeCanary', 'countMirroredRequests', 'finishShadow', 'observeCanaryStage', 'observeShadow',
+      'applyPromotionDecision', 'completeCanary', 'countMirroredRequests', 'finishShadow', 'loadApproverPolicy', 'observeCanaryStage', 'observeShadow',
       'recordApprovalEvent', 'recordOfflineVerdict', 'recordPipelineFinish', 'recordPipelineStart', 'rejectCandidate', 'rollbackCanary',
       'setCanaryTraffic', 'startShadow',
     ]);

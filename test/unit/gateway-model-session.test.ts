@@ -62,9 +62,9 @@ describe('ModelSession', () => {
     const session = await ModelSession.create(bytes, { id: '3', version: 3 });
     expect(session.incompatibility(features)).toBeNull();
     expect(session.incompatibility([...features, { name: 'extra', kind: 'numeric' }])).toBeNull();
-    expect(session.incompatibility(features.filter((f) => f.name !== 'hour'))).toMatch(/v3 reads input 'hour', which is not a feature of the model's spec/);
+    expect(session.incompatibility(features.filter((f) => f.name !== 'hour'))).toMatch(/v3 reads input 'hour', which is not a feature of the serving contract/);
     const recast = features.map((f): FeatureSpec => (f.name === 'origin' ? { name: 'origin', kind: 'numeric' } : f));
-    expect(session.incompatibility(recast)).toBe("v3 reads 'origin' as string, but the spec declares it numeric");
+    expect(session.incompatibility(recast)).toBe("v3 reads 'origin' as string, but the serving contract declares it numeric");
     session.retain().release();
   });
 });

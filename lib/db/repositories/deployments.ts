@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { parseServingContract, type ServingContract } from '../../spec/serving-contract';
 import type { DeploymentChangeRow, DeploymentRow } from '../schema';
 import type { DbExecutor } from '../executor';
 import { ModelNotFoundError, ModelVersionNotFoundError } from '../not-found-errors';
@@ -49,10 +50,8 @@ export interface DeploymentChangeInput {
   set: Partial<DeploymentTraffic>;
 }
 
-/** A deployment with what a gateway needs to serve it: the model's features and the versions' artifacts. */
+/** A deployment with what a gateway needs to serve it: each referenced version's artifact and serving contract. */
 export interface ServedDeployment extends Deployment {
-  /** The `features` array of the model's spec (unparsed: the gateway validates it). */
-  features: unknown;
   versions: ServedVersionRef[];
 }
 
@@ -61,6 +60,8 @@ export interface ServedVersionRef {
   version: number;
   artifactKey: string;
   artifactSha256: string;
+  /** The version's serving contract as stored (unparsed: the gateway validates it), never the model's latest spec. */
+  contract: unknown;
 }
 
 const TRAFFIC_KEYS = ['championVersionId', 'canaryVersionId', 'canaryWeight', 'shadowVersionId'] as const;
@@ -108,24 +109,34 @@ export async function listDeploymentChanges(db: DbExecutor, model: string): Prom
 }
 
 /**
- * Deployments (all, or one model's) joined with the model's features and the artifacts
- * of every version they reference: one round trip for a gateway (re)load.
+ * Deployments (all, or one model's) with the artifact and serving contract of every version
+ * they reference: one round trip for a gateway (re)load. The model's spec is not read: what a
+ * run started with a changed spec stores there never changes what is served.
  */
 export async function listServedDeployments(db: DbExecutor, model?: string): Promise<ServedDeployment[]> {
   let query = db
     .selectFrom('deployments as d')
-    .innerJoin('models as m', 'm.name', 'd.model')
     .selectAll('d')
-    .select(sql<unknown>`m.spec -> 'features'`.as('features'))
     .select(
       sql<ServedVersionRef[]>`coalesce((
-        select jsonb_agg(jsonb_build_object('id', v.id::text, 'version', v.version, 'artifactKey', v.artifact_key, 'artifactSha256', v.artifact_sha256))
+        select jsonb_agg(jsonb_build_object('id', v.id::text, 'version', v.version, 'artifactKey', v.artifact_key, 'artifactSha256', v.artifact_sha256, 'contract', v.contract))
         from model_versions v where v.id in (d.champion_version_id, d.canary_version_id, d.shadow_version_id)
       ), '[]'::jsonb)`.as('versions'),
     );
   if (model !== undefined) query = query.where('d.model', '=', model);
   const rows = await query.orderBy('d.model').execute();
-  return rows.map(({ features, versions, ...row }) => ({ ...toDeployment(row), features, versions }));
+  return rows.map(({ versions, ...row }) => ({ ...toDeployment(row), versions }));
+}
+
+/** The version that serves a model's traffic (its deployment's champion) with its serving contract; undefined when none does. */
+export async function findServingChampion(db: DbExecutor, model: string): Promise<{ id: string; version: number; contract: ServingContract } | undefined> {
+  const row = await db
+    .selectFrom('deployments as d')
+    .innerJoin('model_versions as v', 'v.id', 'd.champion_version_id')
+    .select(['v.id', 'v.version', 'v.contract'])
+    .where('d.model', '=', model)
+    .executeTakeFirst();
+  return row && { id: String(row.id), version: row.version, contract: parseServingContract(row.contract, `${model} v${row.version}`) };
 }
 
 /**

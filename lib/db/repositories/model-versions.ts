@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { parseServingContract, type ServingContract } from '../../spec/serving-contract';
 import type { ModelVersionRow, ModelVersionStage } from '../schema';
 import type { DbExecutor } from '../executor';
 import { ModelVersionNotFoundError } from '../not-found-errors';
@@ -17,13 +18,15 @@ export interface ModelVersion {
   trainingSignature: string;
   /** The built-in trainer's weights (JSON) for warm starts; null for external trainers. */
   weights: { key: string; sha256: string } | null;
+  /** What the gateway validates requests for this version against, fixed at registration (lib/spec/serving-contract.ts). */
+  contract: ServingContract;
   workflowId: string;
   createdAt: Date;
 }
 
 export type NewModelVersion = Pick<
   ModelVersion,
-  'model' | 'trainingRunId' | 'artifactKey' | 'artifactSha256' | 'artifactSize' | 'trainingSignature' | 'weights' | 'workflowId'
+  'model' | 'trainingRunId' | 'artifactKey' | 'artifactSha256' | 'artifactSize' | 'trainingSignature' | 'weights' | 'contract' | 'workflowId'
 >;
 
 function toModelVersion(row: ModelVersionRow): ModelVersion {
@@ -39,6 +42,7 @@ function toModelVersion(row: ModelVersionRow): ModelVersion {
     stageReason: row.stage_reason,
     trainingSignature: row.training_signature,
     weights: row.weights_key && row.weights_sha256 ? { key: row.weights_key, sha256: row.weights_sha256 } : null,
+    contract: parseServingContract(row.contract, `${row.model} v${row.version}`),
     workflowId: row.workflow_id,
     createdAt: row.created_at,
   };
@@ -71,7 +75,7 @@ export async function listModelVersions(db: DbExecutor, model: string): Promise<
 }
 
 /**
- * Registers a candidate with the next version number of its model. Numbers are
+ * Registers a candidate with the next version number of its model and its serving contract. Numbers are
  * allocated under a row lock on the model (call inside a transaction), so concurrent pipelines never collide.
  */
 export async function insertModelVersion(db: DbExecutor, version: NewModelVersion): Promise<ModelVersion> {
@@ -94,6 +98,7 @@ export async function insertModelVersion(db: DbExecutor, version: NewModelVersio
       training_signature: version.trainingSignature,
       weights_key: version.weights?.key ?? null,
       weights_sha256: version.weights?.sha256 ?? null,
+      contract: JSON.stringify(parseServingContract(version.contract, `a new version of ${version.model}`)),
       workflow_id: version.workflowId,
     })
     .returningAll()
