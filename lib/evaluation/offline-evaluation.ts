@@ -53,12 +53,13 @@ export async function evaluateOffline(
   const candidate = await getModelVersion(deps.db, input.candidateVersionId);
   const currentChampion = await findChampion(deps.db, spec.name);
   const holdout = await getDataset(deps.db, input.holdoutDatasetId);
-  const comparison = chooseHoldoutComparison({
+  const chosen = chooseHoldoutComparison({
     holdoutDay: holdout.partitionDay,
     candidateVersionId: candidate.id,
     championVersionId: currentChampion?.id ?? null,
     versions: await listVersionTrainingDays(deps.db, spec.name),
   });
+  const comparison = await withReadableComparator(deps.db, spec, chosen);
   const asResult = async (evaluation: Evaluation<OfflineEvaluationSummary>, recorded: OfflineEvaluationResult['recorded']): Promise<OfflineEvaluationResult> => ({
     evaluationId: evaluation.id,
     summary: evaluation.metrics,
@@ -123,3 +124,18 @@ export async function evaluateOffline(
   }
 }
 
+
+/**
+ * The holdout table is built with this run's features; a comparator whose serving contract reads a
+ * feature they do not compute (a run marked as a breaking change) cannot be scored on it, so the
+ * candidate is then held to the absolute gates, and the comparison says why.
+ */
+async function withReadableComparator(db: Kysely<Database>, spec: ModelSpec, comparison: HoldoutComparison): Promise<HoldoutComparison> {
+  if (comparison.comparatorVersionId === null) return comparison;
+  const comparator = await getModelVersion(db, comparison.comparatorVersionId);
+  const computed = new Map(spec.features.map((f) => [f.name, f.kind]));
+  const unreadable = comparator.contract.features.filter((f) => computed.get(f.name) !== f.kind).map((f) => f.name);
+  if (unreadable.length === 0) return comparison;
+  const why = `v${comparator.version} reads ${unreadable.map((n) => `'${n}'`).join(', ')}, which this run's features do not compute as it does: compared with no model, absolute gates only`;
+  return { ...comparison, comparatorVersionId: null, comparatorVersion: null, note: [comparison.note, why].filter(Boolean).join('; ') };
+}

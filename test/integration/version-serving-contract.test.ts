@@ -22,7 +22,7 @@ import { getModelVersion, listModelVersions } from '../../lib/db/repositories/mo
 import { getModelSpec } from '../../lib/db/repositories/models';
 import type { ModelSpec } from '../../lib/spec/model-spec';
 import { labelledRequestsFromDay } from '../../lib/traffic/labelled-traffic';
-import { RETRAINING_PIPELINE, retrainingPipelineId, type RetrainingPipelineInput } from '../../workflows/definitions';
+import { RETRAINING_PIPELINE, retrainingPipelineId, type RetrainingPipelineInput, type RetrainingPipelineResult } from '../../workflows/definitions';
 import { createPipelineHarness, type PipelineHarness } from './pipeline-harness';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -199,6 +199,19 @@ describe('a version serves under its own contract, whatever later specs say', ()
     expect(old.status).toBe(400);
     expect(JSON.stringify(old.answer)).toContain("missing feature 'dep_minute'");
     expect(await readyz()).toBe(200);
+  });
+
+  it('a flagged breaking change that drops features the champion reads is evaluated without a comparison, and says why', async () => {
+    // The champion (v2) reads dep_minute and weekday; this run computes neither, so v2 cannot be scored on its holdout table.
+    const result = (await harness.withWorkers(() =>
+      harness.client.workflow.execute(RETRAINING_PIPELINE, {
+        taskQueue: harness.taskQueue,
+        workflowId: retrainingPipelineId(spec.name, '2001-01-10'),
+        args: [{ spec: removedFeature(), day: '2001-01-10', breakingChange: true }],
+      }),
+    )) as RetrainingPipelineResult;
+    expect(result.metrics.championVersion).toBeNull();
+    expect(result.evaluation.comparison?.note).toMatch(/v2 reads 'weekday', 'dep_minute', which this run's features do not compute as it does: compared with no model, absolute gates only/);
   });
 });
 
