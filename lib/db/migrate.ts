@@ -5,6 +5,7 @@ import * as predictionBatches from './migrations/2026-11-26-0003-prediction-batc
 import * as serving from './migrations/2026-11-26-0004-serving';
 import * as approvals from './migrations/2026-11-26-0005-approvals';
 import * as shadowRowsWithoutFeatures from './migrations/2026-11-26-0006-shadow-rows-without-features';
+import * as uniqueServedRequestIds from './migrations/2026-12-01-0101-unique-served-request-ids';
 
 /** Migrations in code, keyed by their timestamp-prefixed file name (the order Kysely applies them in). */
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-26-0004-serving': serving,
   '2026-11-26-0005-approvals': approvals,
   '2026-11-26-0006-shadow-rows-without-features': shadowRowsWithoutFeatures,
+  '2026-12-01-0101-unique-served-request-ids': uniqueServedRequestIds,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -109,15 +109,43 @@ export async function copyPredictions(pool: pg.Pool, lines: readonly string[]): 
   if (lines.length === 0) return;
   const client = await pool.connect();
   try {
-    const copy = client.query(copyFrom(COPY_PREDICTIONS));
-    copy.end(lines.join(''));
-    await finished(copy);
+    await copyPredictionLines(client, lines);
   } catch (err) {
     // Postgres refused the rows (the connection is fine), or the connection broke (discard it).
     client.release(err instanceof pg.DatabaseError ? undefined : true);
     throw err;
   }
   client.release();
+}
+
+/** The COPY of copyPredictions on a connection the caller holds (e.g. inside its transaction). */
+export async function copyPredictionLines(client: pg.PoolClient, lines: readonly string[]): Promise<void> {
+  const copy = client.query(copyFrom(COPY_PREDICTIONS));
+  copy.end(lines.join(''));
+  await finished(copy);
+}
+
+/**
+ * Whether the row of a serialized line is in the table: the same model, request id, role,
+ * version and creation time (a row's identity; the served-row unique index and
+ * predictions_model_request make it one index probe).
+ */
+export async function isPredictionLineStored(client: pg.ClientBase | pg.Pool, line: string): Promise<boolean> {
+  const fields = line.replace(/\n$/, '').split('\t');
+  const [model, versionId, role, requestId] = fields.slice(0, 4).map(copyTextValue);
+  const createdAt = fields[COPY_COLUMN_COUNT - 1]!.trimEnd();
+  const { rows } = await client.query<{ stored: boolean }>(
+    'select exists (select 1 from predictions where model = $1 and request_id = $2 and role = $3 and model_version_id = $4 and created_at = $5) as stored',
+    [model, requestId, role, versionId, createdAt],
+  );
+  return rows[0]?.stored === true;
+}
+
+const COPY_COLUMN_COUNT = 12;
+
+/** A COPY text field read back (the inverse of copyText). */
+function copyTextValue(field: string): string {
+  return field.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : c === 't' ? '\t' : c));
 }
 
 /** Logged predictions of a model (optionally only these request ids), oldest first. */
