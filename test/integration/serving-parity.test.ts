@@ -228,7 +228,8 @@ describe('serving parity: gateway, batch inference and offline evaluation', () =
       variants.push({ name, version: await registerVersion({ artifactKey: artifact.key, artifactSha256: artifact.sha256, artifactSize: artifact.size }, name) });
     }
 
-    gateway = createGateway({ db, store, databaseUrl, log: pino({ level: 'silent' }), flushIntervalMs: 20, limits: { maxInstances: 1000 } });
+    // Parity is about scores, not keys: the gateway runs open (test/integration/gateway.test.ts covers keys).
+    gateway = createGateway({ db, store, databaseUrl, auth: { mode: 'open' }, log: pino({ level: 'silent' }), flushIntervalMs: 20, limits: { maxInstances: 1000 } });
     url = (await gateway.start(0)).url;
   });
 
