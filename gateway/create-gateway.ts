@@ -107,7 +107,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
   // The log writes one batch at a time, by COPY, on a connection of its own (COPY needs the raw client).
   const logPool = new pg.Pool({ connectionString: options.databaseUrl, max: 1, application_name: 'retrain-gateway-prediction-log' });
-  logPool.on('error', (err) => log.warn({ err }, 'prediction log connection lost; the next write reconnects'));
+  const logConnectionLost = (err: Error) => log.warn({ err }, 'prediction log connection lost; the next write reconnects');
+  logPool.on('error', logConnectionLost);
+  // Also on the connection while a write holds it (a Postgres shutdown terminates it between statements).
+  logPool.on('connect', (client) => client.on('error', logConnectionLost));
   const predictionLog = new PredictionLog<ServingLogEntry>({
     write: (rows) => writeServingLog(logPool, rows),
     isStored: (rows) => isServingLogStored(logPool, rows),
