@@ -1,7 +1,9 @@
 /**
  * The inference gateway: serves the deployed versions of every model (champion, canary by
- * weight, shadow mirrored), validates requests against each model's spec, logs every
- * prediction to Postgres in batches and follows deployment changes through LISTEN/NOTIFY.
+ * weight, shadow mirrored), validates requests against each model's spec and input types,
+ * requires API keys on predict, infer and feedback (unless configured open), serves a request
+ * id once, logs every prediction and label to Postgres in batches, in order, and follows
+ * deployment changes through LISTEN/NOTIFY. Every error is answered in one shape.
  *
  * @example
  * const gateway = createGateway({ db, store, databaseUrl });
@@ -129,6 +131,11 @@ export function createGateway(options: GatewayOptions): Gateway {
   const authorizer = new ApiKeyAuthorizer(options.auth);
   const health = { db, router, follower, metrics };
 
+  // Every error answer, the gateway's and fastify's, in the one shape (error-response.ts).
+  const sendError = (reply: FastifyReply, err: unknown) => {
+    const answer = errorAnswer(err, limits);
+    void reply.code(answer.status).headers(answer.headers).send(answer.body);
+  };
   const app = Fastify({
     bodyLimit: limits.maxBodyBytes,
     // Requests arriving while close() drains are served (with Connection: close), not refused in fastify's own shape.
@@ -139,10 +146,6 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
   // Only JSON is accepted (text/plain would reach the parsers as a string).
   app.removeContentTypeParser('text/plain');
-  const sendError = (reply: FastifyReply, err: unknown) => {
-    const answer = errorAnswer(err, limits);
-    void reply.code(answer.status).headers(answer.headers).send(answer.body);
-  };
   app.setErrorHandler((err, request, reply) => {
     if (statusOf(err) >= 500 && !(err instanceof GatewayRequestError)) log.error({ err, method: request.method, url: request.url }, 'request failed');
     sendError(reply, err);

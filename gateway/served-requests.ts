@@ -59,7 +59,6 @@ export class ServedRequests {
     const known = this.ids(model);
     for (const id of ids) if (known.has(id)) return id;
     for (const id of ids) known.set(id, RESERVED);
-    // Ids repeated within one request (a batch whose ids collide cannot happen: they are `<id>/<i>`).
     return null;
   }
 
