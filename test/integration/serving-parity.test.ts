@@ -188,6 +188,8 @@ describe('serving parity: gateway, batch inference and offline evaluation', () =
       ],
       label: { name: 'label', sql: 'y' },
       training: {},
+      // No promotion runs here; a 'safe' default would need approvers since they became required.
+      promotion: { strategy: 'direct' },
     });
     await upsertModel(db, spec, WORKFLOW_ID);
     await writePartition(sourceDir, TRAINING_DAY, 800, 11, false);
