@@ -63,7 +63,8 @@ export function parseGatewayApiKeys(text: string, file: string): GatewayApiKeyEn
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new Error(`API keys file ${file} is not valid JSON: ${(err as Error).message}`, { cause: err });
+    // The cause (JSON.parse's message) is shown after it by the CLI's error chain.
+    throw new Error(`API keys file ${file} is not valid JSON`, { cause: err });
   }
   const parsed = GatewayApiKeysFile.safeParse(json);
   if (!parsed.success) {
@@ -79,7 +80,7 @@ export function loadGatewayApiKeys(file: string): GatewayApiKeyEntry[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new Error(`cannot read the API keys file ${file} (RETRAIN_GATEWAY_API_KEYS_FILE): ${(err as Error).message}`, { cause: err });
+    throw new Error(`cannot read the API keys file ${file} (RETRAIN_GATEWAY_API_KEYS_FILE)`, { cause: err });
   }
   return parseGatewayApiKeys(text, file);
 }
