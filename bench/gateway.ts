@@ -21,6 +21,9 @@
  * Goals (issue 4): gateway ≥ 0.8× baseline req/s, gateway p99 ≤ 1.5× baseline p99,
  * shadow-on p50 ≤ 1.1× shadow-off p50 (checked at capacity and at the same offered load).
  *
+ * Every request carries an API key (`Authorization: Bearer`, the same header to the baseline,
+ * which ignores it): the gateway checks it as in production, one sha256 per request.
+ *
  * Postgres and S3 come from the environment (DATABASE_URL, S3_ENDPOINT) or are started here
  * by the same providers as `retrain up` (Temporal is not needed and not started).
  *
@@ -61,6 +64,7 @@ import type { Database } from '../lib/db/schema';
 import { provideDatabase } from '../lib/dev-stack/database-provider';
 import { createS3Client } from '../lib/clients/s3-client';
 import { localOnlyEnvironment, type S3Config } from '../lib/config/environment';
+import { generateApiKey, hashApiKey, type GatewayApiKeyEntry } from '../lib/config/gateway-api-keys';
 import { provideS3 } from '../lib/dev-stack/s3-provider';
 import { ArtifactStore } from '../lib/store/artifact-store';
 import { exportBuiltinModelToOnnx, trainBuiltinModel } from '../lib/training/trainers';
@@ -70,6 +74,9 @@ const ROUNDS = Number(process.env.BENCH_GATEWAY_ROUNDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_GATEWAY_CONNECTIONS ?? 16);
 const WARMUP_SECONDS = Number(process.env.BENCH_GATEWAY_WARMUP_SECONDS ?? 2);
 const WORKFLOW_ID = 'bench-gateway';
+/** The bench's API key, made per run; the gateway child gets only its hashed entry. */
+const API_KEY = generateApiKey();
+const AUTH_HEADERS = { authorization: `Bearer ${API_KEY}` };
 /** argv[2] that makes this file serve a gateway (a child process of the bench). */
 const SERVE_GATEWAY = '--serve-gateway';
 
@@ -135,7 +142,13 @@ async function main(): Promise<void> {
     const gateway = await spawnServer(
       __filename,
       [SERVE_GATEWAY],
-      { BENCH_GATEWAY_CONFIG: JSON.stringify({ databaseUrl: database.url, s3: s3.config }) },
+      {
+        BENCH_GATEWAY_CONFIG: JSON.stringify({
+          databaseUrl: database.url,
+          s3: s3.config,
+          keys: [{ name: 'bench', sha256: hashApiKey(API_KEY), models: [model.spec.name], scopes: ['predict'] }] satisfies GatewayApiKeyEntry[],
+        }),
+      },
       children,
       profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profile)] : [],
     );
@@ -317,7 +330,7 @@ async function measure(url: string, body: string, seconds: number, pids?: { serv
   const cpuBefore = pids && cpuSnapshot(pids);
   const latencies: number[] = [];
   let failed = 0;
-  const instance = autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections: CONNECTIONS, duration: seconds });
+  const instance = autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json', ...AUTH_HEADERS }, body, connections: CONNECTIONS, duration: seconds });
   instance.on('response', (_client, statusCode, _bytes, responseTime) => {
     if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
     else failed++;
@@ -332,7 +345,7 @@ async function measure(url: string, body: string, seconds: number, pids?: { serv
 /** pacedLoad against one URL at `rate` requests per second (the same arrival times for every run of a round). */
 async function measurePaced(url: string, body: string, rate: number, seconds: number, pids: { server: number; postmaster: number | null }, seed: number): Promise<Measurement> {
   const cpuBefore = cpuSnapshot(pids);
-  const result = await pacedLoad({ url, body, rate, seconds, connections: CONNECTIONS, seed });
+  const result = await pacedLoad({ url, body, headers: AUTH_HEADERS, rate, seconds, connections: CONNECTIONS, seed });
   const cpu = cpuPerRequest(cpuBefore, cpuSnapshot(pids), result.ok);
   const sorted = result.latencies.sort();
   return { requestsPerSecond: result.ok / result.duration, p50: quantileOfSorted(sorted, 0.5), p99: quantileOfSorted(sorted, 0.99), ok: result.ok, failed: result.failed, queued: result.queued, cpu };
@@ -493,8 +506,14 @@ async function spawnServer(
 
 /** Child process: a gateway over the bench's Postgres and S3, as `retrain up` would start it. */
 async function serveGateway(): Promise<void> {
-  const config = JSON.parse(process.env.BENCH_GATEWAY_CONFIG ?? '{}') as { databaseUrl: string; s3: S3Config };
-  const running = await startGateway({ databaseUrl: config.databaseUrl, s3: config.s3, port: 0, log: pino({ level: 'warn' }, pino.destination(2)) });
+  const config = JSON.parse(process.env.BENCH_GATEWAY_CONFIG ?? '{}') as { databaseUrl: string; s3: S3Config; keys: GatewayApiKeyEntry[] };
+  const running = await startGateway({
+    databaseUrl: config.databaseUrl,
+    s3: config.s3,
+    auth: { mode: 'keys', keys: config.keys },
+    port: 0,
+    log: pino({ level: 'warn' }, pino.destination(2)),
+  });
   process.stdout.write(`listening ${running.url}\n`);
   await new Promise((resolve) => {
     process.once('SIGTERM', resolve);

@@ -24,6 +24,8 @@ export interface PacedLoadOptions {
   url: string;
   /** JSON request body, sent with POST. */
   body: string;
+  /** Extra request headers (e.g. authorization). */
+  headers?: Readonly<Record<string, string>>;
   /** Mean requests per second. */
   rate: number;
   seconds: number;
@@ -55,7 +57,11 @@ export async function pacedLoad(options: PacedLoadOptions): Promise<PacedLoadRes
   const payload = Buffer.from(options.body);
   const request = Buffer.concat([
     Buffer.from(
-      `POST ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\ncontent-length: ${payload.length}\r\n\r\n`,
+      `POST ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\n` +
+        Object.entries(options.headers ?? {})
+          .map(([name, value]) => `${name}: ${value}\r\n`)
+          .join('') +
+        `content-length: ${payload.length}\r\n\r\n`,
     ),
     payload,
   ]);

@@ -13,6 +13,7 @@ import { statusCommand } from './commands/status';
 import { trafficCommand, type TrafficCommandOptions } from './commands/traffic';
 import { upCommand } from './commands/up';
 import { gatewayCommand } from './commands/gateway';
+import { gatewayKeyCreateCommand } from './commands/gateway-key';
 import { workerCommand } from './commands/worker';
 
 const EXAMPLE_SPEC = path.join(__dirname, '..', 'examples', 'flight-delay', 'model.json');
@@ -127,7 +128,24 @@ async function main(): Promise<void> {
     .description('run an inference gateway (GATEWAY_HOST, GATEWAY_PORT) against existing services (DATABASE_URL, S3_*), or the stack of `retrain up`')
     .action(async () => gatewayCommand(loadEnvironment()));
 
+  const gatewayKey = program.command('gateway-key').description("API keys for the gateway's predict, infer and feedback endpoints");
+  gatewayKey
+    .command('create')
+    .description('make a new API key: prints the key once and its hashed entry for the keys file (RETRAIN_GATEWAY_API_KEYS_FILE)')
+    .requiredOption('--model <names>', "models the key may call, comma-separated, or '*' for every model", collect, [])
+    .requiredOption('--scope <scopes>', 'what the key may do: predict, feedback (comma-separated)', collect, [])
+    .option('--name <name>', 'names the key in the file and in messages (default: key-<first hash digits>)')
+    .option('--keys-file <file>', 'add the entry to this keys file (created when missing)')
+    .action(async (opts: { model: string[]; scope: string[]; name?: string; keysFile?: string }) =>
+      gatewayKeyCreateCommand({ models: opts.model, scopes: opts.scope, name: opts.name, keysFile: opts.keysFile }),
+    );
+
   await program.parseAsync(process.argv);
+}
+
+/** A commander option parser that collects repeated values. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 /** A commander option parser for whole numbers ≥ 1 that names the option when the value is not one. */

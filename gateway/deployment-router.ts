@@ -222,7 +222,8 @@ export class DeploymentRouter {
         model: deployment.model,
         revision: deployment.revision,
         features,
-        validator: createInstanceValidator(features),
+        // Values are bounded by the input types of every version the route holds (float32, int64).
+        validator: createInstanceValidator(features, [champion, canary, shadow].flatMap((v) => (v ? [v.session.contract.inputs] : []))),
         champion: champion ?? null,
         canary: canary ?? null,
         canaryWeight: canary ? deployment.canaryWeight : 0,

@@ -1,19 +1,22 @@
 /**
  * Open Inference Protocol (KServe v2 REST) endpoints, so standard clients can call the gateway:
- * server and model readiness, model metadata and `infer`. Errors are `{ "error": message }`
- * as the protocol specifies.
+ * server and model readiness, model metadata and `infer` (API key scope `predict`). Errors are
+ * `{ "error": ... }` as the protocol specifies, the object of every gateway error
+ * (`{ code, message, field? }`, error-response.ts) rather than a bare string.
  */
 import type { FastifyInstance } from 'fastify';
+import { apiKeyRouteOptions, type ApiKeyAuthorizer } from './api-key-auth';
 import type { DeploymentRouter } from './deployment-router';
+import { statusOf } from './error-response';
 import { type GatewayMetrics, NO_LABEL } from './gateway-metrics';
 import { datatypeOf, parseInferRequest, PROBABILITIES_TENSOR } from './infer-request';
 import type { PredictionService } from './prediction-service';
-import { statusOf } from './predict-routes';
 
 export interface InferenceProtocolDeps {
   service: PredictionService;
   router: DeploymentRouter;
   metrics: GatewayMetrics;
+  authorizer: ApiKeyAuthorizer;
   maxInstances: number;
   /** Whether the gateway as a whole is ready (database and every model); see readyz. */
   serverReady(): Promise<boolean>;
@@ -53,7 +56,8 @@ export function registerInferenceProtocolRoutes(app: FastifyInstance, deps: Infe
     };
   });
 
-  app.post<{ Params: NameParams }>('/v2/models/:name/infer', async (request) => {
+  const refused = (err: { statusCode: number }) => metrics.requests.inc({ model: NO_LABEL, role: NO_LABEL, status: String(err.statusCode) });
+  app.post<{ Params: NameParams }>('/v2/models/:name/infer', apiKeyRouteOptions(deps.authorizer, 'predict', 'name', refused), async (request) => {
     const started = performance.now();
     const model = request.params.name;
     let modelLabel = NO_LABEL;
@@ -61,7 +65,7 @@ export function registerInferenceProtocolRoutes(app: FastifyInstance, deps: Infe
     try {
       const route = service.route(model);
       modelLabel = model;
-      const parsed = parseInferRequest(request.body, route.features, deps.maxInstances);
+      const parsed = parseInferRequest(request.body, route.validator, deps.maxInstances);
       const outcome = await service.predict(route, parsed);
       role = outcome.role;
       const n = outcome.probabilities.length;

@@ -3,18 +3,23 @@
  * from connection settings, as `retrain up` does; run this file directly (`tsx gateway/main.ts`)
  * for a standalone gateway configured by the environment:
  * DATABASE_URL, S3_ENDPOINT, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, S3_REGION, S3_BUCKET,
- * GATEWAY_PORT (8080), GATEWAY_HOST (127.0.0.1), RETRAIN_LOG_LEVEL (WARN).
+ * GATEWAY_PORT (8080), GATEWAY_HOST (127.0.0.1), RETRAIN_LOG_LEVEL (WARN), and its API keys:
+ * RETRAIN_GATEWAY_API_KEYS_FILE, or RETRAIN_GATEWAY_AUTH=open to serve without keys.
  */
 import pino, { type Logger } from 'pino';
 import { createDatabase } from '../lib/db/connection';
 import { createS3Client } from '../lib/clients/s3-client';
 import { loadEnvironment, type RetrainEnvironment, type S3Config } from '../lib/config/environment';
+import { loadGatewayApiKeys } from '../lib/config/gateway-api-keys';
 import { ArtifactStore } from '../lib/store/artifact-store';
+import type { GatewayAuth } from './api-key-auth';
 import { createGateway, type Gateway, type GatewayLimits } from './create-gateway';
 
 export interface StartGatewayOptions {
   databaseUrl: string;
   s3: S3Config;
+  /** API keys, or open (see gatewayAuthFromEnvironment). */
+  auth: GatewayAuth;
   /** Default 8080; 0 picks a free port. */
   port?: number;
   /** Default 127.0.0.1. */
@@ -45,6 +50,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     db,
     store: new ArtifactStore({ client: s3, bucket: options.s3.bucket }),
     databaseUrl: options.databaseUrl,
+    auth: options.auth,
     log: options.log,
     limits: options.limits,
   });
@@ -80,12 +86,26 @@ export function standaloneGatewaySettings(env: RetrainEnvironment): { databaseUr
   return { databaseUrl: env.databaseUrl, s3: { ...env.s3 } };
 }
 
+/**
+ * How a gateway started from this environment authenticates: the keys of
+ * RETRAIN_GATEWAY_API_KEYS_FILE, or open when RETRAIN_GATEWAY_AUTH=open. Neither configured is an
+ * error, unless `openWhenUnconfigured` (`retrain up`, which serves on 127.0.0.1 only and says so).
+ */
+export function gatewayAuthFromEnvironment(env: RetrainEnvironment, options: { openWhenUnconfigured?: boolean } = {}): GatewayAuth {
+  if (env.gatewayAuth?.mode === 'keys') return { mode: 'keys', keys: loadGatewayApiKeys(env.gatewayAuth.keysFile) };
+  if (env.gatewayAuth?.mode === 'open' || options.openWhenUnconfigured) return { mode: 'open' };
+  throw new Error(
+    'the gateway needs API keys: set RETRAIN_GATEWAY_API_KEYS_FILE to a keys file (`retrain gateway-key create` makes entries), or RETRAIN_GATEWAY_AUTH=open to serve predict, infer and feedback without keys',
+  );
+}
+
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const env = loadEnvironment();
   const { databaseUrl, s3 } = standaloneGatewaySettings(env);
   const log = pino({ level: env.logLevel.toLowerCase(), base: { service: 'retrain-gateway' } }, pino.destination(2));
-  const running = await startGateway({ databaseUrl, s3, port: env.gatewayListen.port, host: env.gatewayListen.host, log });
+  const auth = gatewayAuthFromEnvironment(env);
+  const running = await startGateway({ databaseUrl, s3, auth, port: env.gatewayListen.port, host: env.gatewayListen.host, log });
   process.stderr.write(`retrain gateway listening on ${running.url}\n`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));

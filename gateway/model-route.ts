@@ -39,7 +39,7 @@ export type ServingRole = Exclude<DeploymentRole, 'shadow'>;
 export function chooseVersion(route: ModelRoute, routingKey: string | null): { role: ServingRole; served: ServedVersion } {
   if (route.canary && routesToCanary(route.model, routingKey, route.canaryWeight)) return { role: 'canary', served: route.canary };
   if (route.champion) return { role: 'champion', served: route.champion };
-  throw new GatewayRequestError(503, `model '${route.model}' has no champion deployed`);
+  throw new GatewayRequestError(503, 'model_unavailable', `model '${route.model}' has no champion deployed`, { retryAfterSeconds: 5 });
 }
 
 /** Every session reference the route holds (one per role). */

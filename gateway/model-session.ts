@@ -111,11 +111,22 @@ export class ModelSession {
     return this.batcher.submit(rows, alone);
   }
 
-  /** score(), with a failure returned instead of thrown (it is logged like a result). */
+  /**
+   * score(), with a failure returned instead of thrown (it is logged like a result). A
+   * probability that is not a finite number (NaN from an overflow inside the model) is a failure
+   * too, naming the row: it must not be answered as `probability: null` and logged as a success.
+   */
   async attempt(rows: readonly FeatureRecord[], alone = false): Promise<ScoringAttempt> {
     const started = performance.now();
     try {
-      return { ok: true, result: await this.score(rows, alone) };
+      const result = await this.score(rows, alone);
+      const { probabilities } = result;
+      for (let i = 0; i < probabilities.length; i++) {
+        if (!Number.isFinite(probabilities[i]!)) {
+          return { ok: false, error: new Error(`v${this.version} returned ${probabilities[i]} as the probability of row ${i}`), latencyMs: result.latencyMs };
+        }
+      }
+      return { ok: true, result };
     } catch (err) {
       return { ok: false, error: err instanceof Error ? err : new Error(String(err)), latencyMs: performance.now() - started };
     }

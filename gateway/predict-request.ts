@@ -5,60 +5,68 @@
  * Batch item i is logged, and takes feedback, under `${requestId}/${i}`.
  */
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
 import type { InstanceValidator } from './instance-validation';
 import { jsonTypeName } from './instance-validation';
 import type { FeatureRecord } from './model-session';
+import { idMessage, idProblem } from './request-ids';
 import { GatewayRequestError } from './request-error';
-
-/** Request ids and routing keys are stored and indexed: bounded length, printable. */
-export const RequestId = z.string().min(1).max(200).regex(/^\P{Cc}+$/u, 'must not contain control characters');
-export const RoutingKey = z.string().min(1).max(200).regex(/^\P{Cc}+$/u, 'must not contain control characters');
-/** Names what RequestId and RoutingKey accept, for refusals. */
-export const ID_RULE = 'a non-empty string of at most 200 characters, without control characters';
-
-const PredictEnvelope = z.strictObject({
-  instance: z.unknown().optional(),
-  instances: z.array(z.unknown()).optional(),
-  requestId: RequestId.optional(),
-  routingKey: RoutingKey.optional(),
-});
+import { quoted } from './storable-text';
 
 /** A validated request: rows to score and the id each row is logged under. */
 export interface ParsedPrediction {
   readonly instances: FeatureRecord[];
   readonly requestId: string;
-  /** One per instance. */
+  /** One per instance: the ids the rows are logged and take feedback under. */
   readonly itemIds: string[];
   readonly routingKey: string | null;
+  /** The body field that holds the request id ('requestId' in v1, 'id' in v2), for refusals. */
+  readonly idField: string;
 }
+
+const FIELDS = new Set(['instance', 'instances', 'requestId', 'routingKey']);
 
 export function parsePredictRequest(body: unknown, validator: InstanceValidator, maxInstances: number): ParsedPrediction {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new GatewayRequestError(400, `request body must be a JSON object with 'instance' or 'instances', got ${jsonTypeName(body)}`);
+    throw new GatewayRequestError(400, 'invalid_body', `request body must be a JSON object with 'instance' or 'instances', got ${jsonTypeName(body)}`);
   }
-  const envelope = PredictEnvelope.safeParse(body);
-  if (!envelope.success) throw new GatewayRequestError(400, describeEnvelopeIssue(envelope.error.issues[0]!));
-  const { instance, instances, requestId = randomUUID(), routingKey = null } = envelope.data;
-  if (instance !== undefined && instances !== undefined) throw new GatewayRequestError(400, "send either 'instance' or 'instances', not both");
+  const envelope = body as Record<string, unknown>;
+  const unknown = Object.keys(envelope).filter((k) => !FIELDS.has(k));
+  if (unknown.length > 0) {
+    throw new GatewayRequestError(
+      400,
+      'unknown_field',
+      `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => quoted(k)).join(', ')} in the request body; accepted: instance or instances, requestId, routingKey`,
+      { field: unknown[0] },
+    );
+  }
+  const requestId = optionalId(envelope, 'requestId') ?? randomUUID();
+  const routingKey = optionalId(envelope, 'routingKey') ?? null;
+  const { instance, instances } = envelope;
+  if (instance !== undefined && instances !== undefined) {
+    throw new GatewayRequestError(400, 'invalid_body', "send either 'instance' or 'instances', not both", { field: 'instances' });
+  }
   if (instances !== undefined) {
-    if (instances.length === 0) throw new GatewayRequestError(400, "'instances' is empty; send at least one instance");
-    if (instances.length > maxInstances) {
-      throw new GatewayRequestError(400, `'instances' has ${instances.length} items; at most ${maxInstances} are accepted per request`);
+    if (!Array.isArray(instances)) {
+      throw new GatewayRequestError(400, 'invalid_field', `'instances' must be an array of objects of feature values, got ${jsonTypeName(instances)}`, { field: 'instances' });
     }
-    const rows = validator.parse(instances, (i) => `instance ${i}`);
-    return { instances: rows, requestId, itemIds: rows.map((_, i) => `${requestId}/${i}`), routingKey };
+    if (instances.length === 0) throw new GatewayRequestError(400, 'invalid_field', "'instances' is empty; send at least one instance", { field: 'instances' });
+    if (instances.length > maxInstances) {
+      throw new GatewayRequestError(400, 'too_many_instances', `'instances' has ${instances.length} items; at most ${maxInstances} are accepted per request`, { field: 'instances' });
+    }
+    const rows = validator.parse(instances, (i) => ({ label: `instance ${i}`, path: `instances[${i}]` }));
+    return { instances: rows, requestId, itemIds: rows.map((_, i) => `${requestId}/${i}`), routingKey, idField: 'requestId' };
   }
-  if (instance === undefined) throw new GatewayRequestError(400, "request body needs 'instance' (one object of features) or 'instances' (an array of them)");
-  return { instances: validator.parse([instance], () => 'instance'), requestId, itemIds: [requestId], routingKey };
+  if (instance === undefined) {
+    throw new GatewayRequestError(400, 'missing_field', "request body needs 'instance' (one object of features) or 'instances' (an array of them)", { field: 'instance' });
+  }
+  return { instances: validator.parse([instance], () => ({ label: 'instance', path: 'instance' })), requestId, itemIds: [requestId], routingKey, idField: 'requestId' };
 }
 
-function describeEnvelopeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') {
-    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')} in the request body; accepted: instance or instances, requestId, routingKey`;
-  }
-  const field = String(issue.path[0]);
-  if (field === 'instances') return "'instances' must be an array of objects of feature values";
-  if (field === 'requestId' || field === 'routingKey') return `'${field}' must be ${ID_RULE}`;
-  return `${field}: ${issue.message}`;
+/** An optional id field: undefined when absent, the value when valid, a 400 naming the field otherwise. */
+export function optionalId(body: Readonly<Record<string, unknown>>, field: string, path = field): string | undefined {
+  const value = body[field];
+  if (value === undefined) return undefined;
+  const problem = idProblem(value);
+  if (problem) throw new GatewayRequestError(400, 'invalid_field', idMessage(path, problem), { field: path });
+  return value as string;
 }

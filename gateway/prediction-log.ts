@@ -14,6 +14,16 @@
  * server restarting) is retried with backoff, the rows staying at the head of the queue.
  * Rows Postgres refuses as invalid (data or constraint errors) are isolated by splitting the
  * batch and dropped one by one, each counted and logged.
+ *
+ * A write that failed for another reason (the connection broke, the server was killed or shut
+ * down) may have committed anyway: the commit can land just before the connection goes. Before
+ * such a batch is written again, `isStored` is asked whether it was (a lookup of one of its rows;
+ * a batch is one transaction, so one row tells for all); if it was, its rows are settled without
+ * a second write. Nothing is lost and nothing is written twice across an outage.
+ *
+ * Positions: `appended` counts the rows ever queued and `settled` the rows taken off the head
+ * (written, found stored, or dropped); rows are settled in the order they were queued, so the
+ * rows queued by the time `appended` was n are settled once `settled` ≥ n.
  */
 import type { Logger } from 'pino';
 import { GatewayRequestError } from './request-error';
@@ -32,8 +42,15 @@ export interface PredictionLogOptions<Row> {
   capacity?: number;
   /** How long `append` waits for room before refusing. Default 5 s. */
   waitTimeoutMs?: number;
+  /**
+   * Whether rows whose write failed (not as invalid) were stored nonetheless (see
+   * the module doc); a rejection means it cannot tell yet (the write is retried later).
+   * Without it, such rows are written again.
+   */
+  isStored?(rows: Row[]): Promise<boolean>;
   onWritten?(rows: number): void;
-  onDropped?(rows: number, reason: string): void;
+  /** Rows that will never be written: refused by Postgres (`err` says why), or unwritten at close. */
+  onDropped?(rows: number, reason: string, err?: unknown): void;
 }
 
 interface Waiter<Row> {
@@ -44,6 +61,8 @@ interface Waiter<Row> {
 }
 
 const MAX_RETRY_DELAY_MS = 5_000;
+/** Retry-After (seconds) sent with a 503 when the log is full. */
+const FULL_RETRY_AFTER_SECONDS = 5;
 
 export class PredictionLog<Row> {
   private queue: Row[] = [];
@@ -51,6 +70,10 @@ export class PredictionLog<Row> {
   private writing: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
   private retryDelayMs = 0;
+  /** Rows at the head whose last write failed transiently: they may be stored already. */
+  private uncertainRows = 0;
+  private appendedRows = 0;
+  private settledRows = 0;
   private closed = false;
   private readonly flushIntervalMs: number;
   private readonly maxBatch: number;
@@ -71,14 +94,25 @@ export class PredictionLog<Row> {
     return this.queue.length + this.waiters.reduce((n, w) => n + w.rows.length, 0);
   }
 
+  /** Rows ever queued (admitted into the queue). */
+  get appended(): number {
+    return this.appendedRows;
+  }
+
+  /** Rows taken off the head of the queue: written, found stored, or dropped. */
+  get settled(): number {
+    return this.settledRows;
+  }
+
   /**
    * Queues rows. Returns undefined when they were queued at once, or a promise that
    * settles once there was room (rejecting with a 503 GatewayRequestError after the wait timeout).
    */
   append(rows: readonly Row[]): Promise<void> | undefined {
-    if (this.closed) return Promise.reject(new GatewayRequestError(503, 'the gateway is shutting down'));
+    if (this.closed) return Promise.reject(shuttingDown());
     if (this.waiters.length === 0 && this.queue.length + rows.length <= this.capacity) {
       for (const row of rows) this.queue.push(row);
+      this.appendedRows += rows.length;
       this.schedule();
       return undefined;
     }
@@ -90,7 +124,11 @@ export class PredictionLog<Row> {
         timer: setTimeout(() => {
           const i = this.waiters.indexOf(waiter);
           if (i >= 0) this.waiters.splice(i, 1);
-          reject(new GatewayRequestError(503, `prediction log is full (${this.queue.length} rows waiting for Postgres); try again later`));
+          reject(
+            new GatewayRequestError(503, 'overloaded', `prediction log is full (${this.queue.length} rows waiting for Postgres); try again in ${FULL_RETRY_AFTER_SECONDS} s`, {
+              retryAfterSeconds: FULL_RETRY_AFTER_SECONDS,
+            }),
+          );
         }, this.waitTimeoutMs),
       };
       this.waiters.push(waiter);
@@ -125,7 +163,7 @@ export class PredictionLog<Row> {
       this.options.onDropped?.(lost, 'closed before they could be written');
       for (const w of this.waiters.splice(0)) {
         clearTimeout(w.timer);
-        w.reject(new GatewayRequestError(503, 'the gateway is shutting down'));
+        w.reject(shuttingDown());
       }
       this.queue = [];
     }
@@ -171,37 +209,63 @@ export class PredictionLog<Row> {
   }
 
   private async writeHead(): Promise<void> {
-    const batch = this.queue.slice(0, this.maxRowsPerWrite);
-    if (batch.length > 0) {
-      try {
-        await this.writeOrIsolate(batch);
-        this.retryDelayMs = 0;
-        this.queue = this.queue.slice(batch.length);
-      } catch (err) {
-        // Transient: keep the rows at the head and retry with backoff.
-        this.retryDelayMs = Math.min(MAX_RETRY_DELAY_MS, Math.max(100, this.retryDelayMs * 2));
-        this.options.log.warn({ err, rows: this.queue.length, retryInMs: this.retryDelayMs }, 'prediction log write failed; retrying');
-      }
+    try {
+      if (this.uncertainRows > 0) await this.settleUncertain();
+      const batch = this.queue.slice(0, this.maxRowsPerWrite);
+      if (batch.length > 0) await this.writeOrIsolate(batch);
+      this.retryDelayMs = 0;
+    } catch (err) {
+      // Transient: keep the unsettled rows at the head and retry with backoff.
+      this.retryDelayMs = Math.min(MAX_RETRY_DELAY_MS, Math.max(100, this.retryDelayMs * 2));
+      this.options.log.warn({ err, rows: this.queue.length, retryInMs: this.retryDelayMs }, 'prediction log write failed; retrying');
     }
     this.admitWaiters();
   }
 
-  /** Writes rows; rows Postgres refuses as invalid are dropped (counted), transient failures are thrown. */
+  /** The head rows whose write failed transiently: settled if they were stored (throws while that cannot be told). */
+  private async settleUncertain(): Promise<void> {
+    const rows = this.queue.slice(0, this.uncertainRows);
+    const stored = await this.options.isStored!(rows);
+    this.uncertainRows = 0;
+    if (!stored) return;
+    this.options.log.warn({ rows: rows.length }, 'a prediction log write that failed had been committed; its rows are not written again');
+    this.options.onWritten?.(rows.length);
+    this.settle(rows.length);
+  }
+
+  /** Takes rows off the head (they are always the head: writes go in order). */
+  private settle(rows: number): void {
+    this.queue = this.queue.slice(rows);
+    this.settledRows += rows;
+  }
+
+  /**
+   * Writes rows at the head of the queue and settles them; rows Postgres refuses as invalid are
+   * dropped (counted), transient failures are thrown (the rows settled so far stay settled).
+   */
   private async writeOrIsolate(rows: Row[]): Promise<void> {
     try {
       await this.options.write(rows);
-      this.options.onWritten?.(rows.length);
     } catch (err) {
-      if (!isInvalidDataError(err)) throw err;
+      if (!isInvalidDataError(err)) {
+        // Any failure but a refusal of the rows may have come after the commit (a connection
+        // lost, a server shutting down): asked about before the rows are written again.
+        if (this.options.isStored) this.uncertainRows = rows.length;
+        throw err;
+      }
       if (rows.length === 1) {
         this.options.log.error({ err, row: rows[0] }, 'prediction log row refused by Postgres; dropped');
-        this.options.onDropped?.(1, (err as Error).message);
+        this.options.onDropped?.(1, (err as Error).message, err);
+        this.settle(1);
         return;
       }
       const half = Math.ceil(rows.length / 2);
       await this.writeOrIsolate(rows.slice(0, half));
       await this.writeOrIsolate(rows.slice(half));
+      return;
     }
+    this.options.onWritten?.(rows.length);
+    this.settle(rows.length);
   }
 
   private admitWaiters(): void {
@@ -209,6 +273,7 @@ export class PredictionLog<Row> {
       const waiter = this.waiters.shift()!;
       clearTimeout(waiter.timer);
       for (const row of waiter.rows) this.queue.push(row);
+      this.appendedRows += waiter.rows.length;
       waiter.resolve();
     }
   }
@@ -218,6 +283,10 @@ export class PredictionLog<Row> {
 function isInvalidDataError(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
   return typeof code === 'string' && /^(22|23)[0-9A-Z]{3}$/.test(code);
+}
+
+function shuttingDown(): GatewayRequestError {
+  return new GatewayRequestError(503, 'shutting_down', 'the gateway is shutting down; send the request to another instance or try again shortly', { retryAfterSeconds: 1 });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -8,6 +8,10 @@
  * and its rows carry the same request ids with role 'shadow'. Should `maxShadowBacklog`
  * mirrors be waiting, further ones are skipped and counted (outcome "skipped").
  *
+ * Request ids: the (item) ids of a request are reserved in ServedRequests before it is scored,
+ * so an id used before (or by a request still being scored) is refused with a 409; they are
+ * confirmed once the rows are queued in the log, released if the request fails.
+ *
  * Latency probes: the first request `PROBE_INTERVAL_MS` or more after the previous probe is
  * scored by the serving version and by the shadow each in a call of its own, so their
  * latencies can be compared request by request even when the gateway merges concurrent
@@ -22,8 +26,11 @@ import type { DeploymentRouter } from './deployment-router';
 import type { GatewayMetrics } from './gateway-metrics';
 import { chooseVersion, type ModelRoute, type ServedVersion, type ServingRole } from './model-route';
 import type { ParsedPrediction } from './predict-request';
+import type { ServingLogEntry } from '../lib/db/repositories/serving-log';
 import type { PredictionLog } from './prediction-log';
 import { GatewayRequestError } from './request-error';
+import type { ServedRequests } from './served-requests';
+import { quoted } from './storable-text';
 import { ShadowMirror, type MirroredRequest, type ShadowScoring } from './shadow-mirror';
 
 /** A request this long or longer after the previous latency probe is a probe. */
@@ -41,7 +48,8 @@ export interface PredictionOutcome {
 
 export interface PredictionServiceDeps {
   router: DeploymentRouter;
-  predictionLog: PredictionLog<string>;
+  predictionLog: PredictionLog<ServingLogEntry>;
+  served: ServedRequests;
   metrics: GatewayMetrics;
   log: Logger;
   /** Mirrored requests waiting to be scored at most; beyond, mirrors are skipped (and counted). */
@@ -75,14 +83,36 @@ export class PredictionService {
     const route = this.deps.router.get(model);
     if (route) return route;
     const status = this.deps.router.status().find((s) => s.model === model);
-    if (status?.error) throw new GatewayRequestError(503, `model '${model}' is deployed but could not be loaded: ${status.error}`);
+    if (status?.error) throw new GatewayRequestError(503, 'model_unavailable', `model '${model}' is deployed but could not be loaded: ${status.error}`, { retryAfterSeconds: 5 });
     const deployed = this.deps.router.models;
     const known = deployed.length > 0 ? `deployed: ${deployed.join(', ')}` : 'no model is deployed';
-    throw new GatewayRequestError(404, `model '${model}' is not deployed on this gateway (${known})`);
+    throw new GatewayRequestError(404, 'model_not_found', `model ${quoted(model)} is not deployed on this gateway (${known})`);
   }
 
-  /** Scores a validated request with the champion or the canary and queues its log rows. */
+  /** Scores a validated request with the champion or the canary and queues its log rows; 409 when one of its ids was used before. */
   async predict(route: ModelRoute, request: ParsedPrediction): Promise<PredictionOutcome> {
+    const { served } = this.deps;
+    const conflict = served.reserve(route.model, request.itemIds);
+    if (conflict !== null) {
+      throw new GatewayRequestError(
+        409,
+        'request_id_conflict',
+        `request id ${quoted(conflict)} was already used for a prediction of model '${route.model}'; request ids are unique per model: send a new one, or none to get a generated UUID`,
+        { field: request.idField },
+      );
+    }
+    let answered = false;
+    try {
+      const outcome = await this.score(route, request);
+      served.confirm(route.model, request.itemIds, this.deps.predictionLog.appended);
+      answered = true;
+      return outcome;
+    } finally {
+      if (!answered) served.release(route.model, request.itemIds);
+    }
+  }
+
+  private async score(route: ModelRoute, request: ParsedPrediction): Promise<PredictionOutcome> {
     const createdAt = new Date();
     const now = createdAt.getTime();
     const probe = now - this.lastProbeAt >= PROBE_INTERVAL_MS;
@@ -115,7 +145,7 @@ export class PredictionService {
   private async fallBackToChampion(route: ModelRoute, request: ParsedPrediction, failed: ServedVersion, error: Error, createdAt: Date): Promise<PredictionOutcome> {
     const champion = route.champion;
     if (failed.role !== 'canary' || !champion) {
-      throw new GatewayRequestError(500, `model '${route.model}' v${failed.version} failed to score the request: ${error.message}`);
+      throw new GatewayRequestError(500, 'scoring_failed', `model '${route.model}' v${failed.version} failed to score the request: ${error.message}`);
     }
     this.deps.log.warn({ model: route.model, version: failed.version, requestId: request.requestId, err: error }, 'canary failed; the champion answers');
     champion.session.retain();
@@ -123,7 +153,11 @@ export class PredictionService {
       const scored = await champion.session.attempt(request.instances);
       await this.record(request, champion, scored, createdAt);
       if (!scored.ok) {
-        throw new GatewayRequestError(500, `model '${route.model}' failed to score the request (canary v${failed.version}: ${error.message}; champion v${champion.version}: ${scored.error.message})`);
+        throw new GatewayRequestError(
+          500,
+          'scoring_failed',
+          `model '${route.model}' failed to score the request (canary v${failed.version}: ${error.message}; champion v${champion.version}: ${scored.error.message})`,
+        );
       }
       return { route, role: 'champion', served: champion, ...scored.result };
     } finally {
@@ -133,7 +167,7 @@ export class PredictionService {
 
   /** Logs the rows of mirrored requests scored together with one append. */
   private async recordShadows(scored: ReadonlyArray<{ mirrored: MirroredRequest; outcome: ShadowScoring }>): Promise<void> {
-    const rows: string[] = [];
+    const rows: ServingLogEntry[] = [];
     let failed = 0;
     for (const { mirrored, outcome } of scored) {
       if (!outcome.ok) failed++;
@@ -153,14 +187,14 @@ export class PredictionService {
 
   /** Queues one log row per instance; waits only when the log is full (back-pressure). */
   private async record(request: ParsedPrediction, served: ServedVersion, scored: ShadowScoring, createdAt: Date): Promise<void> {
-    const rows: string[] = [];
+    const rows: ServingLogEntry[] = [];
     this.logRows(rows, request, served, scored, createdAt.toISOString());
     const wait = this.deps.predictionLog.append(rows);
     if (wait) await wait;
   }
 
   /** Appends the serialized log rows of one request's instances to `rows`. */
-  private logRows(rows: string[], request: ParsedPrediction, served: ServedVersion, scored: ShadowScoring, createdAt: string): void {
+  private logRows(rows: ServingLogEntry[], request: ParsedPrediction, served: ServedVersion, scored: ShadowScoring, createdAt: string): void {
     for (let i = 0; i < request.instances.length; i++) {
       const probability = scored.ok ? scored.result.probabilities[i]! : null;
       rows.push(

@@ -21,8 +21,9 @@ const PROGRESS_INTERVAL_MS = 5_000;
 /**
  * `retrain traffic`: replays the real rows of an ingested day to the gateway, each prediction
  * followed by its true label as feedback, for `--seconds` or until Ctrl-C. This is live traffic
- * for trying the shadow and canary stages by hand: they judge candidates on it. Exits 1 when
- * a request failed.
+ * for trying the shadow and canary stages by hand: they judge candidates on it. The API key
+ * comes from RETRAIN_GATEWAY_API_KEY (scopes predict and feedback; not an option, so that it stays
+ * out of shell history and process lists). Exits 1 when a request failed.
  */
 export async function trafficCommand(env: RetrainEnvironment, options: TrafficCommandOptions): Promise<void> {
   const day = parsePartitionDay(options.day, '--day');
@@ -37,7 +38,7 @@ export async function trafficCommand(env: RetrainEnvironment, options: TrafficCo
     const requests = await labelledRequestsFromDay({ db: stack.db, store, workDir: path.join(env.dataDir, 'work') }, spec, day, options.rows);
     process.stderr.write(`[traffic] replaying ${requests.length} rows of ${day} to ${url} with ${options.concurrency} clients for ${options.seconds} s (Ctrl-C stops)\n`);
 
-    const traffic = startLabelledTraffic({ url, model: spec.name, requests, concurrency: options.concurrency, prefix: `replay-${day}-${Date.now().toString(36)}` });
+    const traffic = startLabelledTraffic({ url, apiKey: env.gatewayApiKey ?? undefined, model: spec.name, requests, concurrency: options.concurrency, prefix: `replay-${day}-${Date.now().toString(36)}` });
     const started = Date.now();
     const progress = setInterval(() => process.stderr.write(`[traffic] ${describe(traffic.report, Date.now() - started)}\n`), PROGRESS_INTERVAL_MS);
     const interrupted = new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));

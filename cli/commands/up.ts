@@ -1,19 +1,24 @@
 import type { RetrainEnvironment } from '../../lib/config/environment';
 import pino from 'pino';
-import { startGateway } from '../../gateway/main';
+import { gatewayAuthFromEnvironment, startGateway } from '../../gateway/main';
 import { PREFERRED_PORTS, preferredOrFree, startInProcessStack } from '../stack/in-process-stack';
 import { removeStackFile, writeStackFile } from '../stack/stack-file';
 
 /** `retrain up`: services plus a worker on every task queue, until Ctrl-C. */
 export async function upCommand(env: RetrainEnvironment): Promise<void> {
   const log = (msg: string) => process.stderr.write(`[retrain] ${msg}\n`);
+  // The local stack's gateway listens on 127.0.0.1: without a keys file it is open, and says so.
+  const auth = gatewayAuthFromEnvironment(env, { openWhenUnconfigured: true });
+  if (auth.mode === 'open') log('the gateway takes requests without API keys on 127.0.0.1 (set RETRAIN_GATEWAY_API_KEYS_FILE to require keys)');
   const running = await startInProcessStack(env, log);
   const { stack } = running;
   const gatewayPort = await preferredOrFree(PREFERRED_PORTS.gateway);
   const gateway = await startGateway({
     databaseUrl: stack.databaseUrl,
     s3: stack.s3,
+    auth,
     port: gatewayPort,
+    host: '127.0.0.1',
     log: pino({ level: env.logLevel.toLowerCase(), base: { service: 'retrain-gateway' } }, pino.destination(2)),
   }).catch(async (err: unknown) => {
     await running.close();

@@ -40,6 +40,12 @@ const EnvironmentSchema = z.object({
   RETRAIN_S3_SERVER: withDefault(z.enum(['embedded', 'versitygw'], { error: 'must be embedded or versitygw' }), 'embedded'),
   /** An existing inference gateway (base URL), for commands that talk to one (`retrain traffic`). */
   RETRAIN_GATEWAY_URL: optional(httpUrl),
+  /** The API key such commands send (`Authorization: Bearer <key>`); unset: none. */
+  RETRAIN_GATEWAY_API_KEY: optional(z.string().regex(/^\S+$/, 'must be one word (an API key from `retrain gateway-key create`)')),
+  /** How the gateway authenticates predict, infer and feedback: `keys` (RETRAIN_GATEWAY_API_KEYS_FILE) or `open` (no key needed). */
+  RETRAIN_GATEWAY_AUTH: optional(z.enum(['keys', 'open'], { error: 'must be keys or open' })),
+  /** A JSON file of hashed API keys the gateway accepts (see lib/config/gateway-api-keys.ts). */
+  RETRAIN_GATEWAY_API_KEYS_FILE: optional(z.string()),
   /** An existing Temporal frontend (host:port); unset: the CLI dev server is started. */
   TEMPORAL_ADDRESS: optional(hostPort),
   TEMPORAL_NAMESPACE: withDefault(z.string(), 'default'),
@@ -94,6 +100,14 @@ export interface RetrainEnvironment {
   readonly localS3: { readonly kind: 'embedded' | 'versitygw'; readonly bucket: string; readonly region: string; readonly accessKeyId: string; readonly secretAccessKey: string };
   /** RETRAIN_GATEWAY_URL; null: the gateway `retrain up` recorded. */
   readonly gatewayUrl: string | null;
+  /** RETRAIN_GATEWAY_API_KEY: the key commands send to the gateway; null: none. */
+  readonly gatewayApiKey: string | null;
+  /**
+   * How a gateway started here authenticates: API keys from a file, or open (explicitly); null
+   * when neither is configured (`retrain gateway` then refuses to start, `retrain up` serves
+   * open on 127.0.0.1 and says so).
+   */
+  readonly gatewayAuth: { readonly mode: 'keys'; readonly keysFile: string } | { readonly mode: 'open' } | null;
   readonly gatewayListen: { readonly host: string; readonly port: number };
   readonly binaries: { readonly temporalCli: string | null; readonly versitygw: string | null; readonly postgresBinDir: string | null };
 }
@@ -133,6 +147,12 @@ export function parseEnvironment(env: Readonly<Record<string, string | undefined
   if (v.TEMPORAL_UI_URL && !v.TEMPORAL_ADDRESS) {
     problems.push('TEMPORAL_UI_URL is set but TEMPORAL_ADDRESS is not: the UI URL is that of an external cluster (the dev server knows its own)');
   }
+  if (v.RETRAIN_GATEWAY_AUTH === 'open' && v.RETRAIN_GATEWAY_API_KEYS_FILE) {
+    problems.push('RETRAIN_GATEWAY_AUTH is open but RETRAIN_GATEWAY_API_KEYS_FILE is set: choose keys (unset RETRAIN_GATEWAY_AUTH or set it to keys) or open');
+  }
+  if (v.RETRAIN_GATEWAY_AUTH === 'keys' && !v.RETRAIN_GATEWAY_API_KEYS_FILE) {
+    problems.push('RETRAIN_GATEWAY_AUTH is keys but RETRAIN_GATEWAY_API_KEYS_FILE is not set: name the file of hashed keys (`retrain gateway-key create` makes entries)');
+  }
   if (problems.length > 0) throw new EnvironmentError(problems);
 
   const cacheBase = context.xdgCacheHome ? path.resolve(context.cwd, context.xdgCacheHome) : path.join(context.homeDir, '.cache');
@@ -156,6 +176,12 @@ export function parseEnvironment(env: Readonly<Record<string, string | undefined
       secretAccessKey: v.S3_SECRET_ACCESS_KEY ?? LOCAL_SECRET_ACCESS_KEY,
     }),
     gatewayUrl: v.RETRAIN_GATEWAY_URL ?? null,
+    gatewayApiKey: v.RETRAIN_GATEWAY_API_KEY ?? null,
+    gatewayAuth: v.RETRAIN_GATEWAY_API_KEYS_FILE
+      ? Object.freeze({ mode: 'keys' as const, keysFile: path.resolve(context.cwd, v.RETRAIN_GATEWAY_API_KEYS_FILE) })
+      : v.RETRAIN_GATEWAY_AUTH === 'open'
+        ? Object.freeze({ mode: 'open' as const })
+        : null,
     gatewayListen: Object.freeze({ host: v.GATEWAY_HOST, port: v.GATEWAY_PORT }),
     binaries: Object.freeze({ temporalCli: v.TEMPORAL_CLI ?? null, versitygw: v.VERSITYGW_BIN ?? null, postgresBinDir: v.POSTGRES_BIN_DIR ?? null }),
   });
@@ -180,7 +206,7 @@ export function localOnlyEnvironment(dataDir: string, s3Server: 'embedded' | 've
 /** "must be …, got 'x'" without echoing secrets. */
 function describeIssue(issue: z.core.$ZodIssue, env: Readonly<Record<string, string | undefined>>): string {
   const name = String(issue.path[0] ?? '');
-  const secret = /SECRET|PASSWORD|DATABASE_URL/.test(name);
+  const secret = /SECRET|PASSWORD|DATABASE_URL|API_KEY$/.test(name);
   const value = env[name];
   return value === undefined || secret ? issue.message : `${issue.message}, got '${value}'`;
 }

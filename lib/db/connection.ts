@@ -19,9 +19,9 @@ export interface DatabaseOptions {
 }
 
 /**
- * Opens a kysely instance over a pg pool for the given postgres:// URL. A broken idle
- * connection never takes the process down: without an 'error' listener, pg's Pool would
- * re-emit it as an unhandled 'error' event.
+ * Opens a kysely instance over a pg pool for the given postgres:// URL. A broken connection,
+ * idle or checked out, never takes the process down: without 'error' listeners, pg's Pool and
+ * Client would re-emit it as an unhandled 'error' event.
  */
 export function createDatabase(url: string, options: DatabaseOptions | number = {}): Kysely<Database> {
   const { poolSize = 10, applicationName = 'retrain', onConnectionError } = typeof options === 'number' ? { poolSize: options } : options;
@@ -33,9 +33,15 @@ export function createDatabase(url: string, options: DatabaseOptions | number = 
     connectionTimeoutMillis: 10_000,
     keepAlive: true,
   });
-  pool.on('error', (err) => {
+  const report = (err: Error) => {
     if (onConnectionError) onConnectionError(err);
     else process.stderr.write(`[retrain] ${applicationName}: a database connection was lost (${err.message}); the next query reconnects\n`);
-  });
+  };
+  pool.on('error', report);
+  // The pool listens to idle connections only. A connection checked out but between queries
+  // (a transaction awaiting other work) that Postgres terminates (a shutdown sends FATAL 57P01 to
+  // every backend) would emit an unhandled 'error' and kill the process; its next query fails
+  // instead, and the pool drops it on release.
+  pool.on('connect', (client) => client.on('error', report));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

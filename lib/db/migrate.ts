@@ -5,6 +5,7 @@ import * as predictionBatches from './migrations/2026-11-26-0003-prediction-batc
 import * as serving from './migrations/2026-11-26-0004-serving';
 import * as approvals from './migrations/2026-11-26-0005-approvals';
 import * as shadowRowsWithoutFeatures from './migrations/2026-11-26-0006-shadow-rows-without-features';
+import * as uniqueServedRequestIds from './migrations/2026-12-01-0101-unique-served-request-ids';
 import * as versionServingContracts from './migrations/2026-12-01-0201-version-serving-contracts';
 import * as approverPolicies from './migrations/2026-12-01-0202-approver-policies';
 import * as approvalRefusalCounts from './migrations/2026-12-01-0203-approval-refusal-counts';
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '2026-11-26-0004-serving': serving,
   '2026-11-26-0005-approvals': approvals,
   '2026-11-26-0006-shadow-rows-without-features': shadowRowsWithoutFeatures,
+  '2026-12-01-0101-unique-served-request-ids': uniqueServedRequestIds,
   '2026-12-01-0201-version-serving-contracts': versionServingContracts,
   '2026-12-01-0202-approver-policies': approverPolicies,
   '2026-12-01-0203-approval-refusal-counts': approvalRefusalCounts,

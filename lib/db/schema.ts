@@ -141,6 +141,10 @@ export interface DeploymentChangeTable {
 }
 
 /** The gateway's prediction log: one row per instance scored by one version (served or shadow). */
+/**
+ * One row per scored instance and version. At most one served row (role champion or canary,
+ * error null) per (model, request_id): index predictions_served_request_unique (migration 0101).
+ */
 export interface PredictionTable {
   id: Generated<string>;
   model: string;
@@ -159,6 +163,7 @@ export interface PredictionTable {
 }
 
 /** Ground truth for a served request, once per (model, request_id). */
+/** Ground truth, once per (model, request_id); the gateway writes it after the request's prediction row. */
 export interface FeedbackTable {
   id: Generated<string>;
   model: string;

@@ -40,6 +40,8 @@ export async function labelledRequestsFromDay(
 export interface TrafficReport {
   /** Predictions sent (feedback not counted). */
   sent: number;
+  /** Labels the gateway took (feedback answered 202). */
+  labelled: number;
   /** Predictions or feedback that failed. */
   failed: number;
   /** The first few failures' messages. */
@@ -53,6 +55,8 @@ export interface TrafficReport {
 export interface LabelledTrafficOptions {
   /** The gateway's base URL. */
   url: string;
+  /** Sent as `Authorization: Bearer <key>`: needs the predict scope, and feedback unless withFeedback is false. Omit for an open gateway. */
+  apiKey?: string;
   model: string;
   /** Replayed in order, round and round. */
   requests: readonly LabelledRequest[];
@@ -73,13 +77,11 @@ export function startLabelledTraffic(options: LabelledTrafficOptions): { report:
   const users = options.users ?? 5000;
   let running = true;
   let next = 0;
-  const report: TrafficReport = { sent: 0, failed: 0, failures: [], served: { champion: 0, canary: 0 }, requestIds: [] };
+  const report: TrafficReport = { sent: 0, labelled: 0, failed: 0, failures: [], served: { champion: 0, canary: 0 }, requestIds: [] };
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (options.apiKey) headers.authorization = `Bearer ${options.apiKey}`;
   const post = (endpoint: string, body: unknown) =>
-    fetch(`${options.url}/v1/models/${encodeURIComponent(options.model)}/${endpoint}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+    fetch(`${options.url}/v1/models/${encodeURIComponent(options.model)}/${endpoint}`, { method: 'POST', headers, body: JSON.stringify(body) });
   const client = async (clientIndex: number) => {
     while (running) {
       const i = next++;
@@ -94,7 +96,9 @@ export function startLabelledTraffic(options: LabelledTrafficOptions): { report:
         if (options.keepRequestIds) report.requestIds.push(requestId);
         if (options.withFeedback === false) continue;
         const feedback = await post('feedback', { requestId, label: request.label });
-        if (!feedback.ok) throw new Error(`feedback ${feedback.status}: ${await feedback.text()}`);
+        if (feedback.status !== 202) throw new Error(`feedback ${feedback.status}: ${await feedback.text()}`);
+        await feedback.arrayBuffer();
+        report.labelled++;
       } catch (err) {
         report.failed++;
         if (report.failures.length < 10) report.failures.push((err as Error).message);

@@ -78,7 +78,7 @@ describe('approving a real pipeline run in the Temporal Web UI', () => {
       harness.client.workflow.execute(RETRAINING_PIPELINE, { taskQueue: harness.taskQueue, workflowId: retrainingPipelineId(spec.name, '2001-01-09'), args: [{ spec, day: '2001-01-09' }] }),
     );
     const rows = await labelledRequestsFromDay(harness.deps, spec, '2001-01-09', 2000);
-    gateway = createGateway({ db: harness.deps.db, store: harness.deps.store, databaseUrl: harness.databaseUrl });
+    gateway = createGateway({ db: harness.deps.db, store: harness.deps.store, databaseUrl: harness.databaseUrl, auth: { mode: 'open' } });
     const { url } = await gateway.start(0);
     traffic = startLabelledTraffic({ url, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 3, prefix: 'ui' });
     browser = await launchChromium();

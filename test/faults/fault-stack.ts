@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -10,6 +10,7 @@ import { ensureBucket } from '../../lib/clients/ensure-bucket';
 import { registerSearchAttributes } from '../../lib/clients/register-search-attributes';
 import { createS3Client } from '../../lib/clients/s3-client';
 import { localOnlyEnvironment, type S3Config } from '../../lib/config/environment';
+import { generateApiKey, hashApiKey } from '../../lib/config/gateway-api-keys';
 import { createDatabase } from '../../lib/db/connection';
 import type { Database } from '../../lib/db/schema';
 import { findFreePort } from '../../lib/dev-stack/free-port';
@@ -54,6 +55,8 @@ export interface FaultStack {
   readonly s3Config: S3Config;
   readonly temporalAddress: string;
   readonly taskQueue: string;
+  /** The API key (predict and feedback, every model) of the stack's gateways, from their keys file. */
+  readonly apiKey: string;
   /** Test-side clients (reconnect after each restart). */
   readonly db: Kysely<Database>;
   readonly s3: S3Client;
@@ -64,8 +67,8 @@ export interface FaultStack {
   spawnRetrain(name: string, args: readonly string[], extraEnv?: NodeJS.ProcessEnv): RetrainProcess;
   /** A worker polling every queue; resolves once it polls. */
   startWorker(name: string): Promise<RetrainProcess>;
-  /** A gateway on a free port; resolves with its URL once it is ready. */
-  startGateway(name: string): Promise<{ process: RetrainProcess; url: string }>;
+  /** A gateway on a free port (with the stack's keys file); resolves with its URL and API key once it is ready. */
+  startGateway(name: string): Promise<{ process: RetrainProcess; url: string; apiKey: string }>;
   postgres: { kill(): Promise<void>; restart(): Promise<void>; stop(): Promise<void>; start(): Promise<void> };
   s3Server: { stop(): Promise<void>; start(): Promise<void> };
   temporal: { stop(): Promise<void>; start(): Promise<void> };
@@ -81,6 +84,10 @@ export async function startFaultStack(name: string): Promise<FaultStack> {
   const credentials = { accessKeyId: 'faults', secretAccessKey: 'faults-secret' };
   const bucket = 'retrain';
   const taskQueue = `faults-${name}`;
+  // Gateways run as in production: keys from a file of hashes, named by an environment variable.
+  const apiKey = generateApiKey();
+  const keysFile = path.join(dir, 'gateway-api-keys.json');
+  await writeFile(keysFile, JSON.stringify({ keys: [{ name: 'fault-traffic', sha256: hashApiKey(apiKey), models: ['*'], scopes: ['predict', 'feedback'] }] }), { mode: 0o600 });
 
   let postgres: PostgresServer | undefined;
   const startPg = async () => {
@@ -140,6 +147,7 @@ export async function startFaultStack(name: string): Promise<FaultStack> {
     S3_ACCESS_KEY_ID: s3Config.accessKeyId,
     S3_SECRET_ACCESS_KEY: s3Config.secretAccessKey,
     S3_BUCKET: bucket,
+    RETRAIN_GATEWAY_API_KEYS_FILE: keysFile,
   });
 
   const spawnRetrain = (processName: string, args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}): RetrainProcess => {
@@ -204,6 +212,7 @@ export async function startFaultStack(name: string): Promise<FaultStack> {
     s3Config,
     temporalAddress: temporal!.address,
     taskQueue,
+    apiKey,
     db,
     s3,
     store: new ArtifactStore({ client: s3, bucket }),
@@ -219,7 +228,7 @@ export async function startFaultStack(name: string): Promise<FaultStack> {
       const port = await findFreePort();
       const gateway = spawnRetrain(processName, ['gateway'], { GATEWAY_PORT: String(port) });
       await gateway.waitForOutput(/gateway listening on/);
-      return { process: gateway, url: `http://127.0.0.1:${port}` };
+      return { process: gateway, url: `http://127.0.0.1:${port}`, apiKey };
     },
     postgres: {
       async kill() {

@@ -13,7 +13,7 @@ describe('Postgres faults', () => {
   let stack: FaultStack;
   let spec: ModelSpec;
   let worker: RetrainProcess;
-  let gateway: { process: RetrainProcess; url: string };
+  let gateway: { process: RetrainProcess; url: string; apiKey: string };
 
   beforeAll(async () => {
     stack = await startFaultStack('postgres');
@@ -22,7 +22,7 @@ describe('Postgres faults', () => {
     const first = await runToEnd(stack, spec, '2001-01-08');
     expect(first.decision).toBe('promote');
     gateway = await stack.startGateway('gateway-1');
-    expect((await predictOnce(gateway.url, spec, 'warm-up')).status).toBe(200);
+    expect((await predictOnce(gateway, spec, 'warm-up')).status).toBe(200);
   });
 
   afterAll(async () => {
@@ -40,7 +40,7 @@ describe('Postgres faults', () => {
     expect(worker.isRunning(), worker.output()).toBe(true);
     expect(gateway.process.isRunning(), gateway.process.output()).toBe(true);
 
-    const sent = await sendPredictions(gateway.url, spec, 'after-terminate', 50);
+    const sent = await sendPredictions(gateway, spec, 'after-terminate', 50);
     expect(sent.failed).toEqual([]);
     await expect.poll(async () => (await listLoggedRequestIds(stack.db, spec.name, 'after-terminate')).length, { timeout: 10_000 }).toBe(50);
     const next = await runToEnd(stack, spec, '2001-01-09');
@@ -55,7 +55,7 @@ describe('Postgres faults', () => {
     await waitForStage(handle, 'train');
     say('injected: SIGKILL to the Postgres postmaster while the run trains');
     await stack.postgres.kill();
-    const during = await sendPredictions(gateway.url, spec, 'pg-down', 100);
+    const during = await sendPredictions(gateway, spec, 'pg-down', 100);
     await new Promise((resolve) => setTimeout(resolve, 3000));
     say('injected: Postgres started again after 3 s');
     await stack.postgres.restart();

@@ -12,7 +12,7 @@ describe('S3 and Temporal faults', () => {
   let stack: FaultStack;
   let spec: ModelSpec;
   let worker: RetrainProcess;
-  let gateway: { process: RetrainProcess; url: string };
+  let gateway: { process: RetrainProcess; url: string; apiKey: string };
 
   beforeAll(async () => {
     stack = await startFaultStack('s3-temporal');
@@ -37,7 +37,7 @@ describe('S3 and Temporal faults', () => {
     const during: string[] = [];
     let sent = 0;
     while (Date.now() - outageStarted < 30_000) {
-      const batch = await sendPredictions(gateway.url, spec, `s3-down-${sent}`, 20);
+      const batch = await sendPredictions(gateway, spec, `s3-down-${sent}`, 20);
       during.push(...batch.failed);
       sent++;
       await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -64,7 +64,7 @@ describe('S3 and Temporal faults', () => {
     await waitForStage(handle, 'train');
     say('injected: the Temporal server stopped while the run trains');
     await stack.temporal.stop();
-    const during = await sendPredictions(gateway.url, spec, 'temporal-down', 50);
+    const during = await sendPredictions(gateway, spec, 'temporal-down', 50);
     await new Promise((resolve) => setTimeout(resolve, 3000));
     say('injected: the Temporal server started again on its SQLite file after 3 s');
     await stack.temporal.start();

@@ -90,7 +90,7 @@ describe('worker killed mid-run', () => {
     };
     await setApproverPolicy(stack.db, { model: spec.name, approvers: ['alice'], changedBy: 'fault test', reason: 'the approver of the fault test' });
     const requests = await labelledRequestsFromDay({ db: stack.db, store: stack.store, workDir: stack.dir }, spec, '2001-01-09', 2000);
-    const traffic = startLabelledTraffic({ url: gateway.url, model: spec.name, requests, concurrency: 3, prefix: 'live', keepRequestIds: true });
+    const traffic = startLabelledTraffic({ url: gateway.url, apiKey: gateway.apiKey, model: spec.name, requests, concurrency: 3, prefix: 'live', keepRequestIds: true });
     const versionsBefore = (await listModelVersions(stack.db, spec.name)).length;
 
     const handle = await startRun(stack, live, '2001-01-12');

@@ -114,7 +114,7 @@ describe('approvals that the starter of a run cannot forge', () => {
     const first = await harness.runPipeline({ spec, day: '2001-01-09' });
     expect(first.decision).toBe('promote');
     const rows = await labelledRequestsFromDay(harness.deps, spec, '2001-01-09', 2000);
-    gateway = createGateway({ db: harness.deps.db, store: harness.deps.store, databaseUrl: harness.databaseUrl, log: pino({ level: 'silent' }) });
+    gateway = createGateway({ db: harness.deps.db, store: harness.deps.store, databaseUrl: harness.databaseUrl, auth: { mode: 'open' }, log: pino({ level: 'silent' }) });
     const { url } = await gateway.start(0);
     traffic = startLabelledTraffic({ url, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 3, prefix: 'approvals' });
   });

@@ -4,18 +4,17 @@ import path from 'node:path';
 import { ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { quotedString } from '@duckdb/node-api';
 import { ApplicationFailure } from '@temporalio/common';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ActivityDeps } from '../../activities';
 import { failPermanentlyOn } from '../../activities/permanent-failure';
 import { queryRows, withDuckDB } from '../../lib/data/duckdb';
-import { createDatabase } from '../../lib/db/connection';
 import { countDatasets } from '../../lib/db/repositories/datasets';
 import { upsertModel } from '../../lib/db/repositories/models';
 import { registerDatasets, snapshotPartition, summarizeDatasets, type PartitionSnapshot } from '../../lib/ingestion/partition-ingestion';
 import type { ModelSpec, SourceSpec } from '../../lib/spec/model-spec';
 import { createActivityClients } from '../../worker/activity-clients';
 import { caseFormat, caseSpec, loadCorpus, writeCaseFiles, type CorpusCase } from '../fixtures/bad-data/corpus';
+import { createEmptyDatabase } from '../fixtures/test-database';
 
 // Every case of test/fixtures/bad-data/manifest.json through the real ingestion path: the
 // case's partition and a good day before it are snapshotted as a run would (concurrently,
@@ -35,13 +34,10 @@ describe('the bad-data corpus through snapshotPartition and registerDatasets (Po
   const run = randomBytes(3).toString('hex');
 
   beforeAll(async () => {
-    const admin = createDatabase(services.databaseUrl, 1);
-    await sql.raw(`create database retrain_bad_data_${run}`).execute(admin);
-    await admin.destroy();
-    const url = new URL(services.databaseUrl);
-    url.pathname = `/retrain_bad_data_${run}`;
+    const { db: empty, url } = await createEmptyDatabase(services.databaseUrl, 'retrain_bad_data', 1);
+    await empty.destroy();
     root = await mkdtemp(path.join(services.workDir, `bad-data-${run}-`));
-    clients = await createActivityClients({ databaseUrl: url.toString(), s3: services.s3, workDir: path.join(root, 'work') });
+    clients = await createActivityClients({ databaseUrl: url, s3: services.s3, workDir: path.join(root, 'work') });
     deps = clients.deps;
   });
 
@@ -122,13 +118,10 @@ describe('datasets and the rules they were made under', () => {
   const run = randomBytes(3).toString('hex');
 
   beforeAll(async () => {
-    const admin = createDatabase(services.databaseUrl, 1);
-    await sql.raw(`create database retrain_dataset_rules_${run}`).execute(admin);
-    await admin.destroy();
-    const url = new URL(services.databaseUrl);
-    url.pathname = `/retrain_dataset_rules_${run}`;
+    const { db: empty, url } = await createEmptyDatabase(services.databaseUrl, 'retrain_dataset_rules', 1);
+    await empty.destroy();
     root = await mkdtemp(path.join(services.workDir, `dataset-rules-${run}-`));
-    clients = await createActivityClients({ databaseUrl: url.toString(), s3: services.s3, workDir: path.join(root, 'work') });
+    clients = await createActivityClients({ databaseUrl: url, s3: services.s3, workDir: path.join(root, 'work') });
     deps = clients.deps;
   });
 

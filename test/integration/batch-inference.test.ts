@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { quotedString } from '@duckdb/node-api';
-import { sql, type Kysely } from 'kysely';
+import { type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadModelSpec } from '../../lib/config/model-spec-file';
 import { ExternalTrainerSpec, type ModelSpec } from '../../lib/spec/model-spec';
@@ -13,20 +13,18 @@ import { writeFeatureParquet } from '../../lib/data/feature-parquet-writer';
 import { loadFeatureTable } from '../../lib/data/feature-table-loader';
 import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
 import { registerDatasets, snapshotPartition } from '../../lib/ingestion/partition-ingestion';
-import { createDatabase } from '../../lib/db/connection';
-import { migrateToLatest } from '../../lib/db/migrate';
 import type { DatasetSnapshot } from '../../lib/db/repositories/datasets';
-import { insertModelVersion, type ModelVersion } from '../../lib/db/repositories/model-versions';
-import { contractOfFeatures } from '../fixtures/serving-contract';
+import { type ModelVersion } from '../../lib/db/repositories/model-versions';
 import { upsertModel } from '../../lib/db/repositories/models';
 import { listPredictionBatches } from '../../lib/db/repositories/prediction-batches';
-import { insertTrainingRun } from '../../lib/db/repositories/training-runs';
 import type { Database } from '../../lib/db/schema';
 import { scoreDatasetSnapshot, type BatchInferenceDeps, type BatchInferenceResult } from '../../lib/scoring/batch-inference';
 import { runExternalTrainer } from '../../lib/training/external-trainer';
 import { loadOnnxScorer } from '../../lib/scoring/onnx-scorer';
 import { createS3Client } from '../../lib/clients/s3-client';
 import { ArtifactStore } from '../../lib/store/artifact-store';
+import { registerVersion as registerTestVersion } from '../fixtures/registered-version';
+import { createMigratedDatabase } from '../fixtures/test-database';
 
 const SPEC_FILE = path.join(__dirname, '..', '..', 'examples', 'python-trainer', 'model.json');
 const WORKFLOW_ID = 'batch-inference-test';
@@ -48,13 +46,7 @@ describe('scoreDatasetSnapshot', () => {
   beforeAll(async () => {
     const services = inject('services');
     const suffix = randomBytes(3).toString('hex');
-    const admin = createDatabase(services.databaseUrl, 1);
-    await sql.raw(`create database retrain_batch_inference_${suffix}`).execute(admin);
-    await admin.destroy();
-    const url = new URL(services.databaseUrl);
-    url.pathname = `/retrain_batch_inference_${suffix}`;
-    db = createDatabase(url.toString());
-    await migrateToLatest(db);
+    ({ db } = await createMigratedDatabase(services.databaseUrl, 'retrain_batch_inference'));
     s3 = createS3Client(services.s3);
     scratch = await mkdtemp(path.join(services.workDir, `batch-inference-${suffix}-`));
     deps = { db, store: new ArtifactStore({ client: s3, bucket: services.s3.bucket }), workDir: scratch };
@@ -90,25 +82,8 @@ describe('scoreDatasetSnapshot', () => {
   });
 
   /** A training run and its version, as candidate training registers them. */
-  async function registerVersion(artifact: Pick<ModelVersion, 'artifactKey' | 'artifactSha256' | 'artifactSize'>, fingerprint: string): Promise<ModelVersion> {
-    return db.transaction().execute(async (trx) => {
-      const { run } = await insertTrainingRun(trx, {
-        model: spec.name,
-        fingerprint,
-        datasetIds: [],
-        trainer: spec.training.trainer,
-        mode: 'from_scratch',
-        modeReason: 'registered by the batch inference test',
-        metrics: {},
-        durationMs: 0,
-        windowDay: null,
-        baseVersionId: null,
-        context: null,
-        logsKey: null,
-        workflowId: WORKFLOW_ID,
-      });
-      return insertModelVersion(trx, { model: spec.name, trainingRunId: run.id, ...artifact, trainingSignature: '', weights: null, contract: contractOfFeatures(spec.features), workflowId: WORKFLOW_ID });
-    });
+  function registerVersion(artifact: Pick<ModelVersion, 'artifactKey' | 'artifactSha256' | 'artifactSize'>, fingerprint: string): Promise<ModelVersion> {
+    return registerTestVersion(db, { spec, artifact, fingerprint, registeredBy: 'the batch inference test', workflowId: WORKFLOW_ID });
   }
 
   afterAll(async () => {

@@ -6,6 +6,7 @@ import { Migrator, sql, type Kysely, type Migration } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createGateway, type Gateway } from '../../gateway/create-gateway';
+import { generateApiKey, hashApiKey } from '../../lib/config/gateway-api-keys';
 import type { FeatureRecord } from '../../gateway/model-session';
 import { loadModelSpec } from '../../lib/config/model-spec-file';
 import { type ModelSpec } from '../../lib/spec/model-spec';
@@ -17,22 +18,26 @@ import * as initial from '../../lib/db/migrations/2026-11-26-0001-initial';
 import * as trainingPolicyAndReports from '../../lib/db/migrations/2026-11-26-0002-training-policy-and-reports';
 import * as predictionBatches from '../../lib/db/migrations/2026-11-26-0003-prediction-batches';
 import * as serving from '../../lib/db/migrations/2026-11-26-0004-serving';
+import * as approvals from '../../lib/db/migrations/2026-11-26-0005-approvals';
 import * as shadowRowsWithoutFeatures from '../../lib/db/migrations/2026-11-26-0006-shadow-rows-without-features';
+import * as uniqueServedRequestIds from '../../lib/db/migrations/2026-12-01-0101-unique-served-request-ids';
 import { applyDeploymentChange, getDeployment, listDeploymentChanges, type DeploymentTraffic } from '../../lib/db/repositories/deployments';
 import { getFeedback } from '../../lib/db/repositories/feedback';
-import { insertModelVersion, type ModelVersion } from '../../lib/db/repositories/model-versions';
-import { contractOfFeatures } from '../fixtures/serving-contract';
+import { type ModelVersion } from '../../lib/db/repositories/model-versions';
 import { upsertModel } from '../../lib/db/repositories/models';
 import { labelledOutcomes, listPredictions, pairedShadowPredictions, predictionStats } from '../../lib/db/repositories/predictions';
-import { insertTrainingRun } from '../../lib/db/repositories/training-runs';
 import type { Database } from '../../lib/db/schema';
 import type { FeatureTable } from '../../lib/data/feature-table';
 import { exportBuiltinModelToOnnx, predictBuiltinModel, trainBuiltinModel, type BuiltinModel } from '../../lib/training/trainers';
 import { createS3Client } from '../../lib/clients/s3-client';
 import { ArtifactStore } from '../../lib/store/artifact-store';
+import { insertTrainingRun } from '../../lib/db/repositories/training-runs';
+import { registerVersion as registerTestVersion } from '../fixtures/registered-version';
 
 const SPEC_FILE = path.join(__dirname, '..', '..', 'examples', 'flight-delay', 'model.json');
 const WORKFLOW_ID = 'gateway-test';
+/** Keys of the test's gateway: one with both scopes for the model, one that may only predict, one for another model. */
+const KEYS = { both: generateApiKey(), predictOnly: generateApiKey(), otherModel: generateApiKey() };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -61,9 +66,30 @@ describe('inference gateway', () => {
   let url: string;
   let changeCounter = 0;
 
-  async function post(route: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<Answer> {
+  /** POSTs with the key that has both scopes, unless `headers` says otherwise. */
+  async function post(route: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${KEYS.both}` }): Promise<Answer> {
     const response = await fetch(`${url}${route}`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  }
+
+  /** Creates a gateway on the test's database with its keys (a second one has a memory of its own). */
+  function newGateway(): Gateway {
+    return createGateway({
+      db,
+      store,
+      databaseUrl,
+      auth: {
+        mode: 'keys',
+        keys: [
+          { name: 'both', sha256: hashApiKey(KEYS.both), models: [spec.name], scopes: ['predict', 'feedback'] },
+          { name: 'predict-only', sha256: hashApiKey(KEYS.predictOnly), models: [spec.name], scopes: ['predict'] },
+          { name: 'other-model', sha256: hashApiKey(KEYS.otherModel), models: ['another-model'], scopes: ['predict', 'feedback'] },
+        ],
+      },
+      log: pino({ level: 'silent' }),
+      flushIntervalMs: 50,
+      limits: { maxBodyBytes: 64 * 1024, maxInstances: 100 },
+    });
   }
 
   async function get(route: string): Promise<Answer> {
@@ -128,29 +154,13 @@ describe('inference gateway', () => {
     }
     await deploy({ championVersionId: versions[0]!.id }, 'first champion');
 
-    gateway = createGateway({ db, store, databaseUrl, log: pino({ level: 'silent' }), flushIntervalMs: 50, limits: { maxBodyBytes: 64 * 1024, maxInstances: 100 } });
+    gateway = newGateway();
     url = (await gateway.start(0)).url;
   });
 
-  async function registerVersion(artifact: Pick<ModelVersion, 'artifactKey' | 'artifactSha256' | 'artifactSize'>, fingerprint: string): Promise<ModelVersion> {
-    return db.transaction().execute(async (trx) => {
-      const { run } = await insertTrainingRun(trx, {
-        model: spec.name,
-        fingerprint,
-        datasetIds: [],
-        trainer: spec.training.trainer,
-        mode: 'from_scratch',
-        modeReason: 'registered by the gateway test',
-        metrics: {},
-        durationMs: 0,
-        windowDay: null,
-        baseVersionId: null,
-        context: null,
-        logsKey: null,
-        workflowId: WORKFLOW_ID,
-      });
-      return insertModelVersion(trx, { model: spec.name, trainingRunId: run.id, ...artifact, trainingSignature: '', weights: null, contract: contractOfFeatures(spec.features), workflowId: WORKFLOW_ID });
-    });
+  /** A training run and its version, as candidate training registers them. */
+  function registerVersion(artifact: Pick<ModelVersion, 'artifactKey' | 'artifactSha256' | 'artifactSize'>, fingerprint: string): Promise<ModelVersion> {
+    return registerTestVersion(db, { spec, artifact, fingerprint, registeredBy: 'the gateway test', workflowId: WORKFLOW_ID });
   }
 
   afterAll(async () => {
@@ -201,9 +211,11 @@ describe('inference gateway', () => {
     const [row] = await listPredictions(db, { model: spec.name, requestIds: [requestId] });
     expect(row).toMatchObject({ requestId, routingKey: 'tab\\t key', features: { ...instanceAt(0), origin }, error: null });
     expect(row!.probability).toBeCloseTo((answer.body.predictions as { probability: number }[])[0]!.probability, 6);
-    expect((await post(`/v1/models/${spec.name}/predict`, { instance: instanceAt(0), requestId: 'line\nbreak' })).body.error).toBe(
-      "'requestId' must be a non-empty string of at most 200 characters, without control characters",
-    );
+    expect((await post(`/v1/models/${spec.name}/predict`, { instance: instanceAt(0), requestId: 'line\nbreak' })).body.error).toEqual({
+      code: 'invalid_field',
+      field: 'requestId',
+      message: "'requestId' must be a non-empty string of at most 200 characters, without control characters or unpaired surrogates; got 'line\\nbreak', which contains the control character U+000A",
+    });
   });
 
   it('speaks the Open Inference Protocol: ready, metadata and infer with the same answers as v1', async () => {
@@ -231,51 +243,142 @@ describe('inference gateway', () => {
     });
     await expect.poll(async () => (await listPredictions(db, { model: spec.name, requestIds: ['v2-1/0', 'v2-1/1'] })).length).toBe(2);
     const bad = await post(`/v2/models/${spec.name}/infer`, { inputs: inputs.slice(1) });
-    expect(bad).toEqual({ status: 400, body: { error: `missing input '${spec.features[0]!.name}' (FP32, shape [-1, 1])` } });
+    expect(bad).toEqual({ status: 400, body: { error: { code: 'missing_input', field: 'inputs', message: `missing input '${spec.features[0]!.name}' (FP32, shape [-1, 1])` } } });
   });
 
-  it('answers bad requests with a 4xx that names the problem', async () => {
+  it('answers bad requests with a 4xx in one shape that names the problem, and counts them', async () => {
+    // The whole corpus runs in gateway-bad-requests.test.ts; here a few, and the metrics they leave.
     const predict = `/v1/models/${spec.name}/predict`;
-    expect(await post('/v1/models/no-such-model/predict', { instance: instanceAt(0) })).toEqual({
-      status: 404,
-      body: { error: `model 'no-such-model' is not deployed on this gateway (deployed: ${spec.name})` },
+    expect(await post('/v1/models/no-such-model/predict', { instance: instanceAt(0) }, { 'content-type': 'application/json', authorization: `Bearer ${KEYS.otherModel}` })).toEqual({
+      status: 403,
+      body: { error: { code: 'forbidden', message: "API key 'other-model' is not for model 'no-such-model' (its models: another-model)" } },
     });
-    expect(await post(predict, { instances: [instanceAt(0), { ...instanceAt(1), distance: '950' }] })).toEqual({
-      status: 400,
-      body: { error: "instance 1: feature 'distance' must be a number, got string" },
+    expect((await post(predict, { instances: [instanceAt(0), { ...instanceAt(1), distance: '950' }] })).body).toEqual({
+      error: { code: 'invalid_feature', field: 'instances[1].distance', message: "instance 1: feature 'distance' must be a number or null, got string '950'" },
     });
-    const { origin: _, ...noOrigin } = instanceAt(0);
-    expect((await post(predict, { instance: noOrigin })).body.error).toBe("instance: missing feature 'origin' (categorical: a string or null)");
-    expect((await post(predict, { instance: { ...instanceAt(0), carrier: 'AA' } })).body.error).toMatch(/^instance: unknown feature 'carrier'; the model's features are: /);
-    expect(await post(predict, { instances: [] })).toEqual({ status: 400, body: { error: "'instances' is empty; send at least one instance" } });
-    expect((await post(predict, { instances: Array(101).fill(instanceAt(0)) })).body.error).toBe("'instances' has 101 items; at most 100 are accepted per request");
     expect(await post(predict, { instance: instanceAt(0), pad: 'x'.repeat(70 * 1024) })).toEqual({
       status: 413,
-      body: { error: 'request body is larger than the limit of 65536 bytes' },
+      body: { error: { code: 'body_too_large', message: 'request body is larger than the limit of 65536 bytes' } },
     });
-    expect((await post(predict, '{"instance": ')).status).toBe(400);
-    expect((await post(predict, '{"instance": ')).body.error).toMatch(/^request body is not valid JSON/);
-    expect((await post(predict, 'instance=1', { 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(415);
+    expect((await post(predict, '{"instance": ')).body.error).toMatchObject({ code: 'invalid_json' });
+    expect((await post(predict, 'instance=1', { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${KEYS.both}` })).status).toBe(415);
+    expect((await post(predict, { instance: instanceAt(0) }, { 'content-type': 'application/json' })).status).toBe(401);
     const metrics = (await get('/metrics')).body.text as string;
     expect(metrics).toMatch(new RegExp(`retrain_gateway_requests_total\\{model="${spec.name}",role="none",status="400"\\} [1-9]`));
-    expect(metrics).toMatch(/retrain_gateway_requests_total\{model="none",role="none",status="404"\} 1/);
+    expect(metrics).toMatch(/retrain_gateway_requests_total\{model="none",role="none",status="401"\} [1-9]/);
+    expect(metrics).toMatch(/retrain_gateway_requests_total\{model="none",role="none",status="403"\} [1-9]/);
   });
 
-  it('records feedback once per request id and joins it with the prediction', async () => {
+  it('needs an API key with the scope and the model on predict, infer and feedback', async () => {
+    const inputs = spec.features.map((f) => ({ name: f.name, shape: [1, 1], datatype: f.kind === 'numeric' ? 'FP32' : 'BYTES', data: [instanceAt(0)[f.name]] }));
+    const json = { 'content-type': 'application/json' };
+    const as = (key: string) => ({ ...json, authorization: `Bearer ${key}` });
+    const routes = {
+      predict: [`/v1/models/${spec.name}/predict`, { instance: instanceAt(0) }],
+      infer: [`/v2/models/${spec.name}/infer`, { inputs }],
+      feedback: [`/v1/models/${spec.name}/feedback`, { requestId: 'single-1', label: 0 }],
+    } as const;
+    for (const [name, [route, body]] of Object.entries(routes)) {
+      expect((await post(route, body, json)).body.error, name).toMatchObject({ code: 'missing_api_key' });
+      expect((await post(route, body, as(generateApiKey()))).body.error, name).toMatchObject({ code: 'invalid_api_key' });
+      expect((await post(route, body, as(KEYS.otherModel))).body.error, name).toMatchObject({ code: 'forbidden' });
+      // Refused before the body is read: a bad body with no key is a 401, not a 400.
+      expect((await post(route, '{"broken', json)).status, name).toBe(401);
+    }
+    expect((await post(routes.predict[0], routes.predict[1], as(KEYS.predictOnly))).status).toBe(200);
+    expect((await post(routes.infer[0], routes.infer[1], as(KEYS.predictOnly))).status).toBe(200);
+    expect(await post(routes.feedback[0], routes.feedback[1], as(KEYS.predictOnly))).toEqual({
+      status: 403,
+      body: { error: { code: 'forbidden', message: "API key 'predict-only' has no 'feedback' scope (its scopes: predict)" } },
+    });
+    const response = await fetch(`${url}${routes.predict[0]}`, { method: 'POST', headers: json, body: JSON.stringify(routes.predict[1]) });
+    expect(response.headers.get('www-authenticate')).toMatch(/^Bearer/);
+    // Operations endpoints stay open.
+    expect((await get('/v1/models')).status).toBe(200);
+    expect((await get(`/v2/models/${spec.name}`)).status).toBe(200);
+  });
+
+  it('serves a request id once per model: a repeat is a 409 and logs nothing', async () => {
+    const predict = `/v1/models/${spec.name}/predict`;
+    expect((await post(predict, { instance: instanceAt(3), requestId: 'once-1' })).status).toBe(200);
+    expect(await post(predict, { instance: instanceAt(4), requestId: 'once-1' })).toEqual({
+      status: 409,
+      body: {
+        error: {
+          code: 'request_id_conflict',
+          field: 'requestId',
+          message: `request id 'once-1' was already used for a prediction of model '${spec.name}'; request ids are unique per model: send a new one, or none to get a generated UUID`,
+        },
+      },
+    });
+    // A batch item id is an id too; and v2's id.
+    expect((await post(predict, { instances: [instanceAt(0), instanceAt(1)], requestId: 'once-batch' })).status).toBe(200);
+    expect((await post(predict, { instance: instanceAt(0), requestId: 'once-batch/1' })).body.error).toMatchObject({ code: 'request_id_conflict' });
+    const inputs = spec.features.map((f) => ({ name: f.name, shape: [1, 1], datatype: f.kind === 'numeric' ? 'FP32' : 'BYTES', data: [instanceAt(0)[f.name]] }));
+    expect((await post(`/v2/models/${spec.name}/infer`, { id: 'once-1', inputs })).body.error).toMatchObject({ code: 'request_id_conflict', field: 'id' });
+    // Concurrent repeats: exactly one is served.
+    const answers = await Promise.all(Array.from({ length: 8 }, () => post(predict, { instance: instanceAt(5), requestId: 'once-concurrent' })));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409, 409, 409, 409, 409, 409]);
+    const ids = ['once-1', 'once-concurrent', 'once-batch/1'];
+    await expect.poll(async () => (await listPredictions(db, { model: spec.name, requestIds: ids })).length).toBe(3);
+    await sleep(200);
+    expect((await listPredictions(db, { model: spec.name, requestIds: ids })).length).toBe(3);
+  });
+
+  it('records feedback once per served request id, after its prediction, and joins it with the prediction', async () => {
     const since = new Date(Date.now() - 60_000);
     const feedback = `/v1/models/${spec.name}/feedback`;
-    expect(await post(feedback, { requestId: 'batch-1/1', label: 1 })).toEqual({ status: 201, body: { model: spec.name, requestId: 'batch-1/1', label: 1, recorded: true } });
-    expect((await post(feedback, { requestId: 'batch-1/1', label: 1 })).body.recorded).toBe(false);
+    expect(await post(feedback, { requestId: 'batch-1/1', label: 1 })).toEqual({ status: 202, body: { model: spec.name, requestId: 'batch-1/1', label: 1, recorded: true } });
+    expect(await post(feedback, { requestId: 'batch-1/1', label: 1 })).toEqual({ status: 200, body: { model: spec.name, requestId: 'batch-1/1', label: 1, recorded: false } });
     expect(await post(feedback, { requestId: 'batch-1/1', label: 0 })).toEqual({
       status: 409,
-      body: { error: "feedback for request 'batch-1/1' was already recorded with label 1" },
+      body: { error: { code: 'feedback_conflict', field: 'label', message: "feedback for request 'batch-1/1' was already recorded with label 1" } },
     });
-    expect(await post(feedback, { requestId: 'x', label: 2 })).toEqual({ status: 400, body: { error: "'label' must be 0 or 1, got 2" } });
-    expect((await post('/v1/models/nope/feedback', { requestId: 'x', label: 1 })).status).toBe(404);
-    expect((await getFeedback(db, spec.name, 'batch-1/1'))?.label).toBe(1);
+    expect(await post(feedback, { requestId: 'x', label: 2 })).toEqual({ status: 400, body: { error: { code: 'invalid_field', field: 'label', message: "'label' must be 0 or 1, got number 2" } } });
+    expect(await post(feedback, { requestId: 'never-served', label: 1 })).toEqual({
+      status: 404,
+      body: { error: { code: 'request_not_found', field: 'requestId', message: `request 'never-served' was not served for model '${spec.name}'; feedback is taken for served request ids only` } },
+    });
+    // A batch's own id is not a served id: its items are.
+    expect((await post(feedback, { requestId: 'batch-1', label: 1 })).status).toBe(404);
+    expect((await post('/v1/models/nope/feedback', { requestId: 'x', label: 1 }, { 'content-type': 'application/json', authorization: `Bearer ${KEYS.otherModel}` })).status).toBe(403);
+    await expect.poll(async () => (await getFeedback(db, spec.name, 'batch-1/1'))?.label).toBe(1);
     const outcomes = await labelledOutcomes(db, { model: spec.name, versionId: versions[0]!.id, since });
     expect(outcomes).toHaveLength(1);
     expect(outcomes[0]).toMatchObject({ requestId: 'batch-1/1', label: 1 });
+    expect(await getFeedback(db, spec.name, 'never-served')).toBeUndefined();
+  });
+
+  it('takes the feedback of a request only once its answer is sent, and stores the label with or after its row', async () => {
+    const predict = post(`/v1/models/${spec.name}/predict`, { instance: instanceAt(7), requestId: 'racing-1' });
+    const early = await post(`/v1/models/${spec.name}/feedback`, { requestId: 'racing-1', label: 0 });
+    expect([202, 404]).toContain(early.status);
+    expect((await predict).status).toBe(200);
+    if (early.status === 404) expect((await post(`/v1/models/${spec.name}/feedback`, { requestId: 'racing-1', label: 0 })).status).toBe(202);
+    await expect.poll(async () => (await getFeedback(db, spec.name, 'racing-1'))?.label).toBe(0);
+    // The transaction that wrote the label is the prediction row's or a later one.
+    const { rows } = await sql<{ prediction: string; feedback: string }>`
+      select (select xmin::text from predictions where model = ${spec.name} and request_id = 'racing-1' and role = 'champion') as prediction,
+             (select xmin::text from feedback where model = ${spec.name} and request_id = 'racing-1') as feedback
+    `.execute(db);
+    expect(Number(rows[0]!.feedback)).toBeGreaterThanOrEqual(Number(rows[0]!.prediction));
+  });
+
+  it('looks up in Postgres the ids it does not remember (served by another instance, or before a restart)', async () => {
+    const second = newGateway();
+    const secondUrl = (await second.start(0)).url;
+    try {
+      const send = async (body: unknown) =>
+        (await fetch(`${secondUrl}/v1/models/${spec.name}/feedback`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${KEYS.both}` }, body: JSON.stringify(body) })).status;
+      expect(await send({ requestId: 'single-1', label: 0 })).toBe(202);
+      expect(await send({ requestId: 'single-1', label: 1 })).toBe(409);
+      expect(await send({ requestId: 'batch-1/1', label: 0 })).toBe(409);
+      expect(await send({ requestId: 'batch-1/1', label: 1 })).toBe(200);
+      expect(await send({ requestId: 'nobody-sent-this', label: 1 })).toBe(404);
+    } finally {
+      await second.close();
+    }
+    expect((await getFeedback(db, spec.name, 'single-1'))?.label).toBe(0);
   });
 
   it('applies a deployment change within 1 second, and records it once however often it is sent', async () => {
@@ -522,6 +625,52 @@ describe('migration 2026-11-26-0006-shadow-rows-without-features', () => {
       const restored = await db.selectFrom('predictions').select(['role', 'features']).orderBy('id').execute();
       expect(restored).toEqual([{ role: 'champion', features: { x: 1 } }, { role: 'shadow', features: { x: 1 } }]);
       await shadowRowsWithoutFeatures.up(db as Kysely<unknown>);
+    } finally {
+      await db.destroy();
+    }
+  });
+});
+
+describe('migration 2026-12-01-0101-unique-served-request-ids', () => {
+  it('marks all but the first served row of a repeated id as failed, then holds one served row per id', async () => {
+    const db = await createEmptyDatabase('retrain_served_ids_migration');
+    const migrations: Record<string, Migration> = {
+      '2026-11-26-0001-initial': initial,
+      '2026-11-26-0002-training-policy-and-reports': trainingPolicyAndReports,
+      '2026-11-26-0003-prediction-batches': predictionBatches,
+      '2026-11-26-0004-serving': serving,
+      '2026-11-26-0005-approvals': approvals,
+      '2026-11-26-0006-shadow-rows-without-features': shadowRowsWithoutFeatures,
+      '2026-12-01-0101-unique-served-request-ids': uniqueServedRequestIds,
+    };
+    const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+    try {
+      expect((await migrator.migrateTo('2026-11-26-0006-shadow-rows-without-features')).error).toBeUndefined();
+      const row = { model: 'm', model_version_id: '1', probability: 0.5, predicted_label: 1, latency_ms: 0.1, routing_key: null, features: JSON.stringify({ x: 1 }) };
+      await db.insertInto('predictions').values([
+        { ...row, request_id: 'r1', role: 'champion', error: null },
+        { ...row, request_id: 'r1', role: 'canary', model_version_id: '2', error: null },
+        { ...row, request_id: 'r1', role: 'champion', error: null },
+        { ...row, request_id: 'r1', role: 'shadow', features: null, error: null },
+        { ...row, request_id: 'r2', role: 'canary', error: 'v2 broke' },
+        { ...row, request_id: 'r2', role: 'champion', error: null },
+      ]).execute();
+      expect((await migrator.migrateToLatest()).error).toBeUndefined();
+      const rows = await db.selectFrom('predictions').select(['request_id', 'role', 'error']).orderBy('id').execute();
+      const marked = 'request id served earlier (marked by migration 2026-12-01-0101-unique-served-request-ids)';
+      expect(rows).toEqual([
+        { request_id: 'r1', role: 'champion', error: null },
+        { request_id: 'r1', role: 'canary', error: marked },
+        { request_id: 'r1', role: 'champion', error: marked },
+        { request_id: 'r1', role: 'shadow', error: null },
+        { request_id: 'r2', role: 'canary', error: 'v2 broke' },
+        { request_id: 'r2', role: 'champion', error: null },
+      ]);
+      await expect(db.insertInto('predictions').values({ ...row, request_id: 'r2', role: 'canary', error: null }).execute()).rejects.toThrow(/predictions_served_request_unique/);
+      // Failed and shadow rows may repeat an id.
+      await db.insertInto('predictions').values([{ ...row, request_id: 'r2', role: 'canary', error: 'again' }, { ...row, request_id: 'r2', role: 'shadow', features: null, error: null }]).execute();
+      expect((await migrator.migrateDown()).error).toBeUndefined();
+      await db.insertInto('predictions').values({ ...row, request_id: 'r2', role: 'canary', error: null }).execute();
     } finally {
       await db.destroy();
     }

@@ -12,7 +12,9 @@ import { setApproverPolicy } from '../../lib/db/repositories/approver-policies';
 import { getDeployment, listDeploymentChanges } from '../../lib/db/repositories/deployments';
 import { findChampion, listModelVersions } from '../../lib/db/repositories/model-versions';
 import { listPredictedRequestIds } from '../../lib/db/repositories/predictions';
+import type { GatewayAuth } from '../../gateway/api-key-auth';
 import { createGateway, type Gateway } from '../../gateway/create-gateway';
+import { generateApiKey, hashApiKey } from '../../lib/config/gateway-api-keys';
 import {
   approvePromotionUpdate,
   rollbackUpdate,
@@ -28,6 +30,9 @@ const ROOT = path.join(__dirname, '..', '..');
 /** For tests about the live path: some later January days fall below the example's AUC floor, which is not what they test. */
 const noGates = { minimums: {}, maxRegression: {}, sliceMaxRegression: {}, sliceMinRows: 200 };
 const execFileAsync = promisify(execFile);
+/** The clients' API key (predict and feedback on every model), as `retrain gateway-key create` would make it. */
+const apiKey = generateApiKey();
+const auth: GatewayAuth = { mode: 'keys', keys: [{ name: 'live-traffic', sha256: hashApiKey(apiKey), models: ['*'], scopes: ['predict', 'feedback'] }] };
 
 describe('live promotion under load: shadow, approval, canary', () => {
   let harness: PipelineHarness;
@@ -42,7 +47,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
   /** Runs `retrain <args>` (bin/retrain.cjs, as a user would) against the test's services; resolves with its exit code and output. */
   async function retrain(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     try {
-      const { stdout, stderr } = await execFileAsync(process.execPath, [path.join(ROOT, 'bin', 'retrain.cjs'), ...args], { cwd: ROOT, env: harness.cliEnvironment('cli') });
+      const { stdout, stderr } = await execFileAsync(process.execPath, [path.join(ROOT, 'bin', 'retrain.cjs'), ...args], { cwd: ROOT, env: { ...harness.cliEnvironment('cli'), RETRAIN_GATEWAY_API_KEY: apiKey } });
       return { code: 0, stdout, stderr };
     } catch (err) {
       const failed = err as { code?: number; stdout?: string; stderr?: string };
@@ -132,7 +137,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
     // Client traffic: real flights (2001-01-09) with their true labels as feedback.
     rows = await labelledRequestsFromDay(harness.deps, spec, '2001-01-09', 3000);
 
-    gateway = createGateway({ db: harness.deps.db, store: harness.deps.store, databaseUrl: harness.databaseUrl, refreshIntervalMs: 5_000 });
+    gateway = createGateway({ db: harness.deps.db, store: harness.deps.store, databaseUrl: harness.databaseUrl, auth, refreshIntervalMs: 5_000 });
     ({ url } = await gateway.start(0));
   });
 
@@ -142,7 +147,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
   });
 
   it('a good candidate goes shadow -> approval -> canary -> champion with zero failed requests, every request logged', async () => {
-    const traffic = startLabelledTraffic({ url, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 6, prefix: 'good' });
+    const traffic = startLabelledTraffic({ url, apiKey, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 6, prefix: 'good' });
     const result = (await harness.withWorkers(async () => {
       const handle = await startPipeline({ spec, day: '2001-01-10' });
       await waitForApproval(handle, spec.name);
@@ -182,7 +187,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
     await gateway.close();
     const logged = await listPredictedRequestIds(harness.deps.db, spec.name);
     expect(report.requestIds.filter((id) => !logged.has(id))).toEqual([]);
-    ({ url } = await (gateway = createGateway({ db: harness.deps.db, store: harness.deps.store, databaseUrl: harness.databaseUrl })).start(0));
+    ({ url } = await (gateway = createGateway({ db: harness.deps.db, store: harness.deps.store, databaseUrl: harness.databaseUrl, auth })).start(0));
   });
 
   it('retrain traffic replays an ingested day through the gateway, each prediction followed by its true label', async () => {
@@ -203,9 +208,9 @@ describe('live promotion under load: shadow, approval, canary', () => {
       `.execute(harness.deps.db);
       return { predictions: Number(rows[0]!.predictions), labels: Number(rows[0]!.labels), delayed: Number(rows[0]!.delayed) };
     };
-    await expect.poll(async () => (await replayed()).predictions).toBe(sent);
-    const { labels, delayed } = await replayed();
-    expect(labels).toBe(sent);
+    // Labels are written through the same log, behind their predictions.
+    await expect.poll(async () => { const r = await replayed(); return [r.predictions, r.labels]; }).toEqual([sent, sent]);
+    const { delayed } = await replayed();
     expect(delayed).toBeGreaterThan(0);
     expect(delayed).toBeLessThan(sent);
 
@@ -223,7 +228,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
       // A shadow phase with labels would already catch it (tested below); here it must reach the canary.
       promotion: { ...spec.promotion, shadow: { ...spec.promotion.shadow, minAgreement: 0, minLabels: 1_000_000 } },
     };
-    const traffic = startLabelledTraffic({ url, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 6, prefix: 'bad' });
+    const traffic = startLabelledTraffic({ url, apiKey, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 6, prefix: 'bad' });
     const result = (await harness.withWorkers(async () => {
       const handle = await startPipeline({ spec: bad, day: '2001-01-11' });
       await waitForApproval(handle, spec.name);
@@ -254,7 +259,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
     await gateway.close();
     const logged = await listPredictedRequestIds(harness.deps.db, spec.name);
     expect(report.requestIds.filter((id) => !logged.has(id))).toEqual([]);
-    ({ url } = await (gateway = createGateway({ db: harness.deps.db, store: harness.deps.store, databaseUrl: harness.databaseUrl })).start(0));
+    ({ url } = await (gateway = createGateway({ db: harness.deps.db, store: harness.deps.store, databaseUrl: harness.databaseUrl, auth })).start(0));
   });
 
   it('the shadow phase rejects a bad candidate once labels arrive, before any traffic moves', async () => {
@@ -265,7 +270,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
       gates: { minimums: {}, maxRegression: {}, sliceMaxRegression: {}, sliceMinRows: 200 },
       promotion: { ...spec.promotion, shadow: { ...spec.promotion.shadow, minAgreement: 0, minLabels: 50 } },
     };
-    const traffic = startLabelledTraffic({ url, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 4, prefix: 'shadow-bad' });
+    const traffic = startLabelledTraffic({ url, apiKey, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 4, prefix: 'shadow-bad' });
     const result = (await harness.withWorkers(() => startPipeline({ spec: bad, day: '2001-01-12' }).then((h) => h.result()))) as RetrainingPipelineResult;
     const report = await traffic.stop();
     expect(result.decision).toBe('reject');
@@ -280,7 +285,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
     const champion = await findChampion(harness.deps.db, spec.name);
     // Stages that cannot pass quickly, so the rollback arrives mid-canary.
     const slow: ModelSpec = { ...spec, gates: noGates, promotion: { ...spec.promotion, canary: { ...spec.promotion.canary, stages: [25, 100], bakeSeconds: 600, maxBakeSeconds: 1200 } } };
-    const traffic = startLabelledTraffic({ url, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 4, prefix: 'rollback' });
+    const traffic = startLabelledTraffic({ url, apiKey, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 4, prefix: 'rollback' });
     const result = (await harness.withWorkers(async () => {
       const handle = await startPipeline({ spec: slow, day: '2001-01-13' });
       await waitForApproval(handle, spec.name);
@@ -316,7 +321,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
   });
 
   it('an approval that times out is rejected or escalated, as configured, and recorded', async () => {
-    const traffic = startLabelledTraffic({ url, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 4, prefix: 'timeout' });
+    const traffic = startLabelledTraffic({ url, apiKey, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 4, prefix: 'timeout' });
     const rejectOnTimeout: ModelSpec = { ...spec, gates: noGates, promotion: { ...spec.promotion, approval: { approvers: ['alice'], timeoutSeconds: 2, onTimeout: 'reject' } } };
     const escalateOnTimeout: ModelSpec = { ...spec, gates: noGates, promotion: { ...spec.promotion, approval: { approvers: ['alice'], timeoutSeconds: 1, onTimeout: 'escalate' } } };
     const [timedOut, escalated] = await harness.withWorkers(async () => {

@@ -7,14 +7,13 @@ import { Client, Connection } from '@temporalio/client';
 import { loadEnvironment } from '../../lib/config/environment';
 import { locateTemporalCli } from '../../lib/dev-stack/temporal-cli';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import { sql } from 'kysely';
 import { inject } from 'vitest';
 import type { ActivityDeps } from '../../activities';
-import { createDatabase } from '../../lib/db/connection';
 import { createActivityClients } from '../../worker/activity-clients';
 import { createRetrainWorkers, runWorkersUntil, WORKFLOWS_PATH } from '../../worker/retrain-workers';
 import { RETRAINING_PIPELINE, retrainingPipelineId, type RetrainingPipelineInput, type RetrainingPipelineResult } from '../../workflows/definitions';
 import type { TestServices } from './test-services';
+import { createEmptyDatabase } from '../fixtures/test-database';
 
 const execFileAsync = promisify(execFile);
 
@@ -46,12 +45,9 @@ export async function createPipelineHarness(name: string): Promise<PipelineHarne
   const services = inject('services');
   installQuietRuntime();
   const suffix = `${name.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(3).toString('hex')}`;
-  const admin = createDatabase(services.databaseUrl, 1);
-  await sql.raw(`create database retrain_${suffix}`).execute(admin);
-  await admin.destroy();
-  const url = new URL(services.databaseUrl);
-  url.pathname = `/retrain_${suffix}`;
-  const databaseUrl = url.toString();
+  const created = await createEmptyDatabase(services.databaseUrl, `retrain_${suffix}`, 1);
+  await created.db.destroy();
+  const databaseUrl = created.url;
 
   const workDir = await mkdtemp(path.join(services.workDir, `${suffix}-`));
   const clients = await createActivityClients({ databaseUrl, s3: services.s3, workDir });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { quotedString } from '@duckdb/node-api';
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createGateway, type Gateway } from '../../gateway/create-gateway';
@@ -15,16 +15,12 @@ import { queryColumns, withDuckDB } from '../../lib/data/duckdb';
 import { writeFeatureParquet } from '../../lib/data/feature-parquet-writer';
 import type { FeatureTable } from '../../lib/data/feature-table';
 import { loadFeatureTable } from '../../lib/data/feature-table-loader';
-import { createDatabase } from '../../lib/db/connection';
-import { migrateToLatest } from '../../lib/db/migrate';
 import type { DatasetSnapshot } from '../../lib/db/repositories/datasets';
 import { applyDeploymentChange, getDeployment, type DeploymentTraffic } from '../../lib/db/repositories/deployments';
 import { insertFeedback } from '../../lib/db/repositories/feedback';
-import { insertModelVersion, type ModelVersion } from '../../lib/db/repositories/model-versions';
-import { contractOfFeatures } from '../fixtures/serving-contract';
+import { type ModelVersion } from '../../lib/db/repositories/model-versions';
 import { upsertModel } from '../../lib/db/repositories/models';
 import { labelledOutcomes, listPredictions, pairedShadowPredictions } from '../../lib/db/repositories/predictions';
-import { insertTrainingRun } from '../../lib/db/repositories/training-runs';
 import type { Database } from '../../lib/db/schema';
 import { evaluateOffline } from '../../lib/evaluation/offline-evaluation';
 import { registerDatasets, snapshotPartition } from '../../lib/ingestion/partition-ingestion';
@@ -37,6 +33,8 @@ import { accuracy } from '../../lib/stats/metrics';
 import { mulberry32 } from '../../lib/stats/seeded-random';
 import { ArtifactStore } from '../../lib/store/artifact-store';
 import { exportBuiltinModelToOnnx, trainBuiltinModel } from '../../lib/training/trainers';
+import { registerVersion as registerTestVersion } from '../fixtures/registered-version';
+import { createMigratedDatabase } from '../fixtures/test-database';
 
 const execFileAsync = promisify(execFile);
 const WORKFLOW_ID = 'serving-parity-test';
@@ -155,14 +153,7 @@ describe('serving parity: gateway, batch inference and offline evaluation', () =
   beforeAll(async () => {
     const services = inject('services');
     const suffix = randomBytes(3).toString('hex');
-    const admin = createDatabase(services.databaseUrl, 1);
-    await sql.raw(`create database retrain_serving_parity_${suffix}`).execute(admin);
-    await admin.destroy();
-    const dbUrl = new URL(services.databaseUrl);
-    dbUrl.pathname = `/retrain_serving_parity_${suffix}`;
-    databaseUrl = dbUrl.toString();
-    db = createDatabase(databaseUrl);
-    await migrateToLatest(db);
+    ({ db, url: databaseUrl } = await createMigratedDatabase(services.databaseUrl, 'retrain_serving_parity'));
     s3 = createS3Client(services.s3);
     store = new ArtifactStore({ client: s3, bucket: services.s3.bucket });
     scratch = await mkdtemp(path.join(services.workDir, `serving-parity-${suffix}-`));
@@ -230,29 +221,14 @@ describe('serving parity: gateway, batch inference and offline evaluation', () =
       variants.push({ name, version: await registerVersion({ artifactKey: artifact.key, artifactSha256: artifact.sha256, artifactSize: artifact.size }, name) });
     }
 
-    gateway = createGateway({ db, store, databaseUrl, log: pino({ level: 'silent' }), flushIntervalMs: 20, limits: { maxInstances: 1000 } });
+    // Parity is about scores, not keys: the gateway runs open (test/integration/gateway.test.ts covers keys).
+    gateway = createGateway({ db, store, databaseUrl, auth: { mode: 'open' }, log: pino({ level: 'silent' }), flushIntervalMs: 20, limits: { maxInstances: 1000 } });
     url = (await gateway.start(0)).url;
   });
 
-  async function registerVersion(artifact: Pick<ModelVersion, 'artifactKey' | 'artifactSha256' | 'artifactSize'>, fingerprint: string): Promise<ModelVersion> {
-    return db.transaction().execute(async (trx) => {
-      const { run } = await insertTrainingRun(trx, {
-        model: spec.name,
-        fingerprint,
-        datasetIds: [],
-        trainer: spec.training.trainer,
-        mode: 'from_scratch',
-        modeReason: 'registered by the serving parity test',
-        metrics: {},
-        durationMs: 0,
-        windowDay: null,
-        baseVersionId: null,
-        context: null,
-        logsKey: null,
-        workflowId: WORKFLOW_ID,
-      });
-      return insertModelVersion(trx, { model: spec.name, trainingRunId: run.id, ...artifact, trainingSignature: '', weights: null, contract: contractOfFeatures(spec.features), workflowId: WORKFLOW_ID });
-    });
+  /** A training run and its version, as candidate training registers them. */
+  function registerVersion(artifact: Pick<ModelVersion, 'artifactKey' | 'artifactSha256' | 'artifactSize'>, fingerprint: string): Promise<ModelVersion> {
+    return registerTestVersion(db, { spec, artifact, fingerprint, registeredBy: 'the serving parity test', workflowId: WORKFLOW_ID });
   }
 
   afterAll(async () => {

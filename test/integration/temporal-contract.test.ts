@@ -5,10 +5,8 @@ import { loadModelSpec } from '../../lib/config/model-spec-file';
 import { CanarySpec, ShadowSpec, type ModelSpec } from '../../lib/spec/model-spec';
 import { listApprovalEvents } from '../../lib/db/repositories/approvals';
 import { getDeployment, listDeploymentChanges } from '../../lib/db/repositories/deployments';
-import { getModelVersion, insertModelVersion, type ModelVersion } from '../../lib/db/repositories/model-versions';
-import { contractOfFeatures } from '../fixtures/serving-contract';
+import { getModelVersion, type ModelVersion } from '../../lib/db/repositories/model-versions';
 import { upsertModel } from '../../lib/db/repositories/models';
-import { insertTrainingRun } from '../../lib/db/repositories/training-runs';
 import { crownChampion } from '../../lib/promotion/traffic-moves';
 import {
   CANARY_ROLLOUT,
@@ -20,6 +18,7 @@ import {
   type ShadowEvaluationInput,
 } from '../../workflows/definitions';
 import { createPipelineHarness, type PipelineHarness } from './pipeline-harness';
+import { registerVersion as registerTestVersion } from '../fixtures/registered-version';
 
 const SPEC_FILE = path.join(__dirname, '..', '..', 'examples', 'flight-delay', 'model.json');
 const SEED_WORKFLOW = 'temporal-contract-seed';
@@ -37,35 +36,9 @@ describe('the Temporal contract: input validation, permanent failures, the rollb
   let spec: ModelSpec;
   let champion: ModelVersion;
 
-  async function registerVersion(fingerprint: string): Promise<ModelVersion> {
-    return harness.deps.db.transaction().execute(async (trx) => {
-      const { run } = await insertTrainingRun(trx, {
-        model: spec.name,
-        fingerprint,
-        datasetIds: [],
-        trainer: spec.training.trainer,
-        mode: 'from_scratch',
-        modeReason: 'registered by the temporal-contract test',
-        metrics: {},
-        durationMs: 0,
-        windowDay: null,
-        baseVersionId: null,
-        context: null,
-        logsKey: null,
-        workflowId: SEED_WORKFLOW,
-      });
-      return insertModelVersion(trx, {
-        model: spec.name,
-        trainingRunId: run.id,
-        artifactKey: `models/${spec.name}/${fingerprint}.onnx`,
-        artifactSha256: fingerprint,
-        artifactSize: 1,
-        trainingSignature: '',
-        weights: null,
-        contract: contractOfFeatures(spec.features),
-        workflowId: SEED_WORKFLOW,
-      });
-    });
+  function registerVersion(fingerprint: string): Promise<ModelVersion> {
+    const artifact = { artifactKey: `models/${spec.name}/${fingerprint}.onnx`, artifactSha256: fingerprint, artifactSize: 1 };
+    return registerTestVersion(harness.deps.db, { spec, artifact, fingerprint, registeredBy: 'the temporal-contract test', workflowId: SEED_WORKFLOW });
   }
 
   /** Runs `body` with the workers and returns the error it rejected with, and after how many ms. */

@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createGateway, type Gateway } from '../../gateway/create-gateway';
 import { loadModelSpec } from '../../lib/config/model-spec-file';
 import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
-import { createDatabase } from '../../lib/db/connection';
 import * as initial from '../../lib/db/migrations/2026-11-26-0001-initial';
 import * as trainingPolicyAndReports from '../../lib/db/migrations/2026-11-26-0002-training-policy-and-reports';
 import * as predictionBatches from '../../lib/db/migrations/2026-11-26-0003-prediction-batches';
@@ -24,6 +23,7 @@ import type { ModelSpec } from '../../lib/spec/model-spec';
 import { labelledRequestsFromDay } from '../../lib/traffic/labelled-traffic';
 import { RETRAINING_PIPELINE, retrainingPipelineId, type RetrainingPipelineInput, type RetrainingPipelineResult } from '../../workflows/definitions';
 import { createPipelineHarness, type PipelineHarness } from './pipeline-harness';
+import { createEmptyDatabase } from '../fixtures/test-database';
 
 const ROOT = path.join(__dirname, '..', '..');
 const execFileAsync = promisify(execFile);
@@ -58,7 +58,7 @@ describe('a version serves under its own contract, whatever later specs say', ()
     return (await fetch(`${url}/readyz`)).status;
   }
 
-  const startGateway = () => createGateway({ db: harness.deps.db, store: harness.deps.store, databaseUrl: harness.databaseUrl, log: pino({ level: 'silent' }) });
+  const startGateway = () => createGateway({ db: harness.deps.db, store: harness.deps.store, databaseUrl: harness.databaseUrl, auth: { mode: 'open' }, log: pino({ level: 'silent' }) });
 
   /** A gateway that does not become ready within 10 s fails the test with its readiness report. */
   async function waitUntilReady(): Promise<void> {
@@ -218,12 +218,7 @@ describe('a version serves under its own contract, whatever later specs say', ()
 describe('migration 2026-12-01-0201-version-serving-contracts', () => {
   it("gives every existing version a contract from its model's spec, features in order, and its down step removes it", async () => {
     const services = inject('services');
-    const admin = createDatabase(services.databaseUrl, 1);
-    await sql.raw('create database retrain_contract_migration').execute(admin);
-    await admin.destroy();
-    const dbUrl = new URL(services.databaseUrl);
-    dbUrl.pathname = '/retrain_contract_migration';
-    const db = createDatabase(dbUrl.toString(), 1);
+    const { db } = await createEmptyDatabase(services.databaseUrl, 'retrain_contract_migration', 1);
     const migrations: Record<string, Migration> = {
       '2026-11-26-0001-initial': initial,
       '2026-11-26-0002-training-policy-and-reports': trainingPolicyAndReports,

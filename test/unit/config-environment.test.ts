@@ -88,9 +88,27 @@ describe('parseEnvironment', () => {
     expect(() => parse({ GATEWAY_PORT: 'eighty' })).toThrow(/^invalid environment: GATEWAY_PORT must be a port number/);
   });
 
+  it('reads the gateway\'s API keys file or an explicit open mode, and refuses the two together or keys without a file', () => {
+    expect(parse({}).gatewayAuth).toBeNull();
+    expect(parse({ RETRAIN_GATEWAY_API_KEYS_FILE: 'keys.json' }).gatewayAuth).toEqual({ mode: 'keys', keysFile: '/work/project/keys.json' });
+    expect(parse({ RETRAIN_GATEWAY_AUTH: 'keys', RETRAIN_GATEWAY_API_KEYS_FILE: '/etc/retrain/keys.json' }).gatewayAuth).toEqual({ mode: 'keys', keysFile: '/etc/retrain/keys.json' });
+    expect(parse({ RETRAIN_GATEWAY_AUTH: 'open' }).gatewayAuth).toEqual({ mode: 'open' });
+    expect(problemsOf({ RETRAIN_GATEWAY_AUTH: 'open', RETRAIN_GATEWAY_API_KEYS_FILE: 'k.json' })).toEqual([expect.stringMatching(/^RETRAIN_GATEWAY_AUTH is open but RETRAIN_GATEWAY_API_KEYS_FILE is set/)]);
+    expect(problemsOf({ RETRAIN_GATEWAY_AUTH: 'keys' })).toEqual([expect.stringMatching(/^RETRAIN_GATEWAY_AUTH is keys but RETRAIN_GATEWAY_API_KEYS_FILE is not set/)]);
+    expect(problemsOf({ RETRAIN_GATEWAY_AUTH: 'none' })).toEqual(["RETRAIN_GATEWAY_AUTH must be keys or open, got 'none'"]);
+  });
+
+  it('takes the API key commands send, and never echoes it', () => {
+    expect(parse({ RETRAIN_GATEWAY_API_KEY: 'rtk_abc' }).gatewayApiKey).toBe('rtk_abc');
+    expect(parse({}).gatewayApiKey).toBeNull();
+    const problems = problemsOf({ RETRAIN_GATEWAY_API_KEY: 'rtk_a b' });
+    expect(problems).toEqual([expect.stringMatching(/^RETRAIN_GATEWAY_API_KEY must be one word/)]);
+    expect(problems.join(' ')).not.toContain('rtk_a');
+  });
+
   it('lists every variable it reads', () => {
     expect(RETRAIN_ENVIRONMENT_VARIABLES).toEqual(
-      expect.arrayContaining(['RETRAIN_DATA_DIR', 'TEMPORAL_ADDRESS', 'DATABASE_URL', 'S3_ENDPOINT', 'S3_BUCKET', 'GATEWAY_PORT', 'TEMPORAL_CLI', 'VERSITYGW_BIN']),
+      expect.arrayContaining(['RETRAIN_DATA_DIR', 'TEMPORAL_ADDRESS', 'DATABASE_URL', 'S3_ENDPOINT', 'S3_BUCKET', 'GATEWAY_PORT', 'TEMPORAL_CLI', 'VERSITYGW_BIN', 'RETRAIN_GATEWAY_AUTH', 'RETRAIN_GATEWAY_API_KEYS_FILE', 'RETRAIN_GATEWAY_API_KEY']),
     );
   });
 });

@@ -44,6 +44,19 @@ describe('ModelSession', () => {
     expect(scored.latencyMs).toBeGreaterThan(0);
   });
 
+  it('reports a probability that is not a finite number as a failure naming the row, not as a result', async () => {
+    const session = (await ModelSession.create(bytes, { id: '3', version: 3 })).retain();
+    // Validation refuses such values before they reach a model; here the session is called directly.
+    const rows: FeatureRecord[] = [
+      { distance: 120, carrier: 'c00', hour: 6, origin: 'AMS', constant: 7 },
+      { distance: 1e39, carrier: 'c00', hour: -1e39, origin: 'AMS', constant: 7 },
+    ];
+    const attempt = await session.attempt(rows);
+    session.release();
+    expect(attempt.ok).toBe(false);
+    expect(!attempt.ok && attempt.error.message).toBe('v3 returned NaN as the probability of row 1');
+  });
+
   it('is released with its last reference, and cannot be retained afterwards', async () => {
     let disposed = 0;
     const session = await ModelSession.create(bytes, { id: '2', version: 2 });

@@ -106,7 +106,7 @@ describe('PredictionLog', () => {
     expect(predictionLog.append(rows(5))).toBeUndefined();
     const err = await predictionLog.append(rows(1, 5))!.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GatewayRequestError);
-    expect((err as GatewayRequestError).statusCode).toBe(503);
+    expect(err).toMatchObject({ statusCode: 503, code: 'overloaded', retryAfterSeconds: 5 });
     expect((err as Error).message).toMatch(/prediction log is full/);
     open();
     await predictionLog.close();
@@ -136,13 +136,75 @@ describe('PredictionLog', () => {
     expect(dropped).toEqual([1]);
   });
 
+  it('does not write again a batch whose failed write was committed after all, and writes one that was not', async () => {
+    const stored = new Set<string>();
+    let loseAnswer = 1;
+    let failBeforeCommit = 0;
+    const write = async (batch: PredictionLogEntry[]) => {
+      if (failBeforeCommit > 0) {
+        failBeforeCommit--;
+        throw Object.assign(new Error('connection terminated before commit'), { code: 'ECONNRESET' });
+      }
+      for (const r of batch) {
+        if (stored.has(r.requestId)) throw new Error(`${r.requestId} written twice`);
+        stored.add(r.requestId);
+      }
+      if (loseAnswer > 0) {
+        loseAnswer--;
+        throw Object.assign(new Error('connection terminated after commit'), { code: 'ECONNRESET' });
+      }
+    };
+    const asked: number[] = [];
+    const predictionLog = new PredictionLog<PredictionLogEntry>({
+      write,
+      isStored: async (batch) => {
+        asked.push(batch.length);
+        return stored.has(batch[0]!.requestId);
+      },
+      log,
+      flushIntervalMs: 1,
+    });
+    expect(predictionLog.append(rows(3))).toBeUndefined();
+    await predictionLog.flush();
+    expect([...stored]).toEqual(['r0', 'r1', 'r2']);
+    expect(asked).toEqual([3]);
+    expect(predictionLog.settled).toBe(3);
+    failBeforeCommit = 1;
+    expect(predictionLog.append(rows(2, 3))).toBeUndefined();
+    await predictionLog.flush();
+    expect([...stored]).toEqual(['r0', 'r1', 'r2', 'r3', 'r4']);
+    expect(asked).toEqual([3, 2]);
+    expect({ appended: predictionLog.appended, settled: predictionLog.settled }).toEqual({ appended: 5, settled: 5 });
+  });
+
+  it('keeps the rows isolated so far when a transient failure interrupts the isolation of an invalid row', async () => {
+    const writer = recordingWriter();
+    const batch = rows(8);
+    batch[6] = { ...batch[6]!, requestId: 'bad' };
+    let calls = 0;
+    const predictionLog = new PredictionLog<PredictionLogEntry>({
+      write: async (b) => {
+        // The third write (the second half, after the first half was written) loses its connection once.
+        if (++calls === 3) throw Object.assign(new Error('connection terminated'), { code: 'ECONNRESET' });
+        return writer.write(b);
+      },
+      isStored: async () => false,
+      log,
+      flushIntervalMs: 1,
+    });
+    expect(predictionLog.append(batch)).toBeUndefined();
+    await predictionLog.flush();
+    expect(writer.written()).toEqual(['r0', 'r1', 'r2', 'r3', 'r4', 'r5', 'r7']);
+    expect(predictionLog.settled).toBe(8);
+  });
+
   it('writes everything on close and refuses rows afterwards', async () => {
     const writer = recordingWriter();
     const predictionLog = new PredictionLog<PredictionLogEntry>({ write: (b) => writer.write(b), log, flushIntervalMs: 10_000 });
     expect(predictionLog.append(rows(3))).toBeUndefined();
     await predictionLog.close();
     expect(writer.written()).toEqual(['r0', 'r1', 'r2']);
-    await expect(predictionLog.append(rows(1))).rejects.toThrow(/shutting down/);
+    await expect(predictionLog.append(rows(1))).rejects.toMatchObject({ statusCode: 503, code: 'shutting_down' });
   });
 });
 

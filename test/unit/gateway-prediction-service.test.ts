@@ -10,6 +10,8 @@ import { PredictionLog } from '../../gateway/prediction-log';
 import { PredictionService, PROBE_INTERVAL_MS } from '../../gateway/prediction-service';
 import { predictionSerializer } from '../../lib/db/repositories/predictions';
 import type { DeploymentRole } from '../../lib/db/schema';
+import type { ServingLogEntry } from '../../lib/db/repositories/serving-log';
+import { ServedRequests } from '../../gateway/served-requests';
 
 const log = pino({ level: 'silent' });
 
@@ -58,7 +60,8 @@ function decodeCopyLine(line: string): Record<string, unknown> {
 
 function setup(route: Partial<ModelRoute>) {
   const written: Record<string, unknown>[] = [];
-  const predictionLog = new PredictionLog<string>({ write: async (rows) => void written.push(...rows.map(decodeCopyLine)), log, flushIntervalMs: 1 });
+  const predictionLog = new PredictionLog<ServingLogEntry>({ write: async (rows) => void written.push(...rows.map((r) => decodeCopyLine(r as string))), log, flushIntervalMs: 1 });
+  const served = new ServedRequests({ capacity: 1000, isWritten: (position) => predictionLog.settled >= position });
   const full: ModelRoute = {
     model: 'm',
     revision: 1,
@@ -72,9 +75,9 @@ function setup(route: Partial<ModelRoute>) {
     ...route,
   };
   const router = { get: () => full, status: () => [], models: ['m'] } as unknown as DeploymentRouter;
-  const service = new PredictionService({ router, predictionLog, metrics: new GatewayMetrics(), log, maxShadowBacklog: 100 });
-  const request = (id: string, x = 3): ParsedPrediction => ({ instances: [{ x }], requestId: id, itemIds: [id], routingKey: null });
-  return { service, route: full, written, predictionLog, request };
+  const service = new PredictionService({ router, predictionLog, served, metrics: new GatewayMetrics(), log, maxShadowBacklog: 100 });
+  const request = (id: string, x = 3): ParsedPrediction => ({ instances: [{ x }], requestId: id, itemIds: [id], routingKey: null, idField: 'requestId' });
+  return { service, route: full, written, predictionLog, served, request };
 }
 
 describe('PredictionService', () => {
@@ -200,10 +203,26 @@ describe('PredictionService', () => {
     }
   });
 
+  it('refuses a request id used before with a 409, also while the first is still being scored, and frees the id of a failed request', async () => {
+    const champion = fakeVersion('1', 1, 'champion');
+    const { service, route, request, served } = setup({ champion: champion.served });
+    const first = service.predict(route, request('dup'));
+    await expect(service.predict(route, request('dup'))).rejects.toMatchObject({ statusCode: 409, code: 'request_id_conflict', field: 'requestId' });
+    await first;
+    await expect(service.predict(route, request('dup'))).rejects.toMatchObject({ statusCode: 409, message: expect.stringContaining("request id 'dup' was already used") });
+    expect(served.state('m', 'dup')).toEqual({ kind: 'served', label: null });
+    const failing = fakeVersion('1', 1, 'champion', 'fail');
+    const broken = setup({ champion: failing.served });
+    await expect(broken.service.predict(broken.route, broken.request('retry-me'))).rejects.toMatchObject({ statusCode: 500 });
+    expect(broken.served.state('m', 'retry-me')).toEqual({ kind: 'unknown' });
+  });
+
   it('names the deployed models when asked for an unknown one', () => {
     const { service } = setup({});
     const router = { get: () => undefined, status: () => [], models: ['a', 'b'] } as unknown as DeploymentRouter;
-    const other = new PredictionService({ router, predictionLog: new PredictionLog<string>({ write: async () => {}, log }), metrics: new GatewayMetrics(), log, maxShadowBacklog: 1 });
+    const predictionLog = new PredictionLog<ServingLogEntry>({ write: async () => {}, log });
+    const served = new ServedRequests({ capacity: 10, isWritten: () => true });
+    const other = new PredictionService({ router, predictionLog, served, metrics: new GatewayMetrics(), log, maxShadowBacklog: 1 });
     expect(() => other.route('zzz')).toThrow("model 'zzz' is not deployed on this gateway (deployed: a, b)");
     expect(service.route('m').model).toBe('m');
   });

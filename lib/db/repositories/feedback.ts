@@ -35,3 +35,24 @@ export async function getFeedback(db: DbExecutor, model: string, requestId: stri
   const row = await db.selectFrom('feedback').selectAll().where('model', '=', model).where('request_id', '=', requestId).executeTakeFirst();
   return row && toFeedback(row);
 }
+
+/** What Postgres knows of a request id: whether a served row (champion or canary, not failed) is logged, and its label if one was recorded. */
+export async function servedRequestFeedback(db: DbExecutor, model: string, requestId: string): Promise<{ served: boolean; label: number | null }> {
+  const row = await db
+    .selectNoFrom((eb) => [
+      eb
+        .exists(
+          eb
+            .selectFrom('predictions')
+            .select(eb.lit(1).as('one'))
+            .where('model', '=', model)
+            .where('request_id', '=', requestId)
+            .where('role', '<>', 'shadow')
+            .where('error', 'is', null),
+        )
+        .as('served'),
+      eb.selectFrom('feedback').select('label').where('model', '=', model).where('request_id', '=', requestId).as('label'),
+    ])
+    .executeTakeFirstOrThrow();
+  return { served: Boolean(row.served), label: row.label ?? null };
+}

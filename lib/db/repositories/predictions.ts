@@ -78,11 +78,15 @@ export function predictionSerializer(origin: PredictionRowOrigin): (row: Predict
   const withFeatures = origin.role !== 'shadow';
   return (r) => {
     const createdAt = typeof r.createdAt === 'string' ? r.createdAt : r.createdAt.toISOString();
-    return (
+    const line =
       `${head}${copyText(r.requestId)}\t${r.routingKey === null ? COPY_NULL : copyText(r.routingKey)}\t` +
       `${withFeatures ? copyText(JSON.stringify(r.features)) : COPY_NULL}\t${copyNumber(r.probability)}\t${r.predictedLabel ?? COPY_NULL}\t` +
-      `${Number.isFinite(r.latencyMs) ? r.latencyMs : 0}\t${r.scoredAlone ? 't' : 'f'}\t${r.error === null ? COPY_NULL : copyText(r.error)}\t${createdAt}\n`
-    );
+      `${Number.isFinite(r.latencyMs) ? r.latencyMs : 0}\t${r.scoredAlone ? 't' : 'f'}\t${r.error === null ? COPY_NULL : copyText(r.error)}\t${createdAt}\n`;
+    // Concatenation makes a rope (a tree of string pieces, about 780 bytes for a flight-delay row);
+    // reading a character makes V8 flatten it into one string (about 235 bytes). A row can wait in
+    // memory for the length of a Postgres outage, so it is kept flat.
+    line.charCodeAt(0);
+    return line;
   };
 }
 
@@ -109,15 +113,43 @@ export async function copyPredictions(pool: pg.Pool, lines: readonly string[]): 
   if (lines.length === 0) return;
   const client = await pool.connect();
   try {
-    const copy = client.query(copyFrom(COPY_PREDICTIONS));
-    copy.end(lines.join(''));
-    await finished(copy);
+    await copyPredictionLines(client, lines);
   } catch (err) {
     // Postgres refused the rows (the connection is fine), or the connection broke (discard it).
     client.release(err instanceof pg.DatabaseError ? undefined : true);
     throw err;
   }
   client.release();
+}
+
+/** The COPY of copyPredictions on a connection the caller holds (e.g. inside its transaction). */
+export async function copyPredictionLines(client: pg.PoolClient, lines: readonly string[]): Promise<void> {
+  const copy = client.query(copyFrom(COPY_PREDICTIONS));
+  copy.end(lines.join(''));
+  await finished(copy);
+}
+
+/**
+ * Whether the row of a serialized line is in the table: the same model, request id, role,
+ * version and creation time (a row's identity; the served-row unique index and
+ * predictions_model_request make it one index probe).
+ */
+export async function isPredictionLineStored(client: pg.ClientBase | pg.Pool, line: string): Promise<boolean> {
+  const fields = line.replace(/\n$/, '').split('\t');
+  const [model, versionId, role, requestId] = fields.slice(0, 4).map(copyTextValue);
+  const createdAt = fields[COPY_COLUMN_COUNT - 1]!.trimEnd();
+  const { rows } = await client.query<{ stored: boolean }>(
+    'select exists (select 1 from predictions where model = $1 and request_id = $2 and role = $3 and model_version_id = $4 and created_at = $5) as stored',
+    [model, requestId, role, versionId, createdAt],
+  );
+  return rows[0]?.stored === true;
+}
+
+const COPY_COLUMN_COUNT = 12;
+
+/** A COPY text field read back (the inverse of copyText). */
+function copyTextValue(field: string): string {
+  return field.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : c === 't' ? '\t' : c));
 }
 
 /** Logged predictions of a model (optionally only these request ids), oldest first. */
