@@ -115,12 +115,15 @@ export function judgeShadow(observed: ShadowObservation, spec: ShadowSpec): Shad
     });
   }
   const { probabilities } = observed.labelled;
-  if (probabilities && probabilities.rows >= spec.minLabels) checks.push(...probabilityChecks(probabilities, spec));
+  const { minProbabilityLabels } = resolvedShadowGates(spec);
+  if (probabilities && probabilities.rows >= minProbabilityLabels) checks.push(...probabilityChecks(probabilities, spec));
   if (observed.scores) checks.push(...scoreChecks(observed.scores, spec));
   const failed = checks.filter((c) => !c.passed);
-  const notGated = probabilities ? 'accuracy and probability metrics' : 'accuracy';
-  const labelled = probabilities ? Math.min(rows, probabilities.rows) : rows;
-  const labelNote = labelled < spec.minLabels ? `; ${labelled} labels so far, ${notGated} not gated below ${spec.minLabels}` : '';
+  const labelNote =
+    (rows < spec.minLabels ? `; ${rows} labels so far, accuracy not gated below ${spec.minLabels}` : '') +
+    (probabilities && probabilities.rows < minProbabilityLabels
+      ? `; ${probabilities.rows} labelled requests both models scored, log loss, Brier score and AUC not gated below ${minProbabilityLabels}`
+      : '');
   return {
     passed: failed.length === 0,
     checks,

@@ -60,7 +60,7 @@ describe('judgeShadow on probabilities and scores', () => {
     expect(verdict.passed).toBe(true);
     expect(verdict.checks.map((c) => c.name)).toEqual(['requests', 'errors', 'agreement', 'latencyP99', 'accuracy', 'logLoss', 'brier', 'auc', 'scoreAgreement', 'scoreDistribution']);
     expect(verdict.checks.find((c) => c.name === 'logLoss')?.message).toBe('log loss 0.470 vs champion 0.468 on 400 labelled requests: +0.002 (95% CI -0.004..+0.008), allowed +0.020: not worse');
-    expect(verdict.checks.find((c) => c.name === 'scoreAgreement')?.message).toBe('score difference |candidate - champion| on 450 mirrored requests: mean 0.012, p99 0.060 (allowed mean 0.1)');
+    expect(verdict.checks.find((c) => c.name === 'scoreAgreement')?.message).toBe('score difference |candidate - champion| on 450 mirrored requests: mean 0.012, p99 0.060 (allowed mean 0.15)');
     expect(verdict.checks.find((c) => c.name === 'scoreDistribution')?.message).toBe(
       "score distributions: Kolmogorov-Smirnov statistic 0.040 (p 0.41) between the candidate's and the champion's probabilities on 450 mirrored requests (allowed 0.3)",
     );
@@ -73,27 +73,33 @@ describe('judgeShadow on probabilities and scores', () => {
         ...observed.labelled,
         probabilities: { ...probabilities, logLoss: interval(0.52, 0.468, 0.03, 0.075), brier: interval(0.163, 0.15, 0.006, 0.02), auc: interval(0.51, 0.7, -0.24, -0.14) },
       },
-      scores: { pairs: 450, meanAbsDifference: 0.14, p99AbsDifference: 0.45, ks: { statistic: 0.61, pValue: 1.2e-40 } },
+      // Scores that differ by no more than a retrain's, on average (0.087 in the integration run), but are distributed otherwise.
+      scores: { pairs: 450, meanAbsDifference: 0.087, p99AbsDifference: 0.34, ks: { statistic: 0.43, pValue: 2.5e-56 } },
     };
     const verdict = judgeShadow(shuffled, spec);
     expect(verdict.passed).toBe(false);
-    expect(verdict.checks.filter((c) => !c.passed).map((c) => c.name)).toEqual(['logLoss', 'brier', 'auc', 'scoreAgreement', 'scoreDistribution']);
+    expect(verdict.checks.filter((c) => !c.passed).map((c) => c.name)).toEqual(['logLoss', 'brier', 'auc', 'scoreDistribution']);
     expect(verdict.checks.find((c) => c.name === 'accuracy')?.passed).toBe(true);
     expect(verdict.reason).toMatch(/^shadow failed: log loss 0\.520 vs champion 0\.468 on 400 labelled requests: \+0\.052 \(95% CI \+0\.030\.\.\+0\.075\), allowed \+0\.020: worse; /);
-    expect(verdict.reason).toContain('ROC AUC 0.510 vs champion 0.700 on 400 labelled requests: -0.190 (95% CI -0.240..-0.140), allowed -0.030: worse');
-    expect(verdict.reason).toContain('Kolmogorov-Smirnov statistic 0.610 (p 1.2e-40)');
+    expect(verdict.reason).toContain('ROC AUC 0.510 vs champion 0.700 on 400 labelled requests: -0.190 (95% CI -0.240..-0.140), allowed -0.050: worse');
+    expect(verdict.reason).toContain('Kolmogorov-Smirnov statistic 0.430 (p 2.5e-56)');
   });
 
   it('fails a probability check when too few labels tell the models apart: non-inferiority needs evidence', () => {
     const wide = { ...observed, labelled: { ...observed.labelled, probabilities: { ...probabilities, auc: interval(0.7, 0.7, -0.06, 0.06) } } };
-    expect(judgeShadow(wide, spec).checks.find((c) => c.name === 'auc')).toMatchObject({ passed: false, message: expect.stringMatching(/allowed -0\.030: worse$/) });
+    expect(judgeShadow(wide, spec).checks.find((c) => c.name === 'auc')).toMatchObject({ passed: false, message: expect.stringMatching(/allowed -0\.050: worse$/) });
   });
 
-  it('does not gate probabilities below minLabels, and says so', () => {
-    const few = { ...observed, labelled: { ...observed.labelled, rows: 20, probabilities: { ...probabilities, rows: 20, auc: interval(0.3, 0.9, -0.9, -0.3) } } };
-    const verdict = judgeShadow(few, spec);
+  it('does not gate probabilities below minProbabilityLabels, nor accuracy below minLabels, and says so', () => {
+    const some = { ...observed, labelled: { ...observed.labelled, rows: 120, probabilities: { ...probabilities, rows: 120, auc: interval(0.3, 0.9, -0.9, -0.3) } } };
+    const verdict = judgeShadow(some, spec);
+    expect(verdict.passed).toBe(true);
     expect(verdict.checks.map((c) => c.name)).not.toContain('auc');
-    expect(verdict.reason).toMatch(/; 20 labels so far, accuracy and probability metrics not gated below 50$/);
+    expect(verdict.checks.map((c) => c.name)).toContain('accuracy');
+    expect(verdict.reason).toMatch(/; 120 labelled requests both models scored, log loss, Brier score and AUC not gated below 300$/);
+    const few = { ...some, labelled: { ...some.labelled, rows: 20, probabilities: { ...probabilities, rows: 20 } } };
+    expect(judgeShadow(few, spec).reason).toMatch(/; 20 labels so far, accuracy not gated below 50; 20 labelled requests both models scored, log loss, Brier score and AUC not gated below 300$/);
+    expect(judgeShadow(some, { ...spec, minProbabilityLabels: 100 }).checks.find((c) => c.name === 'auc')?.passed).toBe(false);
   });
 
   it('reads an observation recorded before these metrics existed as "not measured": no new checks, the same verdict', () => {
@@ -107,7 +113,7 @@ describe('judgeShadow on probabilities and scores', () => {
     const strict = ShadowSpec.parse({ minRequests: 100, minLabels: 50, maxP99AbsScoreDifference: 0.05, maxScoreKs: 0.03, maxAucDrop: 0.005 });
     const failed = judgeShadow(observed, strict).checks.filter((c) => !c.passed).map((c) => c.name);
     expect(failed).toEqual(['auc', 'scoreAgreement', 'scoreDistribution']);
-    expect(judgeShadow(observed, strict).checks.find((c) => c.name === 'scoreAgreement')?.message).toMatch(/\(allowed mean 0\.1, p99 0\.05\)$/);
+    expect(judgeShadow(observed, strict).checks.find((c) => c.name === 'scoreAgreement')?.message).toMatch(/\(allowed mean 0\.15, p99 0\.05\)$/);
   });
 
   it('a shadow spec recorded before the gates existed gets the defaults', () => {
