@@ -1,6 +1,7 @@
 import { insertEvaluation, recordEvaluationVerdict } from '../lib/db/repositories/evaluations';
 import { getModelVersion } from '../lib/db/repositories/model-versions';
 import type { ShadowObservation, ShadowVerdict } from '../lib/policy/shadow-gates';
+import type { ShadowSpec } from '../lib/spec/model-spec';
 import { countMirroredRequests, observeShadow } from '../lib/promotion/shadow-observation';
 import { databaseNow, startShadow, stopShadow } from '../lib/promotion/traffic-moves';
 import type { ActivityDeps } from './activity-deps';
@@ -17,7 +18,8 @@ export function createShadowActivities({ db }: Pick<ActivityDeps, 'db'>) {
       return { requests: await countMirroredRequests(db, input), now: await databaseNow(db) };
     },
 
-    async observeShadow(input: { model: string; candidateVersionId: string; since: string; until: string }): Promise<ShadowObservation> {
+    /** `bootstrap`: the spec's settings of the paired bootstrap (absent from workflows started before it was passed: the defaults). */
+    async observeShadow(input: { model: string; candidateVersionId: string; since: string; until: string; bootstrap?: ShadowSpec['bootstrap'] }): Promise<ShadowObservation> {
       return heartbeatWhile({ step: 'observe-shadow' }, () => observeShadow(db, input));
     },
 

@@ -10,6 +10,7 @@ import { promotionDecisionCommand, type PromotionDecisionCommand } from './comma
 import { prepCommand } from './commands/prep';
 import { runCommand } from './commands/run';
 import { statusCommand } from './commands/status';
+import { DEFAULT_TRAFFIC_SEED } from '../lib/traffic/labelled-traffic';
 import { trafficCommand, type TrafficCommandOptions } from './commands/traffic';
 import { upCommand } from './commands/up';
 import { gatewayCommand } from './commands/gateway';
@@ -113,7 +114,8 @@ async function main(): Promise<void> {
     .requiredOption('--day <YYYY-MM-DD>', 'the day whose rows are replayed (must have been ingested)')
     .option('--seconds <n>', 'how long to send', positiveInteger('--seconds'), 60)
     .option('--concurrency <n>', 'clients sending at once', positiveInteger('--concurrency'), 4)
-    .option('--rows <n>', 'rows of the day to cycle through', positiveInteger('--rows'), 5000)
+    .option('--rows <n>', 'rows sampled across the day to cycle through', positiveInteger('--rows'), 5000)
+    .option('--seed <n>', 'seed of the sample (the same seed replays the same rows in the same order)', integer('--seed'), DEFAULT_TRAFFIC_SEED)
     .option('--gateway <url>', 'the gateway (default: RETRAIN_GATEWAY_URL, or the one `retrain up` started)')
     .action(async (opts: TrafficCommandOptions) => trafficCommand(loadEnvironment(), opts));
 
@@ -149,6 +151,14 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 /** A commander option parser for whole numbers ≥ 1 that names the option when the value is not one. */
+function integer(option: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isInteger(n)) throw new Error(`${option} must be an integer, got '${value}'`);
+    return n;
+  };
+}
+
 function positiveInteger(option: string): (value: string) => number {
   return (value) => {
     const n = Number(value);

@@ -12,8 +12,9 @@ const { startShadow, countMirroredRequests, observeShadow, finishShadow } = prox
 /**
  * The candidate becomes the shadow: the gateway mirrors all traffic to it and
  * logs its predictions, never returning them. The workflow waits durably for
- * enough mirrored requests or the maximum duration, then judges agreement,
- * latency and accuracy on the labels that arrived, and stops the mirror.
+ * enough mirrored requests or the maximum duration, then judges agreement (of
+ * labels and of scores), latency, and accuracy and probability metrics (log loss,
+ * Brier score, ROC AUC) on the labels that arrived, and stops the mirror.
  */
 export async function shadowEvaluation(input: ShadowEvaluationInput): Promise<ShadowEvaluationResult> {
   validateWorkflowInput(SHADOW_EVALUATION, ShadowEvaluationInputSchema, input);
@@ -28,7 +29,8 @@ export async function shadowEvaluation(input: ShadowEvaluationInput): Promise<Sh
     if (requests >= input.spec.minRequests || Date.now() >= deadline) break;
     await sleep(Math.min(input.spec.pollSeconds * 1000, Math.max(deadline - Date.now(), 1)));
   }
-  const observation = await observeShadow({ model: input.model, candidateVersionId: input.candidateVersionId, since, until: progress.now });
+  // Activity arguments are not part of what a replay compares: passing the bootstrap settings changes no recorded history.
+  const observation = await observeShadow({ model: input.model, candidateVersionId: input.candidateVersionId, since, until: progress.now, bootstrap: input.spec.bootstrap });
   const verdict = judgeShadow(observation, input.spec);
   const { evaluationId } = await finishShadow({
     versionId: input.candidateVersionId,

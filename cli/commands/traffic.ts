@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { RetrainEnvironment } from '../../lib/config/environment';
 import { parsePartitionDay } from '../../lib/data/partition-day';
 import { getModelSpec } from '../../lib/db/repositories/models';
-import { labelledRequestsFromDay, startLabelledTraffic, type TrafficReport } from '../../lib/traffic/labelled-traffic';
+import { formatCount, formatMetric } from '../../lib/stats/metric-format';
+import { sampleLabelledDay, startLabelledTraffic, type TrafficReport } from '../../lib/traffic/labelled-traffic';
 import { ArtifactStore } from '../../lib/store/artifact-store';
 import { connectToStack } from '../stack/stack-client';
 
@@ -12,6 +13,7 @@ export interface TrafficCommandOptions {
   seconds: number;
   concurrency: number;
   rows: number;
+  seed: number;
   gateway?: string;
 }
 
@@ -19,8 +21,10 @@ export interface TrafficCommandOptions {
 const PROGRESS_INTERVAL_MS = 5_000;
 
 /**
- * `retrain traffic`: replays the real rows of an ingested day to the gateway, each prediction
- * followed by its true label as feedback, for `--seconds` or until Ctrl-C. This is live traffic
+ * `retrain traffic`: replays real rows of an ingested day to the gateway, each prediction
+ * followed by its true label as feedback, for `--seconds` or until Ctrl-C. The rows are a seeded
+ * sample of the whole day (`--seed`), not its first rows (the earliest departures), and the
+ * sample's positive rate is printed next to the day's. This is live traffic
  * for trying the shadow and canary stages by hand: they judge candidates on it. The API key
  * comes from RETRAIN_GATEWAY_API_KEY (scopes predict and feedback; not an option, so that it stays
  * out of shell history and process lists). Exits 1 when a request failed.
@@ -35,8 +39,14 @@ export async function trafficCommand(env: RetrainEnvironment, options: TrafficCo
     const spec = await getModelSpec(stack.db, options.model);
     if (!spec) throw new Error(`unknown model '${options.model}': run its pipeline first`);
     const store = new ArtifactStore({ client: stack.s3, bucket: stack.connection.s3.bucket });
-    const requests = await labelledRequestsFromDay({ db: stack.db, store, workDir: path.join(env.dataDir, 'work') }, spec, day, options.rows);
-    process.stderr.write(`[traffic] replaying ${requests.length} rows of ${day} to ${url} with ${options.concurrency} clients for ${options.seconds} s (Ctrl-C stops)\n`);
+    const sample = await sampleLabelledDay({ db: stack.db, store, workDir: path.join(env.dataDir, 'work') }, spec, day, { limit: options.rows, seed: options.seed });
+    const { requests } = sample;
+    const sampledRate = requests.filter((r) => r.label === 1).length / requests.length;
+    process.stderr.write(
+      `[traffic] replaying ${requests.length} rows of ${day} to ${url} with ${options.concurrency} clients for ${options.seconds} s (Ctrl-C stops)\n` +
+        `[traffic] sampled across the day with seed ${options.seed}: ${formatCount(requests.length)} of ${formatCount(sample.dayRows)} rows, ` +
+        `${spec.label.name} rate ${formatMetric(sampledRate)} (the day's ${formatMetric(sample.dayPositiveRate)})\n`,
+    );
 
     const traffic = startLabelledTraffic({ url, apiKey: env.gatewayApiKey ?? undefined, model: spec.name, requests, concurrency: options.concurrency, prefix: `replay-${day}-${Date.now().toString(36)}` });
     const started = Date.now();

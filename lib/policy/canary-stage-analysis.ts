@@ -1,6 +1,8 @@
-import type { CanarySpec } from '../spec/model-spec';
+import { resolvedCanaryLossGates, type CanarySpec } from '../spec/model-spec';
+import { formatConfidence } from '../stats/metric-format';
 import type { SprtResult } from '../stats/sequential-probability-ratio-test';
 import { formatMilliseconds, quantileLabel } from '../stats/tail-quantile';
+import { judgeLiveMetric, type LiveMetricJudgement, type MetricInterval } from './live-metric-comparison';
 
 /** One model's traffic over a stage's window. */
 export interface TrafficStats {
@@ -25,6 +27,25 @@ export interface CanaryObservation {
   accuracy?: { pairs: number; discordant: number; canaryRight: number; canaryAccuracy: number | null; championAccuracy: number | null } | null;
   /** The latency quantile both sides' samples support (see supportedTailQuantile); 0.99 when absent. */
   tailQuantile?: number;
+  /**
+   * Log loss and Brier score of the canary against the champion on the same pairs as `accuracy`;
+   * null before any label arrived. Absent in observations recorded before it existed: not measured
+   * (those stages are judged as they were).
+   */
+  losses?: CanaryLosses | null;
+}
+
+/**
+ * Confidence sequences (lib/stats/paired-loss-test.ts) of canary − champion for the mean per-request
+ * log loss and Brier score over the pairs; `candidate` is the canary. AUC of each side, reported only.
+ */
+export interface CanaryLosses {
+  pairs: number;
+  /** Each sequence covers the true difference at every look with probability 1 − alpha. */
+  alpha: number;
+  logLoss: MetricInterval;
+  brier: MetricInterval;
+  auc: { canary: number | null; champion: number | null };
 }
 
 export type CanaryVerdict = { verdict: 'pass' | 'fail' | 'wait'; reason: string };
@@ -34,10 +55,13 @@ const rate = (s: TrafficStats) => (s.requests === 0 ? 0 : s.errors / s.requests)
 const tail = (s: TrafficStats) => (s.latencyTail !== undefined ? s.latencyTail : s.latencyP99);
 
 /**
- * Judges a canary stage. A clear loser fails at once (errors, latency, or the
- * SPRT accepting "worse"); a stage passes only when the canary served enough
- * requests and the SPRT accepted "not worse". Anything else waits, and a stage
- * that still waits after `maxBakeSeconds` fails: too little data is never a pass.
+ * Judges a canary stage. A clear loser fails at once (errors, latency, the
+ * SPRT accepting "worse", or a confidence sequence of log loss or Brier score
+ * lying wholly above its allowance); a stage passes only when the canary served
+ * enough requests, the SPRT accepted "not worse" and both confidence sequences
+ * lie at or below their allowances. Anything else waits, and a stage that still
+ * waits after `maxBakeSeconds` fails: too little data is never a pass.
+ * Observations recorded before the loss test existed are judged without it.
  * Pure: the workflow calls it.
  */
 export function judgeCanaryStage(observed: CanaryObservation, spec: CanarySpec, elapsedSeconds: number): CanaryVerdict {
@@ -65,17 +89,26 @@ export function judgeCanaryStage(observed: CanaryObservation, spec: CanarySpec, 
         : `online accuracy: the sequential test found the canary worse (${sprt.successes}/${sprt.observations} right vs the champion's ${sprt.p0.toFixed(3)}, log LR ${sprt.logLikelihoodRatio.toFixed(2)} >= ${sprt.upperBound.toFixed(2)})`,
     };
   }
+  const losses = lossJudgements(observed, spec);
+  const worse = losses.find((l) => l.outcome === 'worse');
+  if (worse) return { verdict: 'fail', reason: `online ${worse.label}: the sequential test found the canary worse (${worse.message})` };
   const enoughTraffic = canary.requests >= spec.minRequests;
   const notWorse = sprt?.decision === 'accept_h0';
-  if (enoughTraffic && notWorse && elapsedSeconds >= spec.bakeSeconds) {
+  const lossesNotWorse = losses.every((l) => l.outcome === 'not-worse');
+  if (enoughTraffic && notWorse && lossesNotWorse && elapsedSeconds >= spec.bakeSeconds) {
+    const auc = observed.losses ? `; ROC AUC ${f3(observed.losses.auc.canary)} vs the champion's ${f3(observed.losses.auc.champion)} (not tested)` : '';
     return {
       verdict: 'pass',
-      reason: `${canary.requests} canary requests, error rate ${rate(canary).toFixed(4)} vs ${rate(champion).toFixed(4)}, online accuracy not worse (${accuracy ? accuracies : `${sprt.successes}/${sprt.observations} right`})`,
+      reason:
+        `${canary.requests} canary requests, error rate ${rate(canary).toFixed(4)} vs ${rate(champion).toFixed(4)}, online accuracy not worse (${accuracy ? accuracies : `${sprt.successes}/${sprt.observations} right`})` +
+        losses.map((l) => `; ${l.message}`).join('') +
+        auc,
     };
   }
   const missing = [
     !enoughTraffic ? `${canary.requests}/${spec.minRequests} canary requests` : null,
     !notWorse ? `online test undecided (${describeUndecided(observed)})` : null,
+    ...losses.filter((l) => l.outcome === 'undecided').map((l) => `online ${l.label} undecided (${l.message})`),
     elapsedSeconds < spec.bakeSeconds ? `baking ${Math.round(elapsedSeconds)}/${spec.bakeSeconds} s` : null,
   ].filter((m): m is string => m !== null);
   if (elapsedSeconds >= spec.maxBakeSeconds) {
@@ -88,4 +121,26 @@ function describeUndecided({ sprt, accuracy }: CanaryObservation): string {
   if (!sprt) return 'no labels yet';
   if (accuracy) return `${accuracy.pairs} paired labels, ${accuracy.discordant} where only one model was right, log LR ${sprt.logLikelihoodRatio.toFixed(2)}`;
   return `${sprt.observations} labelled outcomes, log LR ${sprt.logLikelihoodRatio.toFixed(2)}`;
+}
+
+/**
+ * Log loss and Brier score of the canary against the champion on their confidence sequences; none
+ * for an observation recorded before they existed. Below `lossTest.minPairs` pairs both are undecided:
+ * the sequence's variance must be estimated before its intervals can be trusted.
+ */
+function lossJudgements(observed: CanaryObservation, spec: CanarySpec): Array<LiveMetricJudgement & { label: string }> {
+  if (observed.losses === undefined) return [];
+  const gates = resolvedCanaryLossGates(spec);
+  const metrics: Array<[string, keyof Pick<CanaryLosses, 'logLoss' | 'brier'>, number]> = [
+    ['log loss', 'logLoss', gates.maxLogLossIncrease],
+    ['Brier score', 'brier', gates.maxBrierIncrease],
+  ];
+  const { losses } = observed;
+  return metrics.map(([label, key, allowed]) => {
+    if (!losses || losses.pairs < gates.lossTest.minPairs) {
+      return { label, outcome: 'undecided' as const, message: `${losses?.pairs ?? 0}/${gates.lossTest.minPairs} paired labels` };
+    }
+    const interval = `${formatConfidence(1 - losses.alpha)} confidence sequence`;
+    return { label, ...judgeLiveMetric(losses[key], { label, higherIsBetter: false, allowed, interval, sample: `on ${losses.pairs} paired labels`, worseWhen: 'beyond-allowance' }) };
+  });
 }

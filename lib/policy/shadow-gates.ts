@@ -1,5 +1,7 @@
-import type { ShadowSpec } from '../spec/model-spec';
+import { resolvedShadowGates, type ShadowSpec } from '../spec/model-spec';
+import { formatConfidence } from '../stats/metric-format';
 import { formatMilliseconds, quantileLabel } from '../stats/tail-quantile';
+import { judgeLiveMetric, type MetricInterval } from './live-metric-comparison';
 
 /** What the shadow phase observed; computed from the prediction log and feedback. */
 export interface ShadowObservation {
@@ -24,11 +26,44 @@ export interface ShadowObservation {
     timedPairs?: number;
   };
   /** Requests whose label arrived, and each model's accuracy on them. */
-  labelled: { rows: number; championAccuracy: number | null; candidateAccuracy: number | null };
+  labelled: {
+    rows: number;
+    championAccuracy: number | null;
+    candidateAccuracy: number | null;
+    /**
+     * Probability metrics on the labelled requests both models scored, with the paired bootstrap
+     * interval of candidate − champion. Absent in observations recorded before it existed: not measured.
+     */
+    probabilities?: LabelledProbabilities;
+  };
+  /** Both models' probabilities on the same mirrored requests. Absent in observations recorded before it existed: not measured. */
+  scores?: ScoreComparison;
+}
+
+/** The paired bootstrap over labelled mirrored requests (lib/stats/paired-bootstrap.ts). */
+export interface LabelledProbabilities {
+  /** Labelled requests both models scored. */
+  rows: number;
+  confidence: number;
+  /** Bootstrap replicates drawn (fewer may define a metric: a resample can lack a class for AUC). */
+  samples: number;
+  logLoss: MetricInterval;
+  brier: MetricInterval;
+  auc: MetricInterval;
+}
+
+/** Agreement on scores, not labels, over the mirrored requests both models answered. */
+export interface ScoreComparison {
+  pairs: number;
+  /** Mean and 99th percentile of |p_candidate − p_champion| (lib/stats/score-agreement.ts). */
+  meanAbsDifference: number | null;
+  p99AbsDifference: number | null;
+  /** Two-sample Kolmogorov–Smirnov test between the champion's and the candidate's probabilities (lib/stats/kolmogorov-smirnov.ts). */
+  ks: { statistic: number | null; pValue: number | null };
 }
 
 export interface ShadowCheck {
-  name: 'requests' | 'errors' | 'agreement' | 'latencyP99' | 'accuracy';
+  name: 'requests' | 'errors' | 'agreement' | 'latencyP99' | 'accuracy' | 'logLoss' | 'brier' | 'auc' | 'scoreAgreement' | 'scoreDistribution';
   passed: boolean;
   message: string;
 }
@@ -79,11 +114,69 @@ export function judgeShadow(observed: ShadowObservation, spec: ShadowSpec): Shad
       message: `accuracy on ${rows} labelled requests ${f3(candidateAccuracy)} vs champion ${f3(championAccuracy)} (allowed drop ${spec.maxAccuracyDrop})`,
     });
   }
+  const { probabilities } = observed.labelled;
+  const { minProbabilityLabels } = resolvedShadowGates(spec);
+  if (probabilities && probabilities.rows >= minProbabilityLabels) checks.push(...probabilityChecks(probabilities, spec));
+  if (observed.scores) checks.push(...scoreChecks(observed.scores, spec));
   const failed = checks.filter((c) => !c.passed);
-  const labelNote = rows < spec.minLabels ? `; ${rows} labels so far, accuracy not gated below ${spec.minLabels}` : '';
+  const labelNote =
+    (rows < spec.minLabels ? `; ${rows} labels so far, accuracy not gated below ${spec.minLabels}` : '') +
+    (probabilities && probabilities.rows < minProbabilityLabels
+      ? `; ${probabilities.rows} labelled requests both models scored, log loss, Brier score and AUC not gated below ${minProbabilityLabels}`
+      : '');
   return {
     passed: failed.length === 0,
     checks,
     reason: failed.length > 0 ? `shadow failed: ${failed.map((c) => c.message).join('; ')}` : `shadow passed: ${checks.map((c) => c.message).join('; ')}${labelNote}`,
   };
+}
+
+/**
+ * Log loss, Brier score and ROC AUC of the candidate against the champion on the same labelled
+ * requests: non-inferiority on the paired bootstrap interval, as the offline maxRegression gates
+ * (lib/policy/offline-gates.ts): a check passes when the interval's worse end is within the
+ * allowance, so too few labels to tell fail rather than pass.
+ */
+function probabilityChecks(p: LabelledProbabilities, spec: ShadowSpec): ShadowCheck[] {
+  const gates = resolvedShadowGates(spec);
+  const common = { interval: `${formatConfidence(p.confidence)} CI`, sample: `on ${p.rows} labelled requests`, worseWhen: 'not-shown-within' as const };
+  const metrics: Array<[ShadowCheck['name'], MetricInterval, string, boolean, number]> = [
+    ['logLoss', p.logLoss, 'log loss', false, gates.maxLogLossIncrease],
+    ['brier', p.brier, 'Brier score', false, gates.maxBrierIncrease],
+    ['auc', p.auc, 'ROC AUC', true, gates.maxAucDrop],
+  ];
+  return metrics.map(([name, metric, label, higherIsBetter, allowed]) => {
+    const { outcome, message } = judgeLiveMetric(metric, { ...common, label, higherIsBetter, allowed });
+    return { name, passed: outcome === 'not-worse', message };
+  });
+}
+
+/** Agreement on scores (mean and, when gated, p99 of the absolute difference) and the KS statistic between the score distributions. */
+function scoreChecks(scores: ScoreComparison, spec: ShadowSpec): ShadowCheck[] {
+  const gates = resolvedShadowGates(spec);
+  const on = `on ${scores.pairs} mirrored requests`;
+  const { meanAbsDifference: mean, p99AbsDifference: p99 } = scores;
+  const p99Gated = gates.maxP99AbsScoreDifference !== null;
+  const agreementPassed = mean !== null && mean <= gates.maxMeanAbsScoreDifference && (!p99Gated || (p99 !== null && p99 <= gates.maxP99AbsScoreDifference!));
+  const allowed = `allowed mean ${gates.maxMeanAbsScoreDifference}${p99Gated ? `, p99 ${gates.maxP99AbsScoreDifference}` : ''}`;
+  const { statistic, pValue } = scores.ks;
+  return [
+    {
+      name: 'scoreAgreement',
+      passed: agreementPassed,
+      message: `score difference |candidate - champion| ${on}: mean ${f3(mean)}, p99 ${f3(p99)} (${allowed})`,
+    },
+    {
+      name: 'scoreDistribution',
+      passed: statistic !== null && statistic <= gates.maxScoreKs,
+      message: `score distributions: Kolmogorov-Smirnov statistic ${f3(statistic)} (p ${formatPValue(pValue)}) between the candidate's and the champion's probabilities ${on} (allowed ${gates.maxScoreKs})`,
+    },
+  ];
+}
+
+/** A p-value for messages: 3 significant digits ("0.412"), below 0.001 in exponent form ("3.1e-12"), "n/a" for null. */
+function formatPValue(p: number | null): string {
+  if (p === null) return 'n/a';
+  if (p === 0) return '0';
+  return p >= 0.001 ? p.toPrecision(3).replace(/\.?0+$/, '') : p.toExponential(1);
 }

@@ -1,8 +1,13 @@
 import type { Kysely } from 'kysely';
 import { labelledOutcomes, pairedShadowPredictions, predictionStats } from '../db/repositories/predictions';
 import type { Database } from '../db/schema';
-import type { ShadowObservation } from '../policy/shadow-gates';
+import { finiteOrNull, type MetricInterval } from '../policy/live-metric-comparison';
+import type { LabelledProbabilities, ScoreComparison, ShadowObservation } from '../policy/shadow-gates';
+import { resolvedShadowBootstrap, type ShadowSpec } from '../spec/model-spec';
+import { twoSampleKolmogorovSmirnov } from '../stats/kolmogorov-smirnov';
+import { pairedBootstrap, type MetricDifference } from '../stats/paired-bootstrap';
 import { quantile } from '../stats/quantile';
+import { scoreAgreement } from '../stats/score-agreement';
 import { supportedTailQuantile } from '../stats/tail-quantile';
 
 /** Mirrored requests the shadow has answered since it started (the workflow polls this while it waits). */
@@ -14,12 +19,18 @@ export async function countMirroredRequests(db: Kysely<Database>, input: { model
 const accuracy = (rows: Array<{ predictedLabel: number; label: number }>) => (rows.length === 0 ? null : rows.filter((r) => r.predictedLabel === r.label).length / rows.length);
 
 /**
- * What the shadow phase saw: agreement of predicted labels on the same requests,
- * both models' latency on them, candidate errors, and accuracy on the requests
- * whose label has arrived. Labels follow lib/stats/decision-threshold, latency
+ * What the shadow phase saw: agreement of predicted labels and of scores on the same requests
+ * (mean and p99 of the absolute difference, the KS test between the two score distributions),
+ * both models' latency on them, candidate errors, and on the requests whose label has arrived,
+ * accuracy and the probability metrics (log loss, Brier score, ROC AUC) with the paired bootstrap
+ * interval of candidate − champion. Labels follow lib/stats/decision-threshold, latency
  * percentiles lib/stats/quantile (the canary's percentile_cont is the same definition).
+ * `bootstrap` comes from the spec (absent: the defaults, for a workflow started before it was passed).
  */
-export async function observeShadow(db: Kysely<Database>, input: { model: string; candidateVersionId: string; since: string; until: string }): Promise<ShadowObservation> {
+export async function observeShadow(
+  db: Kysely<Database>,
+  input: { model: string; candidateVersionId: string; since: string; until: string; bootstrap?: ShadowSpec['bootstrap'] },
+): Promise<ShadowObservation> {
   const window = { since: new Date(input.since), until: new Date(input.until) };
   const pairs = await pairedShadowPredictions(db, { model: input.model, shadowVersionId: input.candidateVersionId, ...window });
   const answered = pairs.filter((p) => p.shadowProbability !== null && p.championProbability !== null);
@@ -40,6 +51,11 @@ export async function observeShadow(db: Kysely<Database>, input: { model: string
   const championLabelled = championVersionId
     ? (await labelledOutcomes(db, { model: input.model, versionId: championVersionId, role: 'champion', ...window })).filter((r) => labelledIds.has(r.requestId))
     : [];
+  const championById = new Map(championLabelled.map((r) => [r.requestId, r]));
+  const labelledPairs = candidateLabelled.flatMap((c) => {
+    const h = championById.get(c.requestId);
+    return h ? [{ label: c.label, candidate: c.probability, champion: h.probability }] : [];
+  });
   return {
     requests: answered.length,
     candidateErrors: pairs.filter((p) => p.shadowError !== null).length,
@@ -54,6 +70,48 @@ export async function observeShadow(db: Kysely<Database>, input: { model: string
       tailQuantile,
       timedPairs: timed.length,
     },
-    labelled: { rows: candidateLabelled.length, championAccuracy: accuracy(championLabelled), candidateAccuracy: accuracy(candidateLabelled) },
+    labelled: {
+      rows: candidateLabelled.length,
+      championAccuracy: accuracy(championLabelled),
+      candidateAccuracy: accuracy(candidateLabelled),
+      probabilities: labelledProbabilities(labelledPairs, resolvedShadowBootstrap({ bootstrap: input.bootstrap })),
+    },
+    scores: compareScores(
+      answered.map((p) => p.championProbability!),
+      answered.map((p) => p.shadowProbability!),
+    ),
+  };
+}
+
+/** Log loss, Brier score and ROC AUC of both models on the same labelled requests, with the paired bootstrap interval of each difference. */
+export function labelledProbabilities(
+  pairs: ReadonlyArray<{ label: number; candidate: number; champion: number }>,
+  bootstrap: { samples: number; confidence: number; seed: number },
+): LabelledProbabilities {
+  const result = pairedBootstrap({
+    labels: Uint8Array.from(pairs, (p) => (p.label === 1 ? 1 : 0)),
+    candidateScores: Float64Array.from(pairs, (p) => p.candidate),
+    championScores: Float64Array.from(pairs, (p) => p.champion),
+    ...bootstrap,
+  });
+  const interval = (d: MetricDifference): MetricInterval => ({
+    candidate: finiteOrNull(d.candidate),
+    champion: finiteOrNull(d.champion),
+    delta: finiteOrNull(d.delta),
+    low: finiteOrNull(d.low),
+    high: finiteOrNull(d.high),
+  });
+  return { rows: pairs.length, confidence: bootstrap.confidence, samples: bootstrap.samples, logLoss: interval(result.logLoss), brier: interval(result.brier), auc: interval(result.auc) };
+}
+
+/** Agreement of the two models' probabilities on the same requests, and the KS test between their distributions. */
+export function compareScores(champion: readonly number[], candidate: readonly number[]): ScoreComparison {
+  const agreement = scoreAgreement(champion, candidate);
+  const ks = twoSampleKolmogorovSmirnov(champion, candidate);
+  return {
+    pairs: agreement.pairs,
+    meanAbsDifference: finiteOrNull(agreement.meanAbsDifference),
+    p99AbsDifference: finiteOrNull(agreement.p99AbsDifference),
+    ks: { statistic: finiteOrNull(ks.statistic), pValue: finiteOrNull(ks.pValue) },
   };
 }

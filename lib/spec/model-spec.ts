@@ -162,6 +162,35 @@ export const GateSpec = z.strictObject({
 });
 export type GateSpec = z.infer<typeof GateSpec>;
 
+/**
+ * Defaults of the shadow's probability and score gates, chosen on the flight-delay traffic of
+ * test/integration/live-promotion.test.ts (numbers in docs/architecture.md, "Live promotion"): the
+ * fine-tuned retrain of the next day passes them with room, a model trained on shuffled labels
+ * fails log loss, AUC and KS even where its accuracy at the threshold ties with the champion's.
+ * Retrains of later days moved further from the champion (mean |difference| of scores 0.08, KS 0.2)
+ * and their intervals at 300-500 labels are too wide to show AUC within 0.05: a longer shadow
+ * (more labels) or a wider allowance is the choice to make there, not a default that passes anything.
+ */
+export const SHADOW_GATE_DEFAULTS = Object.freeze({
+  minProbabilityLabels: 300,
+  maxLogLossIncrease: 0.02,
+  maxBrierIncrease: 0.01,
+  maxAucDrop: 0.05,
+  maxScoreKs: 0.3,
+  maxMeanAbsScoreDifference: 0.15,
+});
+export const SHADOW_BOOTSTRAP_DEFAULTS = Object.freeze({ samples: 1000, confidence: 0.95, seed: 7 });
+/**
+ * Defaults of the canary's probability gates: looser than the shadow's, because canary and champion
+ * answer different requests and a difference of two requests' losses varies much more than one
+ * request's two losses (the shadow has already compared the models on the same requests).
+ */
+export const CANARY_LOSS_DEFAULTS = Object.freeze({
+  maxLogLossIncrease: 0.05,
+  maxBrierIncrease: 0.02,
+  lossTest: Object.freeze({ alpha: 0.05, minPairs: 200, tunedForPairs: 2000 }),
+});
+
 export const ShadowSpec = z.strictObject({
   /** The shadow phase ends once this many requests were mirrored to the candidate... */
   minRequests: z.number().int().positive().default(200),
@@ -177,8 +206,73 @@ export const ShadowSpec = z.strictObject({
   maxAccuracyDrop: z.number().min(0).max(1).default(0.05),
   /** Labels needed before the accuracy rule applies (fewer: reported, not gated). */
   minLabels: z.number().int().positive().default(50),
+  /**
+   * Labelled requests both models scored before the probability gates below apply (fewer: reported,
+   * not gated). A difference of AUCs needs more labels than one of accuracies: on flight delays the 95%
+   * interval is about ±0.06 wide at 300-500 labels for a retrain that moved away from the champion.
+   */
+  minProbabilityLabels: z.number().int().positive().default(SHADOW_GATE_DEFAULTS.minProbabilityLabels).optional(),
+  /**
+   * Probability gates on the labelled mirrored requests, judged on the paired bootstrap interval of
+   * candidate − champion (non-inferiority, as the offline maxRegression): log loss and Brier score may
+   * rise, ROC AUC drop, by at most this much at the worse end of the interval. They tell models apart
+   * where accuracy at the decision threshold cannot (both predicting one label almost always).
+   * `.default().optional()`: a parsed spec records the default; a spec recorded before these
+   * existed omits them and gets the same defaults (resolvedShadowGates).
+   */
+  maxLogLossIncrease: z.number().nonnegative().default(SHADOW_GATE_DEFAULTS.maxLogLossIncrease).optional(),
+  maxBrierIncrease: z.number().nonnegative().default(SHADOW_GATE_DEFAULTS.maxBrierIncrease).optional(),
+  maxAucDrop: z.number().min(0).max(1).default(SHADOW_GATE_DEFAULTS.maxAucDrop).optional(),
+  /** Two-sample Kolmogorov–Smirnov statistic between both models' probabilities on the same mirrored requests (1 allows any). */
+  maxScoreKs: z.number().min(0).max(1).default(SHADOW_GATE_DEFAULTS.maxScoreKs).optional(),
+  /** Mean of |p_candidate − p_champion| over the mirrored requests. */
+  maxMeanAbsScoreDifference: z.number().min(0).max(1).default(SHADOW_GATE_DEFAULTS.maxMeanAbsScoreDifference).optional(),
+  /** The 99th percentile of |p_candidate − p_champion|; not gated unless given (reported always). */
+  maxP99AbsScoreDifference: z.number().min(0).max(1).optional(),
+  /** The paired bootstrap behind the probability gates: replicates, interval coverage, seed (same requests, same seed: same interval). */
+  bootstrap: z
+    .strictObject({
+      samples: z.number().int().min(50).max(10_000).default(SHADOW_BOOTSTRAP_DEFAULTS.samples),
+      confidence: z.number().gt(0.5).lt(1).default(SHADOW_BOOTSTRAP_DEFAULTS.confidence),
+      seed: z.number().int().default(SHADOW_BOOTSTRAP_DEFAULTS.seed),
+    })
+    .default(SHADOW_BOOTSTRAP_DEFAULTS)
+    .optional(),
 });
 export type ShadowSpec = z.infer<typeof ShadowSpec>;
+
+/** The shadow's probability and score gates, each the spec's value or its default; maxP99AbsScoreDifference null: not gated. */
+export interface ShadowGates {
+  minProbabilityLabels: number;
+  maxLogLossIncrease: number;
+  maxBrierIncrease: number;
+  maxAucDrop: number;
+  maxScoreKs: number;
+  maxMeanAbsScoreDifference: number;
+  maxP99AbsScoreDifference: number | null;
+}
+
+/**
+ * The gates of a shadow spec; one recorded before they existed (a workflow input is not parsed
+ * again) gets the defaults. So a released default must not change: a recorded input that omits
+ * the field is judged again, on replay, with the default of the code that replays it.
+ */
+export function resolvedShadowGates(spec: ShadowSpec): ShadowGates {
+  return {
+    minProbabilityLabels: spec.minProbabilityLabels ?? SHADOW_GATE_DEFAULTS.minProbabilityLabels,
+    maxLogLossIncrease: spec.maxLogLossIncrease ?? SHADOW_GATE_DEFAULTS.maxLogLossIncrease,
+    maxBrierIncrease: spec.maxBrierIncrease ?? SHADOW_GATE_DEFAULTS.maxBrierIncrease,
+    maxAucDrop: spec.maxAucDrop ?? SHADOW_GATE_DEFAULTS.maxAucDrop,
+    maxScoreKs: spec.maxScoreKs ?? SHADOW_GATE_DEFAULTS.maxScoreKs,
+    maxMeanAbsScoreDifference: spec.maxMeanAbsScoreDifference ?? SHADOW_GATE_DEFAULTS.maxMeanAbsScoreDifference,
+    maxP99AbsScoreDifference: spec.maxP99AbsScoreDifference ?? null,
+  };
+}
+
+/** The shadow's bootstrap settings, or the defaults for a spec recorded before they existed. */
+export function resolvedShadowBootstrap(spec: Pick<ShadowSpec, 'bootstrap'>): { samples: number; confidence: number; seed: number } {
+  return { ...SHADOW_BOOTSTRAP_DEFAULTS, ...spec.bootstrap };
+}
 
 export const ApprovalSpec = z.strictObject({
   /**
@@ -215,9 +309,43 @@ export const CanarySpec = z.strictObject({
   sprt: z
     .strictObject({ alpha: z.number().gt(0).lt(0.5).default(0.05), beta: z.number().gt(0).lt(0.5).default(0.1), minEffect: z.number().gt(0).lt(1).default(0.05) })
     .default({ alpha: 0.05, beta: 0.1, minEffect: 0.05 }),
+  /**
+   * Probability gates on the same paired labels (lib/stats/paired-loss-test.ts), judged on a confidence
+   * sequence for canary − champion of the mean per-request log loss and Brier score: a stage fails once
+   * the whole interval is above the allowance (worse by more than allowed), and passes only once the
+   * whole interval is at or below it. Defaults as for the shadow's gates (resolvedCanaryLossGates).
+   */
+  maxLogLossIncrease: z.number().nonnegative().default(CANARY_LOSS_DEFAULTS.maxLogLossIncrease).optional(),
+  maxBrierIncrease: z.number().nonnegative().default(CANARY_LOSS_DEFAULTS.maxBrierIncrease).optional(),
+  /**
+   * The confidence sequence: alpha is the chance that any of its intervals misses the true difference
+   * (so at most alpha/2 of rolling back a canary as good as the champion, however often it is looked at);
+   * no decision before minPairs pairs (the variance must be estimated first); narrowest at tunedForPairs.
+   */
+  lossTest: z
+    .strictObject({
+      alpha: z.number().gt(0).lt(0.5).default(CANARY_LOSS_DEFAULTS.lossTest.alpha),
+      minPairs: z.number().int().min(2).default(CANARY_LOSS_DEFAULTS.lossTest.minPairs),
+      tunedForPairs: z.number().int().positive().default(CANARY_LOSS_DEFAULTS.lossTest.tunedForPairs),
+    })
+    .default(CANARY_LOSS_DEFAULTS.lossTest)
+    .optional(),
   pollSeconds: z.number().int().positive().default(10),
 });
 export type CanarySpec = z.infer<typeof CanarySpec>;
+
+/** The canary's probability gates and their test, each the spec's value or its default (specs recorded before they existed; as for resolvedShadowGates, a released default must not change). */
+export function resolvedCanaryLossGates(spec: Pick<CanarySpec, 'maxLogLossIncrease' | 'maxBrierIncrease' | 'lossTest'>): {
+  maxLogLossIncrease: number;
+  maxBrierIncrease: number;
+  lossTest: { alpha: number; minPairs: number; tunedForPairs: number };
+} {
+  return {
+    maxLogLossIncrease: spec.maxLogLossIncrease ?? CANARY_LOSS_DEFAULTS.maxLogLossIncrease,
+    maxBrierIncrease: spec.maxBrierIncrease ?? CANARY_LOSS_DEFAULTS.maxBrierIncrease,
+    lossTest: { ...CANARY_LOSS_DEFAULTS.lossTest, ...spec.lossTest },
+  };
+}
 
 export const PromotionSpec = z.strictObject({
   /**

@@ -68,11 +68,14 @@ export function logLoss(labels: Uint8Array, scores: ArrayLike<number>): number {
   requireSameLength(labels, scores);
   if (labels.length === 0) return NaN;
   let total = 0;
-  for (let i = 0; i < labels.length; i++) {
-    const p = Math.min(Math.max(scores[i]!, LOG_LOSS_EPSILON), 1 - LOG_LOSS_EPSILON);
-    total -= labels[i] === 1 ? Math.log(p) : Math.log(1 - p);
-  }
+  for (let i = 0; i < labels.length; i++) total += rowLogLoss(labels[i]!, scores[i]!);
   return total / labels.length;
+}
+
+/** One row's term of `logLoss`: −ln p for label 1, −ln(1 − p) for 0, p clipped the same way; NaN for a NaN score. */
+export function rowLogLoss(label: number, score: number): number {
+  const p = Math.min(Math.max(score, LOG_LOSS_EPSILON), 1 - LOG_LOSS_EPSILON);
+  return label === 1 ? -Math.log(p) : -Math.log(1 - p);
 }
 
 /**

@@ -3,8 +3,8 @@
  * in advance: Wald's test for two binomial proportions by pairing.
  *
  * Each labelled outcome of the canary is paired with the first unpaired outcome of the champion
- * whose label arrived after it. Only discordant pairs (one model right, the other wrong) carry
- * information. Under H0, equal accuracy, a discordant pair favours the canary with probability
+ * whose label arrived after it (./arrival-pairing). Only discordant pairs (one model right, the
+ * other wrong) carry information. Under H0, equal accuracy, a discordant pair favours the canary with probability
  * 1/2 whatever that accuracy is, so the false-alarm rate holds without estimating it. Under H1,
  * the canary less accurate by `minEffect`, the probability is
  *   q1 = pc(1 − ph) / (pc(1 − ph) + ph(1 − pc)),  pc = ph − minEffect,
@@ -12,6 +12,7 @@
  * test's power, not its validity. Wald's SPRT then runs over the discordant pairs in the order
  * their labels arrived. New labels only append pairs, so each look continues the same test.
  */
+import { pairByArrival } from './arrival-pairing';
 import { bernoulliSprt, type SprtResult } from './sequential-probability-ratio-test';
 
 /** One labelled prediction: whether it was right, and when its label arrived (a feedback id: larger is later). */
@@ -39,22 +40,16 @@ export function pairedAccuracySprt(
   champion: readonly LabelledPrediction[],
   options: { alpha: number; beta: number; minEffect: number },
 ): PairedAccuracyTest {
-  const canaryInOrder = [...canary].sort((a, b) => (a.arrival < b.arrival ? -1 : a.arrival > b.arrival ? 1 : 0));
-  const championInOrder = [...champion].sort((a, b) => (a.arrival < b.arrival ? -1 : a.arrival > b.arrival ? 1 : 0));
   const discordant: Array<0 | 1> = [];
-  let pairs = 0;
   let canaryCorrect = 0;
   let championCorrect = 0;
-  let j = 0;
-  for (const c of canaryInOrder) {
-    while (j < championInOrder.length && championInOrder[j]!.arrival <= c.arrival) j++;
-    if (j >= championInOrder.length) break;
-    const h = championInOrder[j++]!;
-    pairs++;
+  const paired = pairByArrival(canary, champion);
+  for (const [c, h] of paired) {
     if (c.correct) canaryCorrect++;
     if (h.correct) championCorrect++;
     if (c.correct !== h.correct) discordant.push(c.correct ? 1 : 0);
   }
+  const pairs = paired.length;
   // The alternative is placed at the champion's accuracy over all its labels (smoothed away from 0 and 1).
   const championAll = (champion.filter((h) => h.correct).length + 1) / (champion.length + 2);
   const pc = Math.max(championAll - options.minEffect, 0.001);

@@ -10,6 +10,7 @@ import type { ModelSpec } from '../spec/model-spec';
 import { loadFeatureTable } from '../data/feature-table-loader';
 import { findLatestDatasetForDay } from '../db/repositories/datasets';
 import type { Database } from '../db/schema';
+import { mulberry32, shuffleInPlace } from '../stats/seeded-random';
 import type { ArtifactStore } from '../store/artifact-store';
 
 /** One instance as the gateway takes it, and its true label. */
@@ -18,23 +19,62 @@ export interface LabelledRequest {
   label: 0 | 1;
 }
 
-/** The first `limit` rows of a day's ingested snapshot (checksum verified) as labelled requests. */
-export async function labelledRequestsFromDay(
+/** The seed traffic is sampled with unless another is given: the same rows, in the same order, every time. */
+export const DEFAULT_TRAFFIC_SEED = 1;
+
+/** Labelled requests drawn from a day, and what the whole day looked like. */
+export interface LabelledDaySample {
+  requests: LabelledRequest[];
+  /** Rows of the day's snapshot that have a label... */
+  dayRows: number;
+  /** ...and the share of them that are positive (the delay rate, for flights). */
+  dayPositiveRate: number;
+}
+
+/**
+ * `limit` rows drawn without replacement from the whole of a day's ingested snapshot (checksum
+ * verified), in a seeded random order (a Fisher-Yates shuffle of the row indices with
+ * lib/stats/seeded-random): the same seed gives the same requests. The first rows of a snapshot
+ * are not a sample: flights are stored by departure time, and the morning's first flights are
+ * delayed about half as often as the day's (the first 5000 rows of 2001-01-10: 0.121, the day 0.235).
+ */
+export async function sampleLabelledDay(
   deps: { db: Kysely<Database>; store: Pick<ArtifactStore, 'downloadToFile'>; workDir: string },
   spec: ModelSpec,
   day: string,
-  limit: number,
-): Promise<LabelledRequest[]> {
+  options: { limit: number; seed?: number },
+): Promise<LabelledDaySample> {
   const dataset = await findLatestDatasetForDay(deps.db, spec.name, day);
   if (!dataset) throw new Error(`model '${spec.name}' has no snapshot of ${day}: run the pipeline for a window that includes it first`);
   const file = path.join(deps.workDir, `traffic-${spec.name}-${day}-${dataset.id}.parquet`);
   await deps.store.downloadToFile({ key: dataset.snapshotKey, sha256: dataset.snapshotSha256 }, file);
   const table = await loadFeatureTable([file], spec);
-  if (!table.label) throw new Error(`the snapshot of ${day} has no label column '${spec.label.name}'`);
-  return Array.from({ length: Math.min(table.rows, limit) }, (_, i) => ({
-    instance: Object.fromEntries(spec.features.map((f) => [f.name, f.kind === 'numeric' ? table.numeric[f.name]![i]! : (table.categorical[f.name]![i] ?? '')])),
-    label: table.label![i] === 1 ? 1 : 0,
-  }));
+  const labels = table.label;
+  if (!labels) throw new Error(`the snapshot of ${day} has no label column '${spec.label.name}'`);
+  const order = Uint32Array.from({ length: table.rows }, (_, i) => i);
+  shuffleInPlace(order, mulberry32(options.seed ?? DEFAULT_TRAFFIC_SEED));
+  const chosen = order.subarray(0, Math.min(table.rows, options.limit));
+  let positives = 0;
+  for (let i = 0; i < table.rows; i++) positives += labels[i] === 1 ? 1 : 0;
+  return {
+    requests: Array.from(chosen, (i) => ({
+      instance: Object.fromEntries(spec.features.map((f) => [f.name, f.kind === 'numeric' ? table.numeric[f.name]![i]! : (table.categorical[f.name]![i] ?? '')])),
+      label: labels[i] === 1 ? 1 : 0,
+    })),
+    dayRows: table.rows,
+    dayPositiveRate: table.rows === 0 ? NaN : positives / table.rows,
+  };
+}
+
+/** `limit` labelled requests sampled across a day (see sampleLabelledDay). */
+export async function labelledRequestsFromDay(
+  deps: { db: Kysely<Database>; store: Pick<ArtifactStore, 'downloadToFile'>; workDir: string },
+  spec: ModelSpec,
+  day: string,
+  limit: number,
+  seed: number = DEFAULT_TRAFFIC_SEED,
+): Promise<LabelledRequest[]> {
+  return (await sampleLabelledDay(deps, spec, day, { limit, seed })).requests;
 }
 
 export interface TrafficReport {
@@ -58,7 +98,7 @@ export interface LabelledTrafficOptions {
   /** Sent as `Authorization: Bearer <key>`: needs the predict scope, and feedback unless withFeedback is false. Omit for an open gateway. */
   apiKey?: string;
   model: string;
-  /** Replayed in order, round and round. */
+  /** Replayed in order, round and round (sampleLabelledDay's order is already random). */
   requests: readonly LabelledRequest[];
   /** Clients sending at once, each as fast as the gateway answers. */
   concurrency: number;

@@ -39,7 +39,11 @@ export async function listLoggedRequestIds(db: Kysely<Database>, model: string, 
 export async function waitForCheckpointedEpoch(handle: WorkflowHandle, epoch: number, timeoutMs = 180_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const { raw } = await handle.describe();
+    const { raw, status } = await handle.describe();
+    if (status.name !== 'RUNNING') {
+      const outcome = await handle.result().then((r) => JSON.stringify(r).slice(0, 500), (e: unknown) => String(e));
+      throw new Error(`${handle.workflowId} ended (${status.name}) before training checkpointed epoch ${epoch}: ${outcome}`);
+    }
     const training = raw.pendingActivities?.find((a) => a.activityType?.name === 'trainModel');
     const payload = training?.heartbeatDetails?.payloads?.[0];
     const details = payload ? defaultPayloadConverter.fromPayload<TrainingHeartbeat>(payload) : undefined;

@@ -10,7 +10,8 @@ import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
 import { listApprovalEvents } from '../../lib/db/repositories/approvals';
 import { setApproverPolicy } from '../../lib/db/repositories/approver-policies';
 import { getDeployment, listDeploymentChanges } from '../../lib/db/repositories/deployments';
-import { findChampion, listModelVersions } from '../../lib/db/repositories/model-versions';
+import { findLatestDatasetForDay } from '../../lib/db/repositories/datasets';
+import { findChampion, insertModelVersion, listModelVersions } from '../../lib/db/repositories/model-versions';
 import { listPredictedRequestIds } from '../../lib/db/repositories/predictions';
 import type { GatewayAuth } from '../../gateway/api-key-auth';
 import { createGateway, type Gateway } from '../../gateway/create-gateway';
@@ -20,15 +21,24 @@ import {
   rollbackUpdate,
   RETRAINING_PIPELINE,
   retrainingPipelineId,
+  SHADOW_EVALUATION,
   type RetrainingPipelineInput,
   type RetrainingPipelineResult,
+  type ShadowEvaluationInput,
+  type ShadowEvaluationResult,
 } from '../../workflows/definitions';
-import { labelledRequestsFromDay, startLabelledTraffic, type LabelledRequest } from '../../lib/traffic/labelled-traffic';
+import { labelledRequestsFromDay, sampleLabelledDay, startLabelledTraffic, type LabelledRequest } from '../../lib/traffic/labelled-traffic';
 import { createPipelineHarness, type PipelineHarness } from './pipeline-harness';
 
 const ROOT = path.join(__dirname, '..', '..');
 /** For tests about the live path: some later January days fall below the example's AUC floor, which is not what they test. */
 const noGates = { minimums: {}, maxRegression: {}, sliceMaxRegression: {}, sliceMinRows: 200 };
+/**
+ * For the same tests: their candidates (retrains of later days) moved away from the champion, and a few
+ * hundred labels cannot show them within the shadow's probability allowances; candidate quality is
+ * what the other tests test.
+ */
+const anyScores = { maxLogLossIncrease: 1, maxBrierIncrease: 1, maxAucDrop: 1, maxScoreKs: 1, maxMeanAbsScoreDifference: 1 };
 const execFileAsync = promisify(execFile);
 /** The clients' API key (predict and feedback on every model), as `retrain gateway-key create` would make it. */
 const apiKey = generateApiKey();
@@ -122,7 +132,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
     await setApproverPolicy(harness.deps.db, { model: spec.name, approvers: ['alice', 'bob'], changedBy: 'live-promotion test', reason: 'the test on-call engineers' });
     await prepareFlightDelayPartitions({
       from: '2001-01-02',
-      to: '2001-01-15',
+      to: '2001-01-16',
       target: { kind: 's3', client: harness.deps.sourceS3.client, bucket: harness.deps.sourceS3.bucket, prefix },
     });
     // The first champion goes live directly: there is no traffic yet to compare a shadow with.
@@ -134,7 +144,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
     expect(first.decision).toBe('promote');
     expect((await getDeployment(harness.deps.db, spec.name))?.championVersionId).toBe(first.version.id);
 
-    // Client traffic: real flights (2001-01-09) with their true labels as feedback.
+    // Client traffic: real flights (2001-01-09) sampled across the day, with their true labels as feedback.
     rows = await labelledRequestsFromDay(harness.deps, spec, '2001-01-09', 3000);
 
     gateway = createGateway({ db: harness.deps.db, store: harness.deps.store, databaseUrl: harness.databaseUrl, auth, refreshIntervalMs: 5_000 });
@@ -194,6 +204,17 @@ describe('live promotion under load: shadow, approval, canary', () => {
     const run = await retrain('traffic', '--model', spec.name, '--day', '2001-01-09', '--seconds', '2', '--concurrency', '2', '--rows', '300', '--gateway', url);
     expect(run.stderr).toContain(`replaying 300 rows of 2001-01-09 to ${url} with 2 clients for 2 s`);
     expect(run.code).toBe(0);
+    // A seeded sample of the whole day, not its first rows (the earliest departures, delayed about half as often).
+    const sampled = /sampled across the day with seed 1: 300 of ([\d,]+) rows, delayed rate (\d\.\d{3}) \(the day's (\d\.\d{3})\)/.exec(run.stderr);
+    expect(sampled, run.stderr).not.toBeNull();
+    const [dayRows, sampleRate, dayRate] = [Number(sampled![1]!.replace(/,/g, '')), Number(sampled![2]), Number(sampled![3])];
+    expect(dayRows).toBeGreaterThan(10_000);
+    expect(Math.abs(sampleRate - dayRate)).toBeLessThan(0.07);
+    const day = await sampleLabelledDay(harness.deps, spec, '2001-01-09', { limit: 3000 });
+    expect(day.requests).toEqual(rows);
+    expect(Math.abs(rows.filter((r) => r.label === 1).length / rows.length - day.dayPositiveRate)).toBeLessThan(0.03);
+    const another = await sampleLabelledDay(harness.deps, spec, '2001-01-09', { limit: 3000, seed: 2 });
+    expect(another.requests).not.toEqual(rows);
     const summary = /: (\d+) sent \(\d+\/s\), 0 failed; answered by the champion (\d+), the canary 0\n/.exec(run.stdout);
     expect(summary, run.stdout).not.toBeNull();
     const sent = Number(summary![1]);
@@ -225,8 +246,8 @@ describe('live promotion under load: shadow, approval, canary', () => {
       // Labels unrelated to delays: the model learns nothing about them.
       label: { name: 'delayed', sql: '(hash(origin, destination, date) % 2) = 0' },
       gates: { minimums: {}, maxRegression: {}, sliceMaxRegression: {}, sliceMinRows: 200 },
-      // A shadow phase with labels would already catch it (tested below); here it must reach the canary.
-      promotion: { ...spec.promotion, shadow: { ...spec.promotion.shadow, minAgreement: 0, minLabels: 1_000_000 } },
+      // A shadow phase with labels, or comparing scores, would already catch it (tested below); here it must reach the canary.
+      promotion: { ...spec.promotion, shadow: { ...spec.promotion.shadow, minAgreement: 0, minLabels: 1_000_000, minProbabilityLabels: 1_000_000, maxScoreKs: 1, maxMeanAbsScoreDifference: 1 } },
     };
     const traffic = startLabelledTraffic({ url, apiKey, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 6, prefix: 'bad' });
     const result = (await harness.withWorkers(async () => {
@@ -284,7 +305,11 @@ describe('live promotion under load: shadow, approval, canary', () => {
   it('a rollback request aborts the canary at once: all traffic back to the champion', async () => {
     const champion = await findChampion(harness.deps.db, spec.name);
     // Stages that cannot pass quickly, so the rollback arrives mid-canary.
-    const slow: ModelSpec = { ...spec, gates: noGates, promotion: { ...spec.promotion, canary: { ...spec.promotion.canary, stages: [25, 100], bakeSeconds: 600, maxBakeSeconds: 1200 } } };
+    const slow: ModelSpec = {
+      ...spec,
+      gates: noGates,
+      promotion: { ...spec.promotion, shadow: { ...spec.promotion.shadow, ...anyScores }, canary: { ...spec.promotion.canary, stages: [25, 100], bakeSeconds: 600, maxBakeSeconds: 1200 } },
+    };
     const traffic = startLabelledTraffic({ url, apiKey, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 4, prefix: 'rollback' });
     const result = (await harness.withWorkers(async () => {
       const handle = await startPipeline({ spec: slow, day: '2001-01-13' });
@@ -322,8 +347,9 @@ describe('live promotion under load: shadow, approval, canary', () => {
 
   it('an approval that times out is rejected or escalated, as configured, and recorded', async () => {
     const traffic = startLabelledTraffic({ url, apiKey, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 4, prefix: 'timeout' });
-    const rejectOnTimeout: ModelSpec = { ...spec, gates: noGates, promotion: { ...spec.promotion, approval: { approvers: ['alice'], timeoutSeconds: 2, onTimeout: 'reject' } } };
-    const escalateOnTimeout: ModelSpec = { ...spec, gates: noGates, promotion: { ...spec.promotion, approval: { approvers: ['alice'], timeoutSeconds: 1, onTimeout: 'escalate' } } };
+    const shadow = { ...spec.promotion.shadow, ...anyScores };
+    const rejectOnTimeout: ModelSpec = { ...spec, gates: noGates, promotion: { ...spec.promotion, shadow, approval: { approvers: ['alice'], timeoutSeconds: 2, onTimeout: 'reject' } } };
+    const escalateOnTimeout: ModelSpec = { ...spec, gates: noGates, promotion: { ...spec.promotion, shadow, approval: { approvers: ['alice'], timeoutSeconds: 1, onTimeout: 'escalate' } } };
     const [timedOut, escalated] = await harness.withWorkers(async () => {
       const first = await (await startPipeline({ spec: rejectOnTimeout, day: '2001-01-14' })).result();
       const handle = await startPipeline({ spec: escalateOnTimeout, day: '2001-01-15' });
@@ -346,5 +372,69 @@ describe('live promotion under load: shadow, approval, canary', () => {
     const actions = (await listApprovalEvents(harness.deps.db, escalated.workflowId)).map((e) => e.action);
     expect(actions.filter((a) => a === 'escalated').length).toBeGreaterThanOrEqual(2);
     expect(actions.at(-1)).toBe('reject');
+  });
+  it('the shadow rejects a candidate trained on shuffled labels on log loss and AUC, where accuracy at 0.5 ties', async () => {
+    const champion = await findChampion(harness.deps.db, spec.name);
+    const shuffled: ModelSpec = {
+      ...spec,
+      // A delay rate like January's (2001-01-10: 0.235), on no feature: the model predicts about 0.235 for every flight,
+      // so it never predicts "delayed", and neither does the champion, almost: their accuracy at 0.5 is the same.
+      label: { name: 'delayed', sql: '(hash(date, origin, destination, distance, delay) % 1000) < 235' },
+      gates: noGates,
+    };
+    const traffic = startLabelledTraffic({ url, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 4, prefix: 'shuffled' });
+    const result = (await harness.withWorkers(() => startPipeline({ spec: shuffled, day: '2001-01-16' }).then((h) => h.result()))) as RetrainingPipelineResult;
+    const report = await traffic.stop();
+    const shadow = result.live!.shadow;
+    const check = (name: string) => shadow.verdict.checks.find((c) => c.name === name)!;
+    expect(result.decision).toBe('reject');
+    expect(result.live?.approval).toBeNull();
+    expect(check('agreement').passed).toBe(true);
+    expect(check('accuracy').passed).toBe(true);
+    const { championAccuracy, candidateAccuracy, probabilities } = shadow.observation.labelled;
+    expect(Math.abs(candidateAccuracy! - championAccuracy!)).toBeLessThan(0.02);
+    expect(check('auc')).toMatchObject({ passed: false, message: expect.stringMatching(/^ROC AUC 0\.\d{3} vs champion 0\.\d{3} on \d+ labelled requests: -0\.\d{3} \(95% CI -0\.\d{3}\.\.-0\.\d{3}\), allowed -0\.050: worse$/) });
+    // Log loss sees it too (the champion beats the base rate by only about 0.02-0.03 nats here), though less surely than AUC.
+    expect(check('logLoss').message).toMatch(/^log loss 0\.\d{3} vs champion 0\.\d{3} on \d+ labelled requests: \+0\.\d{3} \(95% CI [+-]?0\.\d{3}\.\.\+0\.\d{3}\), allowed \+0\.020: (not )?worse$/);
+    expect(probabilities!.logLoss.delta!).toBeGreaterThan(0);
+    expect(probabilities!.auc.high!).toBeLessThan(0);
+    expect(result.reason).toMatch(/^shadow failed: .*ROC AUC .*: worse/);
+    expect((await listModelVersions(harness.deps.db, spec.name)).find((v) => v.id === result.version.id)?.stage).toBe('rejected');
+    expect(await getDeployment(harness.deps.db, spec.name)).toMatchObject({ championVersionId: champion!.id, canaryVersionId: null, shadowVersionId: null });
+    expect(report.failed).toBe(0);
+  });
+
+  it('the shadow passes a candidate equal to the champion (its own artifact): no difference in any metric or score', async () => {
+    const champion = (await findChampion(harness.deps.db, spec.name))!;
+    // A second version of the champion's artifact, registered as a candidate of its own.
+    const copy = await harness.deps.db.transaction().execute(async (trx) => {
+      const { rows: [run] } = await sql<{ id: string }>`
+        insert into training_runs (model, fingerprint, dataset_ids, trainer, mode, mode_reason, metrics, duration_ms, workflow_id)
+        select model, fingerprint || '/same-artifact', dataset_ids, trainer, mode, mode_reason, metrics, duration_ms, workflow_id from training_runs where id = ${champion.trainingRunId}
+        returning id`.execute(trx);
+      return insertModelVersion(trx, { ...champion, trainingRunId: String(run!.id), workflowId: 'test/same-artifact' });
+    });
+    const holdout = await findLatestDatasetForDay(harness.deps.db, spec.name, '2001-01-15');
+    const traffic = startLabelledTraffic({ url, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 4, prefix: 'same-artifact' });
+    const input: ShadowEvaluationInput = {
+      model: spec.name,
+      candidateVersionId: copy.id,
+      candidateVersion: copy.version,
+      championVersionId: champion.id,
+      championVersion: champion.version,
+      holdoutDatasetId: holdout!.id,
+      spec: spec.promotion.shadow,
+    };
+    const shadow = (await harness.withWorkers(() =>
+      harness.client.workflow.execute(SHADOW_EVALUATION, { taskQueue: harness.taskQueue, workflowId: `test/${spec.name}/same-artifact/shadow`, args: [input] }),
+    )) as ShadowEvaluationResult;
+    const report = await traffic.stop();
+    expect(shadow.verdict.passed, shadow.verdict.reason).toBe(true);
+    const { probabilities } = shadow.observation.labelled;
+    expect(probabilities!.rows).toBeGreaterThanOrEqual(spec.promotion.shadow.minLabels);
+    for (const metric of [probabilities!.logLoss, probabilities!.brier, probabilities!.auc]) expect(metric).toMatchObject({ delta: 0, low: 0, high: 0 });
+    expect(shadow.observation.scores).toMatchObject({ meanAbsDifference: 0, p99AbsDifference: 0, ks: { statistic: 0, pValue: 1 } });
+    expect(shadow.verdict.checks.find((c) => c.name === 'logLoss')?.message).toMatch(/: 0\.000 \(95% CI 0\.000\.\.0\.000\), allowed \+0\.020: not worse$/);
+    expect(report.failed).toBe(0);
   });
 });
