@@ -26,6 +26,11 @@ const migrations: Record<string, Migration> = {
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
+/** A migrator over every migration, for stepping to a named one (migration tests: `migrateTo('2026-11-26-0003-…')`). */
+export function createMigrator<DB>(db: Kysely<DB>): Migrator {
+  return new Migrator({ db, provider });
+}
+
 /** Brings the schema to the latest migration; throws naming the migration that failed. */
 export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<string[]> {
   const migrator = new Migrator({ db, provider });

@@ -1,21 +1,18 @@
-import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway } from '../../gateway/create-gateway';
-import { loadModelSpec } from '../../lib/config/model-spec-file';
 import { type ModelSpec } from '../../lib/spec/model-spec';
-import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
 import { listApprovalEvents } from '../../lib/db/repositories/approvals';
 import { setApproverPolicy } from '../../lib/db/repositories/approver-policies';
 import { RETRAINING_PIPELINE, retrainingPipelineId, type RetrainingPipelineResult } from '../../workflows/definitions';
 import { labelledRequestsFromDay, startLabelledTraffic } from '../../lib/traffic/labelled-traffic';
+import { flightDelayOnHarness } from '../integration/flight-delay-on-harness';
 import { createPipelineHarness, type PipelineHarness } from '../integration/pipeline-harness';
 import { findWorkflowsByQuery, launchChromium, openWorkflowFromList, readCurrentDetails, readWorkflowStatus, sendUpdateFromUi, waitForWorkflowStatus, type ChromiumSession } from './temporal-ui';
+import { fastSafePromotion } from '../fixtures/live-promotion-spec';
 
-const ROOT = path.join(__dirname, '..', '..');
 
 /** Allowances no candidate exceeds: the shadow's probability and score gates off. */
-const anyScores = { maxLogLossIncrease: 1, maxBrierIncrease: 1, maxAucDrop: 1, maxScoreKs: 1, maxMeanAbsScoreDifference: 1 };
 
 // The approval an on-call engineer gives in the Temporal Web UI, on the real pipeline: found through
 // its search attributes, approved with the approvePromotion Update from the UI's own dialog.
@@ -48,36 +45,12 @@ describe('approving a real pipeline run in the Temporal Web UI', () => {
 
   beforeAll(async () => {
     harness = await createPipelineHarness('e2e-approval');
-    const prefix = `sources/${harness.taskQueue}/flight-delay/`;
-    const example = loadModelSpec(path.join(ROOT, 'examples', 'flight-delay', 'model.json'));
     spec = {
-      ...example,
-      name: `flight-delay-ui-${harness.taskQueue.slice(-6)}`,
-      source: { kind: 's3', prefix, format: 'parquet' },
-      promotion: {
-        strategy: 'safe',
-        // The shadow's probability and score gates judge the candidate's quality, which this test is not about.
-        shadow: { minRequests: 60, maxDurationSeconds: 120, pollSeconds: 1, minAgreement: 0.5, maxLatencyP99Ratio: 50, maxAccuracyDrop: 0.2, minLabels: 50, ...anyScores },
-        approval: { approvers: ['alice', 'bob'], timeoutSeconds: 600, onTimeout: 'escalate' },
-        canary: {
-          stages: [50, 100],
-          bakeSeconds: 1,
-          maxBakeSeconds: 120,
-          minRequests: 20,
-          maxErrorRateIncrease: 0.05,
-          maxLatencyP99Ratio: 50,
-          sprt: { alpha: 0.01, beta: 0.1, minEffect: 0.2 },
-          pollSeconds: 1,
-        },
-      },
+      ...(await flightDelayOnHarness(harness, { name: 'flight-delay-ui', days: { from: '2001-01-02', to: '2001-01-11' } })),
+      promotion: fastSafePromotion({ approvers: ['alice', 'bob'] }),
     };
     // Who may approve is configured for the model (`retrain approvers set`), not taken from the spec.
     await setApproverPolicy(harness.deps.db, { model: spec.name, approvers: ['alice', 'bob'], changedBy: 'e2e test', reason: 'the test on-call engineers' });
-    await prepareFlightDelayPartitions({
-      from: '2001-01-02',
-      to: '2001-01-11',
-      target: { kind: 's3', client: harness.deps.sourceS3.client, bucket: harness.deps.sourceS3.bucket, prefix },
-    });
     await harness.withWorkers(() =>
       harness.client.workflow.execute(RETRAINING_PIPELINE, { taskQueue: harness.taskQueue, workflowId: retrainingPipelineId(spec.name, '2001-01-09'), args: [{ spec, day: '2001-01-09' }] }),
     );

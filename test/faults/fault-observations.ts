@@ -9,7 +9,7 @@ import { pipelineStateQuery, type PipelineStage } from '../../workflows/definiti
 export async function waitForStage(handle: WorkflowHandle, stage: PipelineStage, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
-  while (Date.now() < deadline) {
+  for (let polls = 0; Date.now() < deadline; polls++) {
     try {
       const state = await handle.query(pipelineStateQuery);
       last = `${state.stage}: ${state.message}`;
@@ -18,9 +18,13 @@ export async function waitForStage(handle: WorkflowHandle, stage: PipelineStage,
     } catch (err) {
       last = (err as Error).message;
     }
+    // A run that failed before it recorded a stage (e.g. refused at its start) still answers the query.
+    if (polls % 20 === 19 && (await handle.describe()).status.name !== 'RUNNING') break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`${handle.workflowId} did not reach stage '${stage}' (last: ${last})`);
+  const { status } = await handle.describe();
+  const outcome = status.name === 'RUNNING' ? '' : `; it ended ${status.name}: ${await handle.result().then(() => 'with a result', (e: unknown) => describeFailure(e))}`;
+  throw new Error(`${handle.workflowId} did not reach stage '${stage}' (last: ${last})${outcome}`);
 }
 
 /** Request ids in the prediction log that start with `prefix`, served rows only (shadow rows repeat ids). */
@@ -51,4 +55,11 @@ export async function waitForCheckpointedEpoch(handle: WorkflowHandle, epoch: nu
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`${handle.workflowId}: no training checkpoint at epoch ${epoch} within ${timeoutMs} ms`);
+}
+
+/** The innermost message of a failure chain (WorkflowFailedError → ActivityFailure → ApplicationFailure). */
+function describeFailure(err: unknown): string {
+  const messages: string[] = [];
+  for (let e: unknown = err; e instanceof Error && messages.length < 6; e = e.cause) messages.push(e.message);
+  return messages.join(': ');
 }

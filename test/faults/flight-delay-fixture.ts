@@ -3,7 +3,7 @@ import { loadModelSpec } from '../../lib/config/model-spec-file';
 import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
 import type { ModelSpec } from '../../lib/spec/model-spec';
 import { RETRAINING_PIPELINE, retrainingPipelineId, type RetrainingPipelineResult } from '../../workflows/definitions';
-import type { FaultStack } from './fault-stack';
+import { startFaultStack, type FaultStack, type RetrainProcess } from './fault-stack';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -22,6 +22,13 @@ export async function prepareFlightDelay(stack: FaultStack, model: string, days:
     gates: { ...example.gates, minimums: { auc: 0.5 } },
     ...changes,
   };
+}
+
+/** A fault stack named `name` with the flight-delay example's `days` on its S3 as `model`, and a first worker (`worker-1`). */
+export async function startFlightDelayFaultStack(name: string, model: string, days: { from: string; to: string }): Promise<{ stack: FaultStack; spec: ModelSpec; worker: RetrainProcess }> {
+  const stack = await startFaultStack(name);
+  const spec = await prepareFlightDelay(stack, model, days);
+  return { stack, spec, worker: await stack.startWorker('worker-1') };
 }
 
 /** Starts `retrain/<model>/<day>` on the stack's task queue. */

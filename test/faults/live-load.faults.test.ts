@@ -1,13 +1,15 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setApproverPolicy } from '../../lib/db/repositories/approver-policies';
 import { listModelVersions } from '../../lib/db/repositories/model-versions';
 import type { ModelSpec } from '../../lib/spec/model-spec';
 import { labelledRequestsFromDay, startLabelledTraffic } from '../../lib/traffic/labelled-traffic';
 import { approvePromotionUpdate, pipelineStateQuery, type PipelineStage, type RetrainingPipelineResult } from '../../workflows/definitions';
 import { expectDeploymentAgreesWithRegistry } from './fault-checks';
 import { waitForStage } from './fault-observations';
-import { say, startFaultStack, type FaultStack, type RetrainProcess } from './fault-stack';
-import { prepareFlightDelay, runToEnd, startRun } from './flight-delay-fixture';
+import { say, type FaultStack, type RetrainProcess } from './fault-stack';
+import { runToEnd, startFlightDelayFaultStack, startRun } from './flight-delay-fixture';
+import { fastSafePromotion } from '../fixtures/live-promotion-spec';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const PREFIX = 'load';
@@ -49,9 +51,7 @@ describe('live load through a canary promotion, with Postgres and S3 faults', ()
   let worker: RetrainProcess;
 
   beforeAll(async () => {
-    stack = await startFaultStack('live-load');
-    spec = await prepareFlightDelay(stack, 'flight-delay-load', { from: '2001-01-05', to: '2001-01-12' });
-    worker = await stack.startWorker('worker-1');
+    ({ stack, spec, worker } = await startFlightDelayFaultStack('live-load', 'flight-delay-load', { from: '2001-01-05', to: '2001-01-12' }));
     expect((await runToEnd(stack, spec, '2001-01-08')).decision).toBe('promote');
   });
 
@@ -63,21 +63,7 @@ describe('live load through a canary promotion, with Postgres and S3 faults', ()
     const gateway = await stack.startGateway('gateway-1');
     const live: ModelSpec = {
       ...spec,
-      promotion: {
-        strategy: 'safe',
-        shadow: { minRequests: 400, maxDurationSeconds: 180, pollSeconds: 1, minAgreement: 0.5, maxLatencyP99Ratio: 50, maxAccuracyDrop: 0.2, minLabels: 200 },
-        approval: { approvers: ['alice'], timeoutSeconds: 600, onTimeout: 'escalate' },
-        canary: {
-          stages: [50, 100],
-          bakeSeconds: 15,
-          maxBakeSeconds: 180,
-          minRequests: 20,
-          maxErrorRateIncrease: 0.05,
-          maxLatencyP99Ratio: 50,
-          sprt: { alpha: 0.01, beta: 0.1, minEffect: 0.2 },
-          pollSeconds: 1,
-        },
-      },
+      promotion: fastSafePromotion({ approvers: ['alice'], shadow: { minRequests: 400, maxDurationSeconds: 180, minLabels: 200 }, canary: { bakeSeconds: 15, maxBakeSeconds: 180 } }),
     };
     const requests = await labelledRequestsFromDay({ db: stack.db, store: stack.store, workDir: stack.dir }, spec, '2001-01-08', 3000);
     const versionsBefore = (await listModelVersions(stack.db, spec.name)).length;
@@ -96,6 +82,8 @@ describe('live load through a canary promotion, with Postgres and S3 faults', ()
       say(`traffic: ${r.sent} predictions, ${r.labelled} labels, ${r.failed} failed${r.failures[0] ? ` (first: ${r.failures[0]})` : ''}, after ${((Date.now() - started) / 1000).toFixed(0)} s`);
     }, 10_000);
 
+    // Who may approve is the model's configured policy (what `retrain approvers set` writes).
+    await setApproverPolicy(stack.db, { model: spec.name, approvers: ['alice'], changedBy: 'fault test', reason: 'the approver of the live-load fault test' });
     const handle = await startRun(stack, live, '2001-01-12');
     await waitForStage(handle, 'shadow', 180_000);
     say(`injected: Postgres stopped during the shadow (${traffic.report.sent} requests so far)`);

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listModelVersions } from '../../lib/db/repositories/model-versions';
 import { listLoggedRequestIds, waitForStage } from './fault-observations';
 import { expectDeploymentAgreesWithRegistry, expectOneSnapshotPerPartition } from './fault-checks';
-import { say, startFaultStack, type FaultStack, type RetrainProcess } from './fault-stack';
-import { prepareFlightDelay, runDays, runToEnd, startRun } from './flight-delay-fixture';
+import { say, type FaultStack, type RetrainProcess } from './fault-stack';
+import { runDays, runToEnd, startFlightDelayFaultStack, startRun } from './flight-delay-fixture';
 import type { ModelSpec } from '../../lib/spec/model-spec';
 import type { RetrainingPipelineResult } from '../../workflows/definitions';
 import { predictOnce, sendPredictions } from './gateway-traffic';
@@ -16,9 +16,7 @@ describe('Postgres faults', () => {
   let gateway: { process: RetrainProcess; url: string; apiKey: string };
 
   beforeAll(async () => {
-    stack = await startFaultStack('postgres');
-    spec = await prepareFlightDelay(stack, 'flight-delay-pg', { from: '2001-01-05', to: '2001-01-12' });
-    worker = await stack.startWorker('worker-1');
+    ({ stack, spec, worker } = await startFlightDelayFaultStack('postgres', 'flight-delay-pg', { from: '2001-01-05', to: '2001-01-12' }));
     const first = await runToEnd(stack, spec, '2001-01-08');
     expect(first.decision).toBe('promote');
     gateway = await stack.startGateway('gateway-1');

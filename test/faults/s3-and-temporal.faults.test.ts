@@ -4,8 +4,8 @@ import type { ModelSpec } from '../../lib/spec/model-spec';
 import type { RetrainingPipelineResult } from '../../workflows/definitions';
 import { expectDeploymentAgreesWithRegistry, expectOneSnapshotPerPartition } from './fault-checks';
 import { listLoggedRequestIds, waitForStage } from './fault-observations';
-import { say, startFaultStack, type FaultStack, type RetrainProcess } from './fault-stack';
-import { prepareFlightDelay, runDays, runToEnd, startRun } from './flight-delay-fixture';
+import { say, type FaultStack, type RetrainProcess } from './fault-stack';
+import { runDays, runToEnd, startFlightDelayFaultStack, startRun } from './flight-delay-fixture';
 import { sendPredictions } from './gateway-traffic';
 
 describe('S3 and Temporal faults', () => {
@@ -15,9 +15,7 @@ describe('S3 and Temporal faults', () => {
   let gateway: { process: RetrainProcess; url: string; apiKey: string };
 
   beforeAll(async () => {
-    stack = await startFaultStack('s3-temporal');
-    spec = await prepareFlightDelay(stack, 'flight-delay-s3', { from: '2001-01-05', to: '2001-01-12' });
-    worker = await stack.startWorker('worker-1');
+    ({ stack, spec, worker } = await startFlightDelayFaultStack('s3-temporal', 'flight-delay-s3', { from: '2001-01-05', to: '2001-01-12' }));
     expect((await runToEnd(stack, spec, '2001-01-08')).decision).toBe('promote');
     gateway = await stack.startGateway('gateway-1');
   });

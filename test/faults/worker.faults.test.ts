@@ -8,8 +8,9 @@ import { labelledRequestsFromDay, startLabelledTraffic } from '../../lib/traffic
 import { approvePromotionUpdate, type RetrainingPipelineResult } from '../../workflows/definitions';
 import { expectDeploymentAgreesWithRegistry, expectOneSnapshotPerPartition } from './fault-checks';
 import { listLoggedRequestIds, waitForCheckpointedEpoch, waitForStage } from './fault-observations';
-import { say, startFaultStack, type FaultStack, type RetrainProcess } from './fault-stack';
-import { prepareFlightDelay, runDays, startRun } from './flight-delay-fixture';
+import { say, type FaultStack, type RetrainProcess } from './fault-stack';
+import { runDays, startFlightDelayFaultStack, startRun } from './flight-delay-fixture';
+import { fastSafePromotion } from '../fixtures/live-promotion-spec';
 
 /** SIGKILL to the worker's whole process group, the way a machine dies, then a new worker process. */
 async function replaceWorker(stack: FaultStack, worker: RetrainProcess, name: string, when: string): Promise<RetrainProcess> {
@@ -20,18 +21,13 @@ async function replaceWorker(stack: FaultStack, worker: RetrainProcess, name: st
   return next;
 }
 
-/** Allowances no candidate exceeds: the shadow's probability and score gates off. */
-const anyScores = { maxLogLossIncrease: 1, maxBrierIncrease: 1, maxAucDrop: 1, maxScoreKs: 1, maxMeanAbsScoreDifference: 1 };
-
 describe('worker killed mid-run', () => {
   let stack: FaultStack;
   let spec: ModelSpec;
   let worker: RetrainProcess;
 
   beforeAll(async () => {
-    stack = await startFaultStack('worker');
-    spec = await prepareFlightDelay(stack, 'flight-delay-worker', { from: '2001-01-05', to: '2001-01-14' });
-    worker = await stack.startWorker('worker-1');
+    ({ stack, spec, worker } = await startFlightDelayFaultStack('worker', 'flight-delay-worker', { from: '2001-01-05', to: '2001-01-14' }));
   });
 
   afterAll(async () => {
@@ -75,22 +71,7 @@ describe('worker killed mid-run', () => {
     const gateway = await stack.startGateway('gateway-1');
     const live: ModelSpec = {
       ...spec,
-      promotion: {
-        strategy: 'safe',
-        // The shadow's probability and score gates judge the candidate's quality, which this test is not about.
-        shadow: { minRequests: 400, maxDurationSeconds: 120, pollSeconds: 1, minAgreement: 0.5, maxLatencyP99Ratio: 50, maxAccuracyDrop: 0.2, minLabels: 50, ...anyScores },
-        approval: { approvers: ['alice'], timeoutSeconds: 600, onTimeout: 'escalate' },
-        canary: {
-          stages: [50, 100],
-          bakeSeconds: 8,
-          maxBakeSeconds: 120,
-          minRequests: 20,
-          maxErrorRateIncrease: 0.05,
-          maxLatencyP99Ratio: 50,
-          sprt: { alpha: 0.01, beta: 0.1, minEffect: 0.2 },
-          pollSeconds: 1,
-        },
-      },
+      promotion: fastSafePromotion({ approvers: ['alice'], shadow: { minRequests: 400 }, canary: { bakeSeconds: 8 } }),
     };
     await setApproverPolicy(stack.db, { model: spec.name, approvers: ['alice'], changedBy: 'fault test', reason: 'the approver of the fault test' });
     const requests = await labelledRequestsFromDay({ db: stack.db, store: stack.store, workDir: stack.dir }, spec, '2001-01-09', 2000);

@@ -7,8 +7,6 @@ import { sql } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGateway, type Gateway } from '../../gateway/create-gateway';
-import { loadModelSpec } from '../../lib/config/model-spec-file';
-import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
 import { listRefusalCounts } from '../../lib/db/repositories/approval-refusals';
 import { listApprovalEvents } from '../../lib/db/repositories/approvals';
 import { getApproverPolicy, listApproverPolicyChanges } from '../../lib/db/repositories/approver-policies';
@@ -17,7 +15,9 @@ import { RECORDED_REFUSALS_PER_MINUTE } from '../../lib/policy/approver-check';
 import type { ModelSpec } from '../../lib/spec/model-spec';
 import { labelledRequestsFromDay, startLabelledTraffic } from '../../lib/traffic/labelled-traffic';
 import { approvePromotionUpdate, rejectPromotionUpdate, RETRAINING_PIPELINE, retrainingPipelineId, type RetrainingPipelineInput, type RetrainingPipelineResult } from '../../workflows/definitions';
+import { flightDelayOnHarness } from './flight-delay-on-harness';
 import { createPipelineHarness, type PipelineHarness } from './pipeline-harness';
+import { fastSafePromotion } from '../fixtures/live-promotion-spec';
 
 const ROOT = path.join(__dirname, '..', '..');
 const execFileAsync = promisify(execFile);
@@ -88,29 +88,14 @@ describe('approvals that the starter of a run cannot forge', () => {
 
   beforeAll(async () => {
     harness = await createPipelineHarness('approvals');
-    const prefix = `sources/${harness.taskQueue}/flight-delay/`;
-    const example = loadModelSpec(path.join(ROOT, 'examples', 'flight-delay', 'model.json'));
     spec = {
-      ...example,
-      name: `flight-delay-approvals-${harness.taskQueue.slice(-6)}`,
-      source: { kind: 's3', prefix, format: 'parquet' },
+      ...(await flightDelayOnHarness(harness, { name: 'flight-delay-approvals', days: { from: '2001-01-02', to: '2001-01-12' } })),
       gates: noGates,
-      promotion: {
-        strategy: 'safe',
-        shadow: { minRequests: 60, maxDurationSeconds: 120, pollSeconds: 1, minAgreement: 0.5, maxLatencyP99Ratio: 50, maxAccuracyDrop: 0.2, minLabels: 50 },
-        // No names: every configured approver may decide.
-        approval: { approvers: [], timeoutSeconds: 600, onTimeout: 'escalate' },
-        canary: { stages: [50, 100], bakeSeconds: 1, maxBakeSeconds: 120, minRequests: 20, maxErrorRateIncrease: 0.05, maxLatencyP99Ratio: 50, sprt: { alpha: 0.01, beta: 0.1, minEffect: 0.2 }, pollSeconds: 1 },
-      },
+      promotion: fastSafePromotion({ judgeQuality: true }),
     };
     // The operator configures who may approve, with the audited command.
     const set = await retrain('approvers', 'set', '--model', spec.name, 'alice', 'bob', '--by', 'carol', '--reason', 'on-call rotation of December');
     expect(set).toMatchObject({ code: 0, stdout: `approvers of ${spec.name}: alice, bob (revision 1, set by carol: on-call rotation of December)\n` });
-    await prepareFlightDelayPartitions({
-      from: '2001-01-02',
-      to: '2001-01-12',
-      target: { kind: 's3', client: harness.deps.sourceS3.client, bucket: harness.deps.sourceS3.bucket, prefix },
-    });
     const first = await harness.runPipeline({ spec, day: '2001-01-09' });
     expect(first.decision).toBe('promote');
     const rows = await labelledRequestsFromDay(harness.deps, spec, '2001-01-09', 2000);

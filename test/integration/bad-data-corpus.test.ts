@@ -26,57 +26,68 @@ import { createEmptyDatabase } from '../fixtures/test-database';
 const corpus = loadCorpus();
 const GOOD_DAY = '2001-01-07';
 
-describe('the bad-data corpus through snapshotPartition and registerDatasets (Postgres, S3)', () => {
+/** Activity dependencies on a database of their own and a scratch folder, for one describe block. */
+function useActivityDeps(prefix: string): { readonly deps: ActivityDeps; readonly root: string; readonly run: string } {
   const services = inject('services');
-  let clients: Awaited<ReturnType<typeof createActivityClients>>;
-  let deps: ActivityDeps;
-  let root: string;
   const run = randomBytes(3).toString('hex');
-
+  let clients: Awaited<ReturnType<typeof createActivityClients>> | undefined;
+  let root = '';
   beforeAll(async () => {
-    const { db: empty, url } = await createEmptyDatabase(services.databaseUrl, 'retrain_bad_data', 1);
+    const { db: empty, url } = await createEmptyDatabase(services.databaseUrl, `retrain_${prefix.replaceAll('-', '_')}`, 1);
     await empty.destroy();
-    root = await mkdtemp(path.join(services.workDir, `bad-data-${run}-`));
+    root = await mkdtemp(path.join(services.workDir, `${prefix}-${run}-`));
     clients = await createActivityClients({ databaseUrl: url, s3: services.s3, workDir: path.join(root, 'work') });
-    deps = clients.deps;
   });
-
   afterAll(async () => {
     await clients?.close();
   });
+  return {
+    get deps() {
+      if (!clients) throw new Error('activity deps are ready only inside tests');
+      return clients.deps;
+    },
+    get root() {
+      return root;
+    },
+    run,
+  };
+}
+
+describe('the bad-data corpus through snapshotPartition and registerDatasets (Postgres, S3)', () => {
+  const context = useActivityDeps('bad-data');
 
   /** Keys of the store's bucket under `prefix` (the store and S3 sources share the client and bucket here). */
   async function storedKeys(prefix: string): Promise<string[]> {
-    const listed = await deps.sourceS3.client.send(new ListObjectsV2Command({ Bucket: deps.store.bucket, Prefix: prefix }));
+    const listed = await context.deps.sourceS3.client.send(new ListObjectsV2Command({ Bucket: context.deps.store.bucket, Prefix: prefix }));
     return (listed.Contents ?? []).map((o) => o.Key!).sort();
   }
 
   /** Writes the case and a good day into a local folder, and uploads them for an S3 case; returns the spec reading them. */
   async function prepare(c: CorpusCase): Promise<ModelSpec> {
-    const local = path.join(root, 'sources', c.id);
+    const local = path.join(context.root, 'sources', c.id);
     await writeCaseFiles(corpus, c, local);
     const good: CorpusCase = { ...c, files: [{ name: `part-0.${caseFormat(corpus, c)}`, sql: '$GOOD' }] };
     await writeCaseFiles({ ...corpus, day: GOOD_DAY, good: corpus.good.split(corpus.day).join(GOOD_DAY) }, good, local);
     let source: SourceSpec = { kind: 'local', path: local, format: 'parquet' };
     if (c.source === 's3') {
-      const prefix = `sources/bad-data-${run}/${c.id}/`;
+      const prefix = `sources/bad-data-${context.run}/${c.id}/`;
       for (const folder of await readdir(local)) {
         for (const name of await readdir(path.join(local, folder))) {
           const body = await readFile(path.join(local, folder, name));
-          await deps.sourceS3.client.send(new PutObjectCommand({ Bucket: deps.sourceS3.bucket, Key: `${prefix}${folder}/${name}`, Body: body }));
+          await context.deps.sourceS3.client.send(new PutObjectCommand({ Bucket: context.deps.sourceS3.bucket, Key: `${prefix}${folder}/${name}`, Body: body }));
         }
       }
       source = { kind: 's3', prefix, format: 'parquet' };
     }
     const spec = caseSpec(corpus, c, source);
     // A run records its model first (recordPipelineStart); datasets refer to it.
-    await upsertModel(deps.db, spec, `bad-data-${run}`);
+    await upsertModel(context.deps.db, spec, `bad-data-${context.run}`);
     return spec;
   }
 
   it.each(corpus.cases.map((c) => [c.id, c] as const))('%s', async (_id, c) => {
     const spec = await prepare(c);
-    const ingest = (day: string) => failPermanentlyOn(() => snapshotPartition(deps, { spec, day }));
+    const ingest = (day: string) => failPermanentlyOn(() => snapshotPartition(context.deps, { spec, day }));
     const [good, bad] = await Promise.allSettled([ingest(GOOD_DAY), ingest(corpus.day)]);
     expect(good.status, good.status === 'rejected' ? String(good.reason) : '').toBe('fulfilled');
 
@@ -86,9 +97,9 @@ describe('the bad-data corpus through snapshotPartition and registerDatasets (Po
       expect(failure).toBeInstanceOf(ApplicationFailure);
       expect(failure).toMatchObject({ type: c.expect.error, nonRetryable: true });
       expect(failure.message).toMatch(new RegExp(c.expect.message));
-      expect(failure.message).not.toContain(root);
+      expect(failure.message).not.toContain(context.root);
       // The workflow registers a run's datasets only after every partition was ingested: nothing here.
-      expect(await countDatasets(deps.db, spec.name)).toBe(0);
+      expect(await countDatasets(context.deps.db, spec.name)).toBe(0);
       expect(await storedKeys(`datasets/${spec.name}/${corpus.day}/`)).toEqual([]);
       // The good day's snapshot was written before the run failed: an orphan, never registered.
       expect(await storedKeys(`datasets/${spec.name}/${GOOD_DAY}/`)).toEqual([(good as PromiseFulfilledResult<PartitionSnapshot>).value.snapshotKey]);
@@ -97,13 +108,13 @@ describe('the bad-data corpus through snapshotPartition and registerDatasets (Po
 
     expect(bad.status, bad.status === 'rejected' ? String(bad.reason) : '').toBe('fulfilled');
     const snapshots = [(good as PromiseFulfilledResult<PartitionSnapshot>).value, (bad as PromiseFulfilledResult<PartitionSnapshot>).value];
-    const summaries = summarizeDatasets(snapshots, await registerDatasets(deps.db, { model: spec.name, snapshots, workflowId: `bad-data-${run}` }));
+    const summaries = summarizeDatasets(snapshots, await registerDatasets(context.deps.db, { model: spec.name, snapshots, workflowId: `bad-data-${context.run}` }));
     expect(summaries[1]).toMatchObject({ day: corpus.day, reused: false, ...c.expect.accepted });
-    const row = await deps.db.selectFrom('datasets').select(['column_stats', 'snapshot_key', 'snapshot_sha256']).where('id', '=', summaries[1]!.id).executeTakeFirstOrThrow();
+    const row = await context.deps.db.selectFrom('datasets').select(['column_stats', 'snapshot_key', 'snapshot_sha256']).where('id', '=', summaries[1]!.id).executeTakeFirstOrThrow();
     expect(row.column_stats).toMatchObject({ sourceRows: c.expect.accepted.rowCount + c.expect.accepted.droppedRows, duplicateRows: c.expect.accepted.duplicateRows, droppedRows: c.expect.accepted.droppedRows });
     // The stored snapshot holds what the summary says, duplicates dropped or not.
-    const file = path.join(root, 'check', c.id, 'snapshot.parquet');
-    await deps.store.downloadToFile({ key: row.snapshot_key, sha256: row.snapshot_sha256 }, file);
+    const file = path.join(context.root, 'check', c.id, 'snapshot.parquet');
+    await context.deps.store.downloadToFile({ key: row.snapshot_key, sha256: row.snapshot_sha256 }, file);
     const [counts] = await withDuckDB((connection) => queryRows(connection, `SELECT count(*) AS n, count(DISTINCT row(date, delay, origin, score)) AS d FROM (SELECT * FROM read_parquet(${quotedString(file)}))`));
     expect(Number(counts!.n)).toBe(c.expect.accepted.rowCount);
     expect(Number(counts!.n) - Number(counts!.d)).toBe(c.expect.accepted.duplicateRows - c.expect.accepted.droppedRows);
@@ -111,34 +122,18 @@ describe('the bad-data corpus through snapshotPartition and registerDatasets (Po
 });
 
 describe('datasets and the rules they were made under', () => {
-  const services = inject('services');
-  let clients: Awaited<ReturnType<typeof createActivityClients>>;
-  let deps: ActivityDeps;
-  let root: string;
-  const run = randomBytes(3).toString('hex');
-
-  beforeAll(async () => {
-    const { db: empty, url } = await createEmptyDatabase(services.databaseUrl, 'retrain_dataset_rules', 1);
-    await empty.destroy();
-    root = await mkdtemp(path.join(services.workDir, `dataset-rules-${run}-`));
-    clients = await createActivityClients({ databaseUrl: url, s3: services.s3, workDir: path.join(root, 'work') });
-    deps = clients.deps;
-  });
-
-  afterAll(async () => {
-    await clients?.close();
-  });
+  const context = useActivityDeps('dataset-rules');
 
   const ingestAndRegister = async (spec: ModelSpec) => {
-    await upsertModel(deps.db, spec, `rules-${run}`);
-    const snapshot = await snapshotPartition(deps, { spec, day: corpus.day });
-    const [summary] = summarizeDatasets([snapshot], await registerDatasets(deps.db, { model: spec.name, snapshots: [snapshot], workflowId: `rules-${run}` }));
+    await upsertModel(context.deps.db, spec, `rules-${context.run}`);
+    const snapshot = await snapshotPartition(context.deps, { spec, day: corpus.day });
+    const [summary] = summarizeDatasets([snapshot], await registerDatasets(context.deps.db, { model: spec.name, snapshots: [snapshot], workflowId: `rules-${context.run}` }));
     return summary!;
   };
 
   it('keeps and drops duplicates as two datasets of the same source, and re-validates a source registered under looser rules', async () => {
     const c = corpus.cases.find((x) => x.id === 'duplicates-kept')!;
-    const dir = path.join(root, 'duplicates');
+    const dir = path.join(context.root, 'duplicates');
     await writeCaseFiles(corpus, c, dir);
     const keep = { ...caseSpec(corpus, c, { kind: 'local', path: dir, format: 'parquet' }), name: 'rules-duplicates' };
     const drop: ModelSpec = { ...keep, schema: { ...keep.schema, duplicates: 'drop' } };
@@ -148,19 +143,19 @@ describe('datasets and the rules they were made under', () => {
     expect([kept.rowCount, dropped.rowCount]).toEqual([203, 200]);
     expect(dropped.id).not.toBe(kept.id);
     expect((await ingestAndRegister(keep)).id).toBe(kept.id);
-    expect(await countDatasets(deps.db, keep.name)).toBe(2);
+    expect(await countDatasets(context.deps.db, keep.name)).toBe(2);
 
     const refuse: ModelSpec = { ...keep, schema: { ...keep.schema, duplicates: 'refuse' } };
-    await expect(snapshotPartition(deps, { spec: refuse, day: corpus.day })).rejects.toMatchObject({ type: 'SchemaValidation', message: expect.stringMatching(/3 rows repeat another row/) });
+    await expect(snapshotPartition(context.deps, { spec: refuse, day: corpus.day })).rejects.toMatchObject({ type: 'SchemaValidation', message: expect.stringMatching(/3 rows repeat another row/) });
   });
 
   it('refuses NaN in a source registered while allowNonFinite was set, once the spec no longer allows it', async () => {
     const c = corpus.cases.find((x) => x.id === 'nan-allowed')!;
-    const dir = path.join(root, 'nan');
+    const dir = path.join(context.root, 'nan');
     await writeCaseFiles(corpus, c, dir);
     const allowing = { ...caseSpec(corpus, c, { kind: 'local', path: dir, format: 'parquet' }), name: 'rules-nan' };
     await ingestAndRegister(allowing);
     const strict: ModelSpec = { ...allowing, schema: { ...allowing.schema, columns: allowing.schema.columns.map(({ allowNonFinite: _allowed, ...column }) => column) } };
-    await expect(snapshotPartition(deps, { spec: strict, day: corpus.day })).rejects.toMatchObject({ type: 'SchemaValidation', message: expect.stringMatching(/column 'score' has 3 non-finite values in part-0\.parquet/) });
+    await expect(snapshotPartition(context.deps, { spec: strict, day: corpus.day })).rejects.toMatchObject({ type: 'SchemaValidation', message: expect.stringMatching(/column 'score' has 3 non-finite values in part-0\.parquet/) });
   });
 });

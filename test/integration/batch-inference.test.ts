@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { quotedString } from '@duckdb/node-api';
@@ -23,7 +23,7 @@ import { runExternalTrainer } from '../../lib/training/external-trainer';
 import { loadOnnxScorer } from '../../lib/scoring/onnx-scorer';
 import { createS3Client } from '../../lib/clients/s3-client';
 import { ArtifactStore } from '../../lib/store/artifact-store';
-import { registerVersion as registerTestVersion } from '../fixtures/registered-version';
+import { registerUploadedVersion, registerVersion } from '../fixtures/registered-version';
 import { createMigratedDatabase } from '../fixtures/test-database';
 
 const SPEC_FILE = path.join(__dirname, '..', '..', 'examples', 'python-trainer', 'model.json');
@@ -77,14 +77,9 @@ describe('scoreDatasetSnapshot', () => {
       contract: { model: spec.name, mode: 'from_scratch', trainingData, features: spec.features, label: spec.label.name, warmStartModel: null, seed: 42 },
       heartbeat: () => {},
     });
-    const artifact = await deps.store.putFile(`models/${spec.name}`, trained.onnxPath, '.onnx');
-    version = await registerVersion({ artifactKey: artifact.key, artifactSha256: artifact.sha256, artifactSize: artifact.size }, `external-${suffix}`);
+    const onnx = await readFile(trained.onnxPath);
+    version = await registerUploadedVersion(db, deps.store, { spec, onnx, fingerprint: `external-${suffix}`, registeredBy: 'the batch inference test', workflowId: WORKFLOW_ID });
   });
-
-  /** A training run and its version, as candidate training registers them. */
-  function registerVersion(artifact: Pick<ModelVersion, 'artifactKey' | 'artifactSha256' | 'artifactSize'>, fingerprint: string): Promise<ModelVersion> {
-    return registerTestVersion(db, { spec, artifact, fingerprint, registeredBy: 'the batch inference test', workflowId: WORKFLOW_ID });
-  }
 
   afterAll(async () => {
     s3?.destroy();
@@ -145,7 +140,7 @@ describe('scoreDatasetSnapshot', () => {
   });
 
   it('a model version whose artifact does not match its recorded sha256 fails before anything is recorded', async () => {
-    const tampered = await registerVersion({ artifactKey: version.artifactKey, artifactSha256: '0'.repeat(64), artifactSize: version.artifactSize }, 'tampered');
+    const tampered = await registerVersion(db, { spec, artifact: { artifactKey: version.artifactKey, artifactSha256: '0'.repeat(64), artifactSize: version.artifactSize }, fingerprint: 'tampered', registeredBy: 'the batch inference test', workflowId: WORKFLOW_ID });
     await expect(scoreDatasetSnapshot(deps, { modelVersionId: tampered.id, datasetId: holdout.id })).rejects.toMatchObject({ type: 'ArtifactChecksumMismatch' });
     expect(await listPredictionBatches(db, tampered.id)).toHaveLength(0);
   });

@@ -14,7 +14,7 @@ import { loadFeatureTable } from '../../lib/data/feature-table-loader';
 import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
 import { applyDeploymentChange } from '../../lib/db/repositories/deployments';
 import { upsertModel } from '../../lib/db/repositories/models';
-import { registerVersion } from '../fixtures/registered-version';
+import { registerUploadedVersion } from '../fixtures/registered-version';
 import type { Database } from '../../lib/db/schema';
 import type { ModelSpec } from '../../lib/spec/model-spec';
 import { ArtifactStore } from '../../lib/store/artifact-store';
@@ -97,10 +97,9 @@ describe('gateway: a corpus of bad requests', () => {
     const trainer = spec.training.trainer;
     if (trainer.kind !== 'builtin') throw new Error('the example spec must use the built-in trainer');
     const model = await trainBuiltinModel({ table, features: spec.features, classes: 2, options: trainer, epochs: 1 });
-    const artifact = await store.putBytes(`models/${spec.name}`, exportBuiltinModelToOnnx(model), '.onnx');
-    const version = await registerVersion(db, {
+    const version = await registerUploadedVersion(db, store, {
       spec,
-      artifact: { artifactKey: artifact.key, artifactSha256: artifact.sha256, artifactSize: artifact.size },
+      onnx: exportBuiltinModelToOnnx(model),
       fingerprint: 'bad-requests',
       registeredBy: 'the bad-requests test',
       workflowId: WORKFLOW_ID,

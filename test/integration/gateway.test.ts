@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { Migrator, sql, type Kysely, type Migration } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createGateway, type Gateway } from '../../gateway/create-gateway';
@@ -13,14 +13,8 @@ import { type ModelSpec } from '../../lib/spec/model-spec';
 import { loadFeatureTable } from '../../lib/data/feature-table-loader';
 import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
 import { createDatabase } from '../../lib/db/connection';
-import { migrateToLatest } from '../../lib/db/migrate';
-import * as initial from '../../lib/db/migrations/2026-11-26-0001-initial';
-import * as trainingPolicyAndReports from '../../lib/db/migrations/2026-11-26-0002-training-policy-and-reports';
-import * as predictionBatches from '../../lib/db/migrations/2026-11-26-0003-prediction-batches';
-import * as serving from '../../lib/db/migrations/2026-11-26-0004-serving';
-import * as approvals from '../../lib/db/migrations/2026-11-26-0005-approvals';
+import { createMigrator, migrateToLatest } from '../../lib/db/migrate';
 import * as shadowRowsWithoutFeatures from '../../lib/db/migrations/2026-11-26-0006-shadow-rows-without-features';
-import * as uniqueServedRequestIds from '../../lib/db/migrations/2026-12-01-0101-unique-served-request-ids';
 import { applyDeploymentChange, getDeployment, listDeploymentChanges, type DeploymentTraffic } from '../../lib/db/repositories/deployments';
 import { getFeedback } from '../../lib/db/repositories/feedback';
 import { type ModelVersion } from '../../lib/db/repositories/model-versions';
@@ -32,7 +26,7 @@ import { exportBuiltinModelToOnnx, predictBuiltinModel, trainBuiltinModel, type 
 import { createS3Client } from '../../lib/clients/s3-client';
 import { ArtifactStore } from '../../lib/store/artifact-store';
 import { insertTrainingRun } from '../../lib/db/repositories/training-runs';
-import { registerVersion as registerTestVersion } from '../fixtures/registered-version';
+import { registerUploadedVersion, registerVersion } from '../fixtures/registered-version';
 
 const SPEC_FILE = path.join(__dirname, '..', '..', 'examples', 'flight-delay', 'model.json');
 const WORKFLOW_ID = 'gateway-test';
@@ -148,20 +142,14 @@ describe('inference gateway', () => {
     if (trainer.kind !== 'builtin') throw new Error('the example spec must use the built-in trainer');
     for (const [seed, epochs] of [[1, 2], [2, 1], [3, 3]] as const) {
       const model = await trainBuiltinModel({ table: train, features: spec.features, classes: 2, options: { ...trainer, seed }, epochs });
-      const artifact = await store.putBytes(`models/${spec.name}`, exportBuiltinModelToOnnx(model), '.onnx');
       models.push(model);
-      versions.push(await registerVersion({ artifactKey: artifact.key, artifactSha256: artifact.sha256, artifactSize: artifact.size }, `seed-${seed}`));
+      versions.push(await registerUploadedVersion(db, store, { spec, onnx: exportBuiltinModelToOnnx(model), fingerprint: `seed-${seed}`, registeredBy: 'the gateway test', workflowId: WORKFLOW_ID }));
     }
     await deploy({ championVersionId: versions[0]!.id }, 'first champion');
 
     gateway = newGateway();
     url = (await gateway.start(0)).url;
   });
-
-  /** A training run and its version, as candidate training registers them. */
-  function registerVersion(artifact: Pick<ModelVersion, 'artifactKey' | 'artifactSha256' | 'artifactSize'>, fingerprint: string): Promise<ModelVersion> {
-    return registerTestVersion(db, { spec, artifact, fingerprint, registeredBy: 'the gateway test', workflowId: WORKFLOW_ID });
-  }
 
   afterAll(async () => {
     await gateway?.close();
@@ -448,7 +436,7 @@ describe('inference gateway', () => {
 
   it('keeps serving the previous routing when a version cannot be loaded, and says so in readyz', async () => {
     expect((await get('/readyz')).status).toBe(200);
-    const tampered = await registerVersion({ artifactKey: versions[0]!.artifactKey, artifactSha256: '0'.repeat(64), artifactSize: versions[0]!.artifactSize }, 'tampered');
+    const tampered = await registerVersion(db, { spec, artifact: { artifactKey: versions[0]!.artifactKey, artifactSha256: '0'.repeat(64), artifactSize: versions[0]!.artifactSize }, fingerprint: 'tampered', registeredBy: 'the gateway test', workflowId: WORKFLOW_ID });
     await deploy({ shadowVersionId: tampered.id }, 'a shadow whose checksum does not match');
     await expect.poll(async () => (await get('/readyz')).status, { timeout: 5_000, interval: 20 }).toBe(503);
     const readiness = (await get('/readyz')).body as { models: { model: string; error: string; revision: number }[] };
@@ -571,13 +559,8 @@ async function createEmptyDatabase(prefix: string): Promise<Kysely<Database>> {
 describe('migration 2026-11-26-0004-serving', () => {
   it('gives every existing champion a deployment, and its down step removes the serving tables', async () => {
     const db = await createEmptyDatabase('retrain_gateway_migration');
-    const migrations: Record<string, Migration> = {
-      '2026-11-26-0001-initial': initial,
-      '2026-11-26-0002-training-policy-and-reports': trainingPolicyAndReports,
-      '2026-11-26-0003-prediction-batches': predictionBatches,
-      '2026-11-26-0004-serving': serving,
-    };
-    const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+    // Every migration; the test steps to the one before the one it checks, then to that one.
+    const migrator = createMigrator(db);
     try {
       expect((await migrator.migrateTo('2026-11-26-0003-prediction-batches')).error).toBeUndefined();
       const spec = { ...loadModelSpec(SPEC_FILE), name: 'legacy-model' };
@@ -596,7 +579,7 @@ describe('migration 2026-11-26-0004-serving', () => {
       });
       await db.updateTable('model_versions').set({ stage: 'champion' }).where('id', '=', champion.id).execute();
 
-      expect((await migrator.migrateToLatest()).error).toBeUndefined();
+      expect((await migrator.migrateTo('2026-11-26-0004-serving')).error).toBeUndefined();
       expect(await getDeployment(db, spec.name)).toMatchObject({ championVersionId: champion.id, canaryVersionId: null, canaryWeight: 0, shadowVersionId: null, revision: 0 });
 
       expect((await migrator.migrateDown()).error).toBeUndefined();
@@ -634,16 +617,8 @@ describe('migration 2026-11-26-0006-shadow-rows-without-features', () => {
 describe('migration 2026-12-01-0101-unique-served-request-ids', () => {
   it('marks all but the first served row of a repeated id as failed, then holds one served row per id', async () => {
     const db = await createEmptyDatabase('retrain_served_ids_migration');
-    const migrations: Record<string, Migration> = {
-      '2026-11-26-0001-initial': initial,
-      '2026-11-26-0002-training-policy-and-reports': trainingPolicyAndReports,
-      '2026-11-26-0003-prediction-batches': predictionBatches,
-      '2026-11-26-0004-serving': serving,
-      '2026-11-26-0005-approvals': approvals,
-      '2026-11-26-0006-shadow-rows-without-features': shadowRowsWithoutFeatures,
-      '2026-12-01-0101-unique-served-request-ids': uniqueServedRequestIds,
-    };
-    const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+    // Every migration; the test steps to the one before the one it checks, then to that one.
+    const migrator = createMigrator(db);
     try {
       expect((await migrator.migrateTo('2026-11-26-0006-shadow-rows-without-features')).error).toBeUndefined();
       const row = { model: 'm', model_version_id: '1', probability: 0.5, predicted_label: 1, latency_ms: 0.1, routing_key: null, features: JSON.stringify({ x: 1 }) };
@@ -655,7 +630,7 @@ describe('migration 2026-12-01-0101-unique-served-request-ids', () => {
         { ...row, request_id: 'r2', role: 'canary', error: 'v2 broke' },
         { ...row, request_id: 'r2', role: 'champion', error: null },
       ]).execute();
-      expect((await migrator.migrateToLatest()).error).toBeUndefined();
+      expect((await migrator.migrateTo('2026-12-01-0101-unique-served-request-ids')).error).toBeUndefined();
       const rows = await db.selectFrom('predictions').select(['request_id', 'role', 'error']).orderBy('id').execute();
       const marked = 'request id served earlier (marked by migration 2026-12-01-0101-unique-served-request-ids)';
       expect(rows).toEqual([

@@ -1,15 +1,12 @@
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModelSpec } from '../../lib/config/model-spec-file';
-import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
 import { getDataset } from '../../lib/db/repositories/datasets';
 import { getDeployment } from '../../lib/db/repositories/deployments';
 import { findChampion } from '../../lib/db/repositories/model-versions';
 import { listVersionTrainingDays } from '../../lib/db/repositories/version-lineage';
 import type { ModelSpec } from '../../lib/spec/model-spec';
+import { flightDelayOnHarness } from './flight-delay-on-harness';
 import { createPipelineHarness, type PipelineHarness } from './pipeline-harness';
 
-const SPEC_FILE = path.join(__dirname, '..', '..', 'examples', 'flight-delay', 'model.json');
 
 // A champion trained on newer data has learned from the held-out days of older windows. Re-runs and
 // backfills of those windows must neither score it on its own training data nor replace it.
@@ -19,22 +16,14 @@ describe('comparisons never score a model on its own training data', () => {
 
   beforeAll(async () => {
     harness = await createPipelineHarness('leakage');
-    const prefix = `sources/${harness.taskQueue}/flight-delay/`;
-    const example = loadModelSpec(SPEC_FILE);
+    const example = await flightDelayOnHarness(harness, { name: 'flight-delay-leak', days: { from: '2001-01-03', to: '2001-01-10' } });
     spec = {
       ...example,
-      name: `flight-delay-leak-${harness.taskQueue.slice(-6)}`,
-      source: { kind: 's3', prefix, format: 'parquet' },
       // A 3-day window shifts the weekday mix from run to run: drift must not force every run from scratch here.
       training: { ...example.training, windowPartitions: 3, policy: { ...example.training.policy, maxFeatureDrift: 100 } },
       // Generous gates, so the newer day's candidate becomes the champion the older windows then meet.
       gates: { minimums: { auc: 0.5 }, maxRegression: { auc: 0.2 }, sliceMaxRegression: {}, sliceMinRows: 500 },
     };
-    await prepareFlightDelayPartitions({
-      from: '2001-01-03',
-      to: '2001-01-10',
-      target: { kind: 's3', client: harness.deps.sourceS3.client, bucket: harness.deps.sourceS3.bucket, prefix },
-    });
   });
 
   afterAll(async () => {

@@ -4,9 +4,7 @@ import { promisify } from 'node:util';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModelSpec } from '../../lib/config/model-spec-file';
 import { type ModelSpec } from '../../lib/spec/model-spec';
-import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
 import { listApprovalEvents } from '../../lib/db/repositories/approvals';
 import { setApproverPolicy } from '../../lib/db/repositories/approver-policies';
 import { getDeployment, listDeploymentChanges } from '../../lib/db/repositories/deployments';
@@ -28,7 +26,9 @@ import {
   type ShadowEvaluationResult,
 } from '../../workflows/definitions';
 import { labelledRequestsFromDay, sampleLabelledDay, startLabelledTraffic, type LabelledRequest } from '../../lib/traffic/labelled-traffic';
+import { flightDelayOnHarness } from './flight-delay-on-harness';
 import { createPipelineHarness, type PipelineHarness } from './pipeline-harness';
+import { ANY_SCORES, fastSafePromotion } from '../fixtures/live-promotion-spec';
 
 const ROOT = path.join(__dirname, '..', '..');
 /** For tests about the live path: some later January days fall below the example's AUC floor, which is not what they test. */
@@ -38,7 +38,6 @@ const noGates = { minimums: {}, maxRegression: {}, sliceMaxRegression: {}, slice
  * hundred labels cannot show them within the shadow's probability allowances; candidate quality is
  * what the other tests test.
  */
-const anyScores = { maxLogLossIncrease: 1, maxBrierIncrease: 1, maxAucDrop: 1, maxScoreKs: 1, maxMeanAbsScoreDifference: 1 };
 const execFileAsync = promisify(execFile);
 /** The clients' API key (predict and feedback on every model), as `retrain gateway-key create` would make it. */
 const apiKey = generateApiKey();
@@ -105,36 +104,19 @@ describe('live promotion under load: shadow, approval, canary', () => {
 
   beforeAll(async () => {
     harness = await createPipelineHarness('live');
-    const prefix = `sources/${harness.taskQueue}/flight-delay/`;
-    const example = loadModelSpec(path.join(ROOT, 'examples', 'flight-delay', 'model.json'));
     spec = {
-      ...example,
-      name: `flight-delay-live-${harness.taskQueue.slice(-6)}`,
-      source: { kind: 's3', prefix, format: 'parquet' },
-      promotion: {
-        strategy: 'safe',
-        shadow: { minRequests: 150, maxDurationSeconds: 120, pollSeconds: 1, minAgreement: 0.7, maxLatencyP99Ratio: 20, maxAccuracyDrop: 0.1, minLabels: 100 },
-        approval: { approvers: ['alice', 'bob'], timeoutSeconds: 600, onTimeout: 'escalate' },
-        canary: {
-          stages: [10, 50, 100],
-          bakeSeconds: 2,
-          maxBakeSeconds: 120,
-          minRequests: 30,
-          maxErrorRateIncrease: 0.01,
-          maxLatencyP99Ratio: 20,
-          // A low false-alarm rate: the good candidate must not be rolled back by chance.
-          sprt: { alpha: 0.01, beta: 0.1, minEffect: 0.15 },
-          pollSeconds: 1,
-        },
-      },
+      ...(await flightDelayOnHarness(harness, { name: 'flight-delay-live', days: { from: '2001-01-02', to: '2001-01-16' } })),
+      promotion: fastSafePromotion({
+        approvers: ['alice', 'bob'],
+        // This file is about what the shadow and the canary judge: their quality gates stay on.
+        judgeQuality: true,
+        shadow: { minRequests: 150, minAgreement: 0.7, maxLatencyP99Ratio: 20, maxAccuracyDrop: 0.1, minLabels: 100 },
+        // A low false-alarm rate: the good candidate must not be rolled back by chance.
+        canary: { stages: [10, 50, 100], bakeSeconds: 2, minRequests: 30, maxErrorRateIncrease: 0.01, maxLatencyP99Ratio: 20, sprt: { alpha: 0.01, beta: 0.1, minEffect: 0.15 } },
+      }),
     };
     // The approvers come from the model's policy (what an operator sets with `retrain approvers set`), not from the spec.
     await setApproverPolicy(harness.deps.db, { model: spec.name, approvers: ['alice', 'bob'], changedBy: 'live-promotion test', reason: 'the test on-call engineers' });
-    await prepareFlightDelayPartitions({
-      from: '2001-01-02',
-      to: '2001-01-16',
-      target: { kind: 's3', client: harness.deps.sourceS3.client, bucket: harness.deps.sourceS3.bucket, prefix },
-    });
     // The first champion goes live directly: there is no traffic yet to compare a shadow with.
     const first = await harness.withWorkers(() => harness.client.workflow.execute(RETRAINING_PIPELINE, {
       taskQueue: harness.taskQueue,
@@ -308,7 +290,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
     const slow: ModelSpec = {
       ...spec,
       gates: noGates,
-      promotion: { ...spec.promotion, shadow: { ...spec.promotion.shadow, ...anyScores }, canary: { ...spec.promotion.canary, stages: [25, 100], bakeSeconds: 600, maxBakeSeconds: 1200 } },
+      promotion: { ...spec.promotion, shadow: { ...spec.promotion.shadow, ...ANY_SCORES }, canary: { ...spec.promotion.canary, stages: [25, 100], bakeSeconds: 600, maxBakeSeconds: 1200 } },
     };
     const traffic = startLabelledTraffic({ url, apiKey, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 4, prefix: 'rollback' });
     const result = (await harness.withWorkers(async () => {
@@ -347,7 +329,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
 
   it('an approval that times out is rejected or escalated, as configured, and recorded', async () => {
     const traffic = startLabelledTraffic({ url, apiKey, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 4, prefix: 'timeout' });
-    const shadow = { ...spec.promotion.shadow, ...anyScores };
+    const shadow = { ...spec.promotion.shadow, ...ANY_SCORES };
     const rejectOnTimeout: ModelSpec = { ...spec, gates: noGates, promotion: { ...spec.promotion, shadow, approval: { approvers: ['alice'], timeoutSeconds: 2, onTimeout: 'reject' } } };
     const escalateOnTimeout: ModelSpec = { ...spec, gates: noGates, promotion: { ...spec.promotion, shadow, approval: { approvers: ['alice'], timeoutSeconds: 1, onTimeout: 'escalate' } } };
     const [timedOut, escalated] = await harness.withWorkers(async () => {
@@ -382,7 +364,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
       label: { name: 'delayed', sql: '(hash(date, origin, destination, distance, delay) % 1000) < 235' },
       gates: noGates,
     };
-    const traffic = startLabelledTraffic({ url, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 4, prefix: 'shuffled' });
+    const traffic = startLabelledTraffic({ url, apiKey, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 4, prefix: 'shuffled' });
     const result = (await harness.withWorkers(() => startPipeline({ spec: shuffled, day: '2001-01-16' }).then((h) => h.result()))) as RetrainingPipelineResult;
     const report = await traffic.stop();
     const shadow = result.live!.shadow;
@@ -415,7 +397,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
       return insertModelVersion(trx, { ...champion, trainingRunId: String(run!.id), workflowId: 'test/same-artifact' });
     });
     const holdout = await findLatestDatasetForDay(harness.deps.db, spec.name, '2001-01-15');
-    const traffic = startLabelledTraffic({ url, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 4, prefix: 'same-artifact' });
+    const traffic = startLabelledTraffic({ url, apiKey, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 4, prefix: 'same-artifact' });
     const input: ShadowEvaluationInput = {
       model: spec.name,
       candidateVersionId: copy.id,

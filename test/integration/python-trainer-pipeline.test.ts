@@ -2,15 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ActivityFailure, ApplicationFailure, CancelledFailure, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModelSpec } from '../../lib/config/model-spec-file';
 import { type ModelSpec } from '../../lib/spec/model-spec';
-import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
 import { listModelVersions } from '../../lib/db/repositories/model-versions';
 import { loadOnnxScorer } from '../../lib/scoring/onnx-scorer';
 import { RETRAINING_PIPELINE, retrainingPipelineId, type RetrainingPipelineInput, type RetrainingPipelineResult } from '../../workflows/definitions';
+import { flightDelayOnHarness } from './flight-delay-on-harness';
 import { createPipelineHarness, type PipelineHarness } from './pipeline-harness';
 
-const ROOT = path.join(__dirname, '..', '..');
 
 describe('retrainingPipeline with an external (scikit-learn) trainer', () => {
   let harness: PipelineHarness;
@@ -20,14 +18,7 @@ describe('retrainingPipeline with an external (scikit-learn) trainer', () => {
 
   beforeAll(async () => {
     harness = await createPipelineHarness('sklearn');
-    const prefix = `sources/${harness.taskQueue}/flight-delay/`;
-    const example = loadModelSpec(path.join(ROOT, 'examples', 'python-trainer', 'model.json'));
-    spec = { ...example, name: `flight-delay-sklearn-${harness.taskQueue.slice(-6)}`, source: { kind: 's3', prefix, format: 'parquet' } };
-    await prepareFlightDelayPartitions({
-      from: '2001-01-02',
-      to: '2001-01-10',
-      target: { kind: 's3', client: harness.deps.sourceS3.client, bucket: harness.deps.sourceS3.bucket, prefix },
-    });
+    spec = await flightDelayOnHarness(harness, { name: 'flight-delay-sklearn', example: 'python-trainer', days: { from: '2001-01-02', to: '2001-01-10' } });
   });
 
   afterAll(async () => {

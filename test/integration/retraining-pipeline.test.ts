@@ -5,7 +5,6 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { RetryState } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModelSpec } from '../../lib/config/model-spec-file';
 import { type ModelSpec } from '../../lib/spec/model-spec';
 import { loadFeatureTable } from '../../lib/data/feature-table-loader';
 import { FLIGHTS_PARQUET, prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
@@ -15,9 +14,9 @@ import { listPipelineRuns } from '../../lib/db/repositories/pipeline-runs';
 import { rocAuc } from '../../lib/stats/metrics';
 import { loadOnnxScorer } from '../../lib/scoring/onnx-scorer';
 import { retrainingPipelineId, type RetrainingPipelineInput, type RetrainingPipelineResult } from '../../workflows/definitions';
+import { flightDelayOnHarness } from './flight-delay-on-harness';
 import { createPipelineHarness, type PipelineHarness } from './pipeline-harness';
 
-const SPEC_FILE = path.join(__dirname, '..', '..', 'examples', 'flight-delay', 'model.json');
 
 async function sourceRowCount(day: string): Promise<number> {
   const instance = await DuckDBInstance.create(':memory:');
@@ -41,15 +40,7 @@ describe('retrainingPipeline on flight-delay data', () => {
 
   beforeAll(async () => {
     harness = await createPipelineHarness('pipeline');
-    const prefix = `sources/${harness.taskQueue}/flight-delay/`;
-    const example = loadModelSpec(SPEC_FILE);
-    // A model name unique to this file keeps workflow ids apart from other runs on the shared Temporal server.
-    spec = { ...example, name: `flight-delay-${harness.taskQueue.slice(-6)}`, source: { kind: 's3', prefix, format: 'parquet' } };
-    await prepareFlightDelayPartitions({
-      from: '2001-01-02',
-      to: '2001-01-10',
-      target: { kind: 's3', client: harness.deps.sourceS3.client, bucket: harness.deps.sourceS3.bucket, prefix },
-    });
+    spec = await flightDelayOnHarness(harness, { name: 'flight-delay', days: { from: '2001-01-02', to: '2001-01-10' } });
   });
 
   afterAll(async () => {

@@ -33,7 +33,7 @@ import { accuracy } from '../../lib/stats/metrics';
 import { mulberry32 } from '../../lib/stats/seeded-random';
 import { ArtifactStore } from '../../lib/store/artifact-store';
 import { exportBuiltinModelToOnnx, trainBuiltinModel } from '../../lib/training/trainers';
-import { registerVersion as registerTestVersion } from '../fixtures/registered-version';
+import { registerUploadedVersion } from '../fixtures/registered-version';
 import { createMigratedDatabase } from '../fixtures/test-database';
 
 const execFileAsync = promisify(execFile);
@@ -217,19 +217,13 @@ describe('serving parity: gateway, batch inference and offline evaluation', () =
       ['sklearn-zipmap-on', await readFile(zipmapOn)],
     ];
     for (const [name, bytes] of artifacts) {
-      const artifact = await store.putBytes(`models/${spec.name}`, bytes, '.onnx');
-      variants.push({ name, version: await registerVersion({ artifactKey: artifact.key, artifactSha256: artifact.sha256, artifactSize: artifact.size }, name) });
+      variants.push({ name, version: await registerUploadedVersion(db, store, { spec, onnx: bytes, fingerprint: name, registeredBy: 'the serving parity test', workflowId: WORKFLOW_ID }) });
     }
 
     // Parity is about scores, not keys: the gateway runs open (test/integration/gateway.test.ts covers keys).
     gateway = createGateway({ db, store, databaseUrl, auth: { mode: 'open' }, log: pino({ level: 'silent' }), flushIntervalMs: 20, limits: { maxInstances: 1000 } });
     url = (await gateway.start(0)).url;
   });
-
-  /** A training run and its version, as candidate training registers them. */
-  function registerVersion(artifact: Pick<ModelVersion, 'artifactKey' | 'artifactSha256' | 'artifactSize'>, fingerprint: string): Promise<ModelVersion> {
-    return registerTestVersion(db, { spec, artifact, fingerprint, registeredBy: 'the serving parity test', workflowId: WORKFLOW_ID });
-  }
 
   afterAll(async () => {
     await gateway?.close();

@@ -2,13 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadModelSpec } from '../../lib/config/model-spec-file';
 import { type ModelSpec } from '../../lib/spec/model-spec';
-import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
 import { listModelVersions } from '../../lib/db/repositories/model-versions';
 import { listTrainingRuns } from '../../lib/db/repositories/training-runs';
 import type { TrainingHeartbeat } from '../../lib/training/candidate-training';
 import { RETRAINING_PIPELINE, retrainingPipelineId, type RetrainingPipelineResult } from '../../workflows/definitions';
+import { flightDelayOnHarness } from './flight-delay-on-harness';
 import { createPipelineHarness, type PipelineHarness } from './pipeline-harness';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -44,22 +43,14 @@ describe('training survives a worker crash', () => {
 
   beforeAll(async () => {
     harness = await createPipelineHarness('resume');
-    const prefix = `sources/${harness.taskQueue}/flight-delay/`;
-    const example = loadModelSpec(path.join(ROOT, 'examples', 'flight-delay', 'model.json'));
+    const example = await flightDelayOnHarness(harness, { name: 'flight-delay-resume', days: { from: '2001-01-02', to: '2001-01-09' } });
     const trainer = example.training.trainer;
     if (trainer.kind !== 'builtin') throw new Error('the example must use the built-in trainer');
     spec = {
       ...example,
-      name: `flight-delay-resume-${harness.taskQueue.slice(-6)}`,
-      source: { kind: 's3', prefix, format: 'parquet' },
       // An MLP with enough epochs to be killed mid-way; a short heartbeat timeout so the retry comes quickly.
       training: { ...example.training, windowPartitions: 7, heartbeatTimeoutSeconds: 4, trainer: { ...trainer, algorithm: 'mlp', hiddenUnits: 32, epochs: 30 } },
     };
-    await prepareFlightDelayPartitions({
-      from: '2001-01-02',
-      to: '2001-01-09',
-      target: { kind: 's3', client: harness.deps.sourceS3.client, bucket: harness.deps.sourceS3.bucket, prefix },
-    });
   });
 
   afterAll(async () => {

@@ -3,25 +3,19 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
-import { Migrator, sql, type Migration } from 'kysely';
+import { createMigrator } from '../../lib/db/migrate';
+import { sql } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createGateway, type Gateway } from '../../gateway/create-gateway';
 import { loadModelSpec } from '../../lib/config/model-spec-file';
-import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
-import * as initial from '../../lib/db/migrations/2026-11-26-0001-initial';
-import * as trainingPolicyAndReports from '../../lib/db/migrations/2026-11-26-0002-training-policy-and-reports';
-import * as predictionBatches from '../../lib/db/migrations/2026-11-26-0003-prediction-batches';
-import * as serving from '../../lib/db/migrations/2026-11-26-0004-serving';
-import * as approvals from '../../lib/db/migrations/2026-11-26-0005-approvals';
-import * as shadowRowsWithoutFeatures from '../../lib/db/migrations/2026-11-26-0006-shadow-rows-without-features';
-import * as versionServingContracts from '../../lib/db/migrations/2026-12-01-0201-version-serving-contracts';
 import { getDeployment } from '../../lib/db/repositories/deployments';
 import { getModelVersion, listModelVersions } from '../../lib/db/repositories/model-versions';
 import { getModelSpec } from '../../lib/db/repositories/models';
 import type { ModelSpec } from '../../lib/spec/model-spec';
 import { labelledRequestsFromDay } from '../../lib/traffic/labelled-traffic';
 import { RETRAINING_PIPELINE, retrainingPipelineId, type RetrainingPipelineInput, type RetrainingPipelineResult } from '../../workflows/definitions';
+import { flightDelayOnHarness } from './flight-delay-on-harness';
 import { createPipelineHarness, type PipelineHarness } from './pipeline-harness';
 import { createEmptyDatabase } from '../fixtures/test-database';
 
@@ -115,15 +109,9 @@ describe('a version serves under its own contract, whatever later specs say', ()
 
   beforeAll(async () => {
     harness = await createPipelineHarness('contract-version');
-    const prefix = `sources/${harness.taskQueue}/flight-delay/`;
-    const example = loadModelSpec(path.join(ROOT, 'examples', 'flight-delay', 'model.json'));
     // The example's direct strategy: the offline gates alone decide, so a run promotes within seconds.
-    spec = { ...example, name: `flight-delay-contract-${harness.taskQueue.slice(-6)}`, source: { kind: 's3', prefix, format: 'parquet' }, gates: noGates };
-    await prepareFlightDelayPartitions({
-      from: '2001-01-02',
-      to: '2001-01-10',
-      target: { kind: 's3', client: harness.deps.sourceS3.client, bucket: harness.deps.sourceS3.bucket, prefix },
-    });
+    const example = await flightDelayOnHarness(harness, { name: 'flight-delay-contract', days: { from: '2001-01-02', to: '2001-01-10' } });
+    spec = { ...example, gates: noGates };
     const first = await harness.runPipeline({ spec, day: '2001-01-09' });
     expect(first.decision).toBe('promote');
     instance = (await labelledRequestsFromDay(harness.deps, spec, '2001-01-09', 1))[0]!.instance;
@@ -219,16 +207,8 @@ describe('migration 2026-12-01-0201-version-serving-contracts', () => {
   it("gives every existing version a contract from its model's spec, features in order, and its down step removes it", async () => {
     const services = inject('services');
     const { db } = await createEmptyDatabase(services.databaseUrl, 'retrain_contract_migration', 1);
-    const migrations: Record<string, Migration> = {
-      '2026-11-26-0001-initial': initial,
-      '2026-11-26-0002-training-policy-and-reports': trainingPolicyAndReports,
-      '2026-11-26-0003-prediction-batches': predictionBatches,
-      '2026-11-26-0004-serving': serving,
-      '2026-11-26-0005-approvals': approvals,
-      '2026-11-26-0006-shadow-rows-without-features': shadowRowsWithoutFeatures,
-      '2026-12-01-0201-version-serving-contracts': versionServingContracts,
-    };
-    const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+    // Every migration; the test steps to the one before the one it checks, then to that one.
+    const migrator = createMigrator(db);
     try {
       expect((await migrator.migrateTo('2026-11-26-0006-shadow-rows-without-features')).error).toBeUndefined();
       const spec = { ...loadModelSpec(path.join(ROOT, 'examples', 'flight-delay', 'model.json')), name: 'legacy-model' };
@@ -242,7 +222,7 @@ describe('migration 2026-12-01-0201-version-serving-contracts', () => {
         values (${spec.name}, 1, ${runs[0]!.id}, 'k', 's', 1, 'champion', 'migration-test')
       `.execute(db);
 
-      expect((await migrator.migrateToLatest()).error).toBeUndefined();
+      expect((await migrator.migrateTo('2026-12-01-0201-version-serving-contracts')).error).toBeUndefined();
       const [version] = await listModelVersions(db, spec.name);
       expect(version!.contract).toEqual({
         features: spec.features.map((f) => ({ name: f.name, kind: f.kind })),
@@ -256,7 +236,7 @@ describe('migration 2026-12-01-0201-version-serving-contracts', () => {
       expect((await migrator.migrateDown()).error).toBeUndefined();
       const columns = await sql<{ column_name: string }>`select column_name from information_schema.columns where table_name = 'model_versions'`.execute(db);
       expect(columns.rows.map((r) => r.column_name)).not.toContain('contract');
-      expect((await migrator.migrateToLatest()).error).toBeUndefined();
+      expect((await migrator.migrateTo('2026-12-01-0201-version-serving-contracts')).error).toBeUndefined();
     } finally {
       await db.destroy();
     }
