@@ -2,24 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { EvaluationSpec, GateSpec } from '../../lib/spec/model-spec';
 import { renderEvaluationReport } from '../../lib/evaluation/evaluation-report';
 import { computeOfflineEvaluation, type OfflineEvaluationSummary } from '../../lib/stats/evaluation-summary';
-import { mulberry32 } from '../../lib/stats/seeded-random';
 import { evaluateOfflineGates } from '../../lib/policy/offline-gates';
+import { syntheticHoldout } from '../fixtures/synthetic-holdout';
 
 function evaluation(options: { champion: boolean; origins?: string[] }) {
-  const random = mulberry32(4);
-  const n = 1200;
-  const origins = options.origins ?? ['ATL', 'ORD', 'SFO'];
-  const labels = new Uint8Array(n);
-  const candidate = new Float64Array(n);
-  const champion = new Float64Array(n);
-  const origin: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const x = random() * 4 - 2;
-    labels[i] = random() < 1 / (1 + Math.exp(-x)) ? 1 : 0;
-    candidate[i] = 1 / (1 + Math.exp(-(x + 0.5 * (random() - 0.5))));
-    champion[i] = 1 / (1 + Math.exp(-(0.8 * x + random() - 0.5)));
-    origin.push(origins[i % origins.length]!);
-  }
+  const { labels, candidate, champion, origin } = syntheticHoldout({ seed: 4, rows: 1200, origins: options.origins, champion: { slope: 0.8, noise: 1 } });
   return computeOfflineEvaluation({
     model: 'flight-delay',
     holdoutDay: '2024-03-15',

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { EvaluationSpec, GateSpec } from '../../lib/spec/model-spec';
 import { computeOfflineEvaluation, type MetricDeltas, type OfflineEvaluationSummary } from '../../lib/stats/evaluation-summary';
 import type { BinaryClassifierMetrics } from '../../lib/stats/metrics';
-import { mulberry32 } from '../../lib/stats/seeded-random';
+import { syntheticHoldout } from '../fixtures/synthetic-holdout';
 import { evaluateOfflineGates } from '../../lib/policy/offline-gates';
 
 function metrics(overrides: Partial<BinaryClassifierMetrics> = {}): BinaryClassifierMetrics {
@@ -192,19 +192,7 @@ describe('evaluateOfflineGates', () => {
   });
 
   it('gives the same verdict on a computed summary before and after a JSON round trip', () => {
-    const random = mulberry32(3);
-    const n = 2000;
-    const labels = new Uint8Array(n);
-    const candidate = new Float64Array(n);
-    const champion = new Float64Array(n);
-    const origin: string[] = [];
-    for (let i = 0; i < n; i++) {
-      const x = random() * 4 - 2;
-      labels[i] = random() < 1 / (1 + Math.exp(-x)) ? 1 : 0;
-      candidate[i] = 1 / (1 + Math.exp(-(x + 0.5 * (random() - 0.5))));
-      champion[i] = 1 / (1 + Math.exp(-(x + 1.5 * (random() - 0.5))));
-      origin.push(['ATL', 'ORD', 'SFO'][i % 3]!);
-    }
+    const { labels, candidate, champion, origin } = syntheticHoldout({ seed: 3, rows: 2000 });
     const { summary: computed } = computeOfflineEvaluation({
       model: 'm',
       holdoutDay: '2024-01-01',

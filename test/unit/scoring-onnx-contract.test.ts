@@ -1,4 +1,3 @@
-import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import type { FeatureTable } from '../../lib/data/feature-table';
@@ -14,10 +13,8 @@ import {
   type OnnxContract,
 } from '../../lib/scoring/onnx-contract';
 import { mulberry32 } from '../../lib/stats/seeded-random';
+import { AttributeType, DataType, encodeOnnxModel, floatScalar, node, tensorType, zipMap } from '../fixtures/onnx-graph';
 
-const { onnx } = onnxProto;
-const { DataType } = onnx.TensorProto;
-const { AttributeType } = onnx.AttributeProto;
 
 interface SigmoidOptions {
   /** Columns: 2 gives [1 − σ(x), σ(x)], 3 appends σ(x) again. */
@@ -34,35 +31,23 @@ function sigmoidClassifier(options: SigmoidOptions = {}): Uint8Array {
   const tensor = options.zipMap ? 'probability_tensor' : output;
   const columns = options.classes === 3 ? ['p0', 'p1', 'p1'] : ['p0', 'p1'];
   const nodes = [
-    onnx.NodeProto.create({ opType: 'Sigmoid', input: ['x'], output: ['p1'] }),
-    onnx.NodeProto.create({ opType: 'Sub', input: ['one', 'p1'], output: ['p0'] }),
-    onnx.NodeProto.create({ opType: 'Concat', input: columns, output: [tensor], attribute: [{ name: 'axis', type: AttributeType.INT, i: 1 }] }),
+    node({ opType: 'Sigmoid', input: ['x'], output: ['p1'] }),
+    node({ opType: 'Sub', input: ['one', 'p1'], output: ['p0'] }),
+    node({ opType: 'Concat', input: columns, output: [tensor], attribute: [{ name: 'axis', type: AttributeType.INT, i: 1 }] }),
   ];
-  let type: object = { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: 'N' }, { dimValue: columns.length }] } } };
+  let type = tensorType(DataType.FLOAT, ['N', columns.length]);
   if (options.zipMap) {
-    const { ints, strings } = options.zipMap;
-    const attribute = ints
-      ? { name: 'classlabels_int64s', type: AttributeType.INTS, ints }
-      : { name: 'classlabels_strings', type: AttributeType.STRINGS, strings: strings!.map((s) => new TextEncoder().encode(s)) };
-    nodes.push(onnx.NodeProto.create({ opType: 'ZipMap', domain: 'ai.onnx.ml', input: [tensor], output: [output], attribute: [attribute] }));
-    const keyType = ints ? DataType.INT64 : DataType.STRING;
-    type = { sequenceType: { elemType: { mapType: { keyType, valueType: { tensorType: { elemType: DataType.FLOAT } } } } } };
+    const wrapped = zipMap(tensor, output, options.zipMap);
+    nodes.push(wrapped.node);
+    type = wrapped.type;
   }
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    opsetImport: [
-      { domain: '', version: 17 },
-      { domain: 'ai.onnx.ml', version: 3 },
-    ],
-    graph: {
-      name: 'sigmoid',
-      node: nodes,
-      initializer: [onnx.TensorProto.create({ name: 'one', dims: [1], dataType: DataType.FLOAT, floatData: [1] })],
-      input: [{ name: 'x', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: 'N' }, { dimValue: 1 }] } } } }],
-      output: [{ name: output, type }],
-    },
+  return encodeOnnxModel({
+    name: 'sigmoid',
+    nodes,
+    initializers: [floatScalar('one', 1)],
+    inputs: [{ name: 'x', type: tensorType(DataType.FLOAT, ['N', 1]) }],
+    outputs: [{ name: output, type }],
   });
-  return onnx.ModelProto.encode(model).finish();
 }
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
@@ -128,38 +113,31 @@ describe('openOnnxModel', () => {
 /** An skl2onnx-shaped linear classifier: inputs f0..f7 [N, 1], Concat, LinearClassifier (LOGISTIC) giving probabilities [N, 2]. */
 function linearClassifier(coefficients: number[], intercept: number): Uint8Array {
   const names = coefficients.map((_, j) => `f${j}`);
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    opsetImport: [
-      { domain: '', version: 17 },
-      { domain: 'ai.onnx.ml', version: 1 },
+  return encodeOnnxModel({
+    name: 'linear',
+    mlOpset: 1,
+    nodes: [
+      node({ opType: 'Concat', input: names, output: ['features'], attribute: [{ name: 'axis', type: AttributeType.INT, i: 1 }] }),
+      node({
+        opType: 'LinearClassifier',
+        domain: 'ai.onnx.ml',
+        input: ['features'],
+        output: ['label', 'probabilities'],
+        attribute: [
+          { name: 'coefficients', type: AttributeType.FLOATS, floats: coefficients },
+          { name: 'intercepts', type: AttributeType.FLOATS, floats: [intercept] },
+          { name: 'classlabels_ints', type: AttributeType.INTS, ints: [0, 1] },
+          { name: 'post_transform', type: AttributeType.STRING, s: new TextEncoder().encode('LOGISTIC') },
+          { name: 'multi_class', type: AttributeType.INT, i: 0 },
+        ],
+      }),
     ],
-    graph: {
-      name: 'linear',
-      node: [
-        onnx.NodeProto.create({ opType: 'Concat', input: names, output: ['features'], attribute: [{ name: 'axis', type: AttributeType.INT, i: 1 }] }),
-        onnx.NodeProto.create({
-          opType: 'LinearClassifier',
-          domain: 'ai.onnx.ml',
-          input: ['features'],
-          output: ['label', 'probabilities'],
-          attribute: [
-            { name: 'coefficients', type: AttributeType.FLOATS, floats: coefficients },
-            { name: 'intercepts', type: AttributeType.FLOATS, floats: [intercept] },
-            { name: 'classlabels_ints', type: AttributeType.INTS, ints: [0, 1] },
-            { name: 'post_transform', type: AttributeType.STRING, s: new TextEncoder().encode('LOGISTIC') },
-            { name: 'multi_class', type: AttributeType.INT, i: 0 },
-          ],
-        }),
-      ],
-      input: names.map((name) => ({ name, type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: 'N' }, { dimValue: 1 }] } } } })),
-      output: [
-        { name: 'label', type: { tensorType: { elemType: DataType.INT64, shape: { dim: [{ dimParam: 'N' }] } } } },
-        { name: 'probabilities', type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: [{ dimParam: 'N' }, { dimValue: 2 }] } } } },
-      ],
-    },
+    inputs: names.map((name) => ({ name, type: tensorType(DataType.FLOAT, ['N', 1]) })),
+    outputs: [
+      { name: 'label', type: tensorType(DataType.INT64, ['N']) },
+      { name: 'probabilities', type: tensorType(DataType.FLOAT, ['N', 2]) },
+    ],
   });
-  return onnx.ModelProto.encode(model).finish();
 }
 
 describe('a row scored alone', () => {

@@ -1,5 +1,4 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { BuiltinTrainerSpec, type FeatureSpec } from '../../lib/spec/model-spec';
 import type { FeatureTable } from '../../lib/data/feature-table';
@@ -13,8 +12,8 @@ import {
   type BuiltinModel,
   type RetrainOnnxMetadata,
 } from '../../lib/training/trainers';
+import { onnxSignature, STANDARD_OPSETS } from '../fixtures/onnx-graph';
 
-const { onnx } = onnxProto;
 
 /** Held-out rows plus what the model never saw: unknown carriers and origins, "" and null, NaN distances. */
 function scoringTable(classes: number): FeatureTable {
@@ -88,17 +87,11 @@ describe.each(cases)('exportBuiltinModelToOnnx for %s with %i classes', (algorit
   });
 
   it('declares raw [N, 1] inputs, [N, K] probabilities and the algorithm and classes in its metadata', () => {
-    const proto = onnx.ModelProto.decode(bytes);
-    expect(Number(String(proto.irVersion))).toBe(8);
-    expect(proto.opsetImport.map((o) => [o.domain, Number(String(o.version))])).toEqual([
-      ['', 17],
-      ['ai.onnx.ml', 3],
-    ]);
-    const graph = proto.graph!;
-    expect(graph.input!.map((i) => i.name)).toEqual(features.map((f) => f.name));
-    const probabilities = graph.output!.find((o) => o.name === 'probabilities')!;
-    expect(probabilities.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(String(d.dimValue)))).toEqual(['N', classes]);
-    const metadata = JSON.parse(proto.metadataProps.find((p) => p.key === RETRAIN_METADATA_KEY)!.value!) as RetrainOnnxMetadata;
+    const signature = onnxSignature(bytes);
+    expect(signature).toMatchObject({ irVersion: 8, opsets: STANDARD_OPSETS });
+    expect(signature.inputs.map(([name]) => name)).toEqual(features.map((f) => f.name));
+    expect(signature.outputs.find(([name]) => name === 'probabilities')![2]).toEqual(['N', classes]);
+    const metadata = JSON.parse(signature.metadata[RETRAIN_METADATA_KEY]!) as RetrainOnnxMetadata;
     expect(metadata).toMatchObject({ algorithm, classes, features, vocabularySizes: { carrier: 8, origin: 5 } });
     expect(metadata.hiddenUnits).toBe(algorithm === 'mlp' ? 12 : undefined);
   });

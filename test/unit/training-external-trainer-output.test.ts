@@ -2,7 +2,6 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { quotedString } from '@duckdb/node-api';
-import onnxProto from 'onnx-proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExternalTrainerSpec, parseModelSpec, type ModelSpec } from '../../lib/spec/model-spec';
 import { withDuckDB } from '../../lib/data/duckdb';
@@ -11,9 +10,8 @@ import { loadFeatureTable } from '../../lib/data/feature-table-loader';
 import { runExternalTrainer } from '../../lib/training/external-trainer';
 import { readFeatureSample, validateTrainerOutput } from '../../lib/training/external-trainer-output';
 import { loadOnnxScorer } from '../../lib/scoring/onnx-scorer';
+import { AttributeType, DataType, encodeOnnxModel, floatScalar, node, tensorType, zipMap, type OnnxNode } from '../fixtures/onnx-graph';
 
-const { onnx } = onnxProto;
-const { DataType } = onnx.TensorProto;
 
 interface TinyInput {
   name: string;
@@ -28,73 +26,51 @@ interface TinyInput {
 function tinyClassifier(inputs: TinyInput[], options: { output?: string; zipmap?: boolean; impute?: boolean } = {}): Uint8Array {
   const output = options.output ?? 'probabilities';
   const elemTypes = { float: DataType.FLOAT, double: DataType.DOUBLE, int64: DataType.INT64, string: DataType.STRING };
-  const nodes: InstanceType<typeof onnx.NodeProto>[] = [];
+  const nodes: OnnxNode[] = [];
   const terms = inputs.map((input) => {
     const term = `${input.name}_term`;
     if (input.type === 'string') {
       nodes.push(
-        onnx.NodeProto.create({
+        node({
           opType: 'LabelEncoder',
           domain: 'ai.onnx.ml',
           input: [input.name],
           output: [term],
           attribute: [
-            { name: 'keys_strings', type: onnx.AttributeProto.AttributeType.STRINGS, strings: [new TextEncoder().encode('a')] },
-            { name: 'values_floats', type: onnx.AttributeProto.AttributeType.FLOATS, floats: [1] },
-            { name: 'default_float', type: onnx.AttributeProto.AttributeType.FLOAT, f: 0 },
+            { name: 'keys_strings', type: AttributeType.STRINGS, strings: [new TextEncoder().encode('a')] },
+            { name: 'values_floats', type: AttributeType.FLOATS, floats: [1] },
+            { name: 'default_float', type: AttributeType.FLOAT, f: 0 },
           ],
         }),
       );
     } else {
       const cast = `${input.name}_float`;
-      nodes.push(onnx.NodeProto.create({ opType: 'Cast', input: [input.name], output: [cast], attribute: [{ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: DataType.FLOAT }] }));
+      nodes.push(node({ opType: 'Cast', input: [input.name], output: [cast], attribute: [{ name: 'to', type: AttributeType.INT, i: DataType.FLOAT }] }));
       if (options.impute === false) return cast;
-      nodes.push(
-        onnx.NodeProto.create({ opType: 'IsNaN', input: [cast], output: [`${input.name}_missing`] }),
-        onnx.NodeProto.create({ opType: 'Where', input: [`${input.name}_missing`, 'zero', cast], output: [term] }),
-      );
+      nodes.push(node({ opType: 'IsNaN', input: [cast], output: [`${input.name}_missing`] }), node({ opType: 'Where', input: [`${input.name}_missing`, 'zero', cast], output: [term] }));
     }
     return term;
   });
   const probabilities = options.zipmap ? 'probability_tensor' : output;
   nodes.push(
-    onnx.NodeProto.create({ opType: 'Sum', input: terms, output: ['logit'] }),
-    onnx.NodeProto.create({ opType: 'Sigmoid', input: ['logit'], output: ['p1'] }),
-    onnx.NodeProto.create({ opType: 'Sub', input: ['one', 'p1'], output: ['p0'] }),
-    onnx.NodeProto.create({ opType: 'Concat', input: ['p0', 'p1'], output: [probabilities], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] }),
+    node({ opType: 'Sum', input: terms, output: ['logit'] }),
+    node({ opType: 'Sigmoid', input: ['logit'], output: ['p1'] }),
+    node({ opType: 'Sub', input: ['one', 'p1'], output: ['p0'] }),
+    node({ opType: 'Concat', input: ['p0', 'p1'], output: [probabilities], attribute: [{ name: 'axis', type: AttributeType.INT, i: 1 }] }),
   );
-  const shape = (dims: (string | number)[]) => ({ dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) });
-  let outputType: object = { tensorType: { elemType: DataType.FLOAT, shape: shape(['N', 2]) } };
+  let outputType = tensorType(DataType.FLOAT, ['N', 2]);
   if (options.zipmap) {
-    nodes.push(
-      onnx.NodeProto.create({
-        opType: 'ZipMap',
-        domain: 'ai.onnx.ml',
-        input: [probabilities],
-        output: [output],
-        attribute: [{ name: 'classlabels_int64s', type: onnx.AttributeProto.AttributeType.INTS, ints: [0, 1] }],
-      }),
-    );
-    outputType = { sequenceType: { elemType: { mapType: { keyType: DataType.INT64, valueType: { tensorType: { elemType: DataType.FLOAT } } } } } };
+    const wrapped = zipMap(probabilities, output, { ints: [0, 1] });
+    nodes.push(wrapped.node);
+    outputType = wrapped.type;
   }
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    opsetImport: [
-      { domain: '', version: 17 },
-      { domain: 'ai.onnx.ml', version: 3 },
-    ],
-    graph: {
-      name: 'tiny',
-      node: nodes,
-      initializer: [
-        onnx.TensorProto.create({ name: 'one', dims: [1], dataType: DataType.FLOAT, floatData: [1] }),
-        onnx.TensorProto.create({ name: 'zero', dims: [1], dataType: DataType.FLOAT, floatData: [0] }),
-      ],
-      input: inputs.map((i) => ({ name: i.name, type: { tensorType: { elemType: elemTypes[i.type], shape: shape(['N', 1]) } } })),
-      output: [{ name: output, type: outputType }],
-    },
+  return encodeOnnxModel({
+    name: 'tiny',
+    nodes,
+    initializers: [floatScalar('one', 1), floatScalar('zero', 0)],
+    inputs: inputs.map((i) => ({ name: i.name, type: tensorType(elemTypes[i.type], ['N', 1]) })),
+    outputs: [{ name: output, type: outputType }],
   });
-  return onnx.ModelProto.encode(model).finish();
 }
 
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));

@@ -1,5 +1,4 @@
 import { describe, it, expect, beforeAll } from 'vitest';
-import onnxProto, { type onnx as OnnxTypes } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import type { FeatureTable } from '../../lib/data/feature-table';
 import type { LogisticRegressionModel } from '../../lib/training/trainers/builtin-model';
@@ -9,8 +8,8 @@ import { trainBinaryLogisticRegression } from '../fixtures/binary-logistic-regre
 import { loadOnnxScorer } from '../../lib/scoring/onnx-scorer';
 import { syntheticFeatureTable } from '../../lib/data/synthetic-feature-table';
 import { predictBuiltinModel } from '../../lib/training/trainers';
+import { DataType, onnxSignature, STANDARD_OPSETS } from '../fixtures/onnx-graph';
 
-const { onnx } = onnxProto;
 const options = { epochs: 3, batchSize: 256, learningRate: 0.05, l2: 1e-5, seed: 42 };
 
 /** Held-out rows plus values the model never saw: unknown carriers and origins, "" and null, NaN distances. */
@@ -57,30 +56,23 @@ describe('exportBuiltinModelToOnnx of a logistic regression', () => {
   });
 
   it('declares one raw input per feature and the probabilities and label outputs', () => {
-    const proto = onnx.ModelProto.decode(bytes);
-    expect(Number(String(proto.irVersion))).toBe(8);
-    expect(proto.opsetImport.map((o) => [o.domain, Number(String(o.version))])).toEqual([
-      ['', 17],
-      ['ai.onnx.ml', 3],
+    const signature = onnxSignature(bytes);
+    expect(signature).toMatchObject({ irVersion: 8, opsets: STANDARD_OPSETS });
+    expect(signature.inputs).toEqual([
+      ['distance', DataType.FLOAT, ['N', 1]],
+      ['carrier', DataType.STRING, ['N', 1]],
+      ['hour', DataType.FLOAT, ['N', 1]],
+      ['origin', DataType.STRING, ['N', 1]],
+      ['constant', DataType.FLOAT, ['N', 1]],
     ]);
-    const graph = proto.graph!;
-    const shapeOf = (v: OnnxTypes.IValueInfoProto) => v.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(String(d.dimValue)));
-    expect(graph.input!.map((i) => [i.name, i.type!.tensorType!.elemType, shapeOf(i)])).toEqual([
-      ['distance', onnx.TensorProto.DataType.FLOAT, ['N', 1]],
-      ['carrier', onnx.TensorProto.DataType.STRING, ['N', 1]],
-      ['hour', onnx.TensorProto.DataType.FLOAT, ['N', 1]],
-      ['origin', onnx.TensorProto.DataType.STRING, ['N', 1]],
-      ['constant', onnx.TensorProto.DataType.FLOAT, ['N', 1]],
-    ]);
-    expect(graph.output!.map((o) => [o.name, o.type!.tensorType!.elemType, shapeOf(o)])).toEqual([
-      ['probabilities', onnx.TensorProto.DataType.FLOAT, ['N', 2]],
-      ['label', onnx.TensorProto.DataType.INT64, ['N']],
+    expect(signature.outputs).toEqual([
+      ['probabilities', DataType.FLOAT, ['N', 2]],
+      ['label', DataType.INT64, ['N']],
     ]);
   });
 
   it('stores feature specs and vocabulary sizes as JSON under metadata key "retrain"', () => {
-    const entry = onnx.ModelProto.decode(bytes).metadataProps.find((p) => p.key === RETRAIN_METADATA_KEY);
-    const metadata = JSON.parse(entry!.value!) as RetrainOnnxMetadata;
+    const metadata = JSON.parse(onnxSignature(bytes).metadata[RETRAIN_METADATA_KEY]!) as RetrainOnnxMetadata;
     expect(metadata.algorithm).toBe('logistic_regression');
     expect(metadata).toMatchObject({ classes: 2, features: model.features });
     expect(metadata.vocabularySizes).toEqual({ carrier: 8, origin: 5 });
