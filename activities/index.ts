@@ -1,4 +1,5 @@
 import type { ActivityDeps } from './activity-deps';
+import { observeActivities, type ActivityObserver, type ActivityStage } from './activity-observer';
 import { createApprovalActivities } from './approval';
 import { createBatchPredictActivities } from './batch-predict';
 import { createCanaryActivities } from './canary-rollout';
@@ -11,35 +12,44 @@ import { createShadowActivities } from './shadow-evaluation';
 import { createTrainModelActivities } from './train-model';
 
 export type { ActivityDeps } from './activity-deps';
+export type { ActivityObservation, ActivityObserver, ActivityStage } from './activity-observer';
 
 /*
  * The activities of each task queue (workflows/definitions.ts taskQueuesFor), bound to the
  * worker's clients. A worker registers only its queue's activities and a workflow's proxy is
  * typed to the queue it sends to, so an activity scheduled on the wrong queue is a type
  * error rather than a task no worker picks up. Every activity goes through
- * withPermanentFailures: errors that cannot succeed on retry fail at once.
- * The keys are the activity type names recorded in workflow histories: do not rename them.
+ * withPermanentFailures: errors that cannot succeed on retry fail at once; and, when the worker
+ * observes them (`observe`, its metrics), each attempt is reported with its stage, duration and
+ * how it ended. The keys are the activity type names recorded in workflow histories: do not
+ * rename them.
  */
 
+/** One stage's activities with permanent failures mapped, and observed when an observer is given. */
+function inStage<T extends Parameters<typeof withPermanentFailures>[0]>(stage: ActivityStage, activities: T, observe: ActivityObserver | undefined): T {
+  const mapped = withPermanentFailures(activities);
+  return observe ? observeActivities(stage, mapped, observe) : mapped;
+}
+
 /** The control queue, next to the workflows: run records, promotion, approval, shadow and canary steps (short Postgres work). */
-export function createControlActivities(deps: ActivityDeps) {
-  return withPermanentFailures({
-    ...createPipelineRunActivities(deps),
-    ...createPromotionActivities(deps),
-    ...createApprovalActivities(deps),
-    ...createShadowActivities(deps),
-    ...createCanaryActivities(deps),
-  });
+export function createControlActivities(deps: ActivityDeps, observe?: ActivityObserver) {
+  return {
+    ...inStage('run', createPipelineRunActivities(deps), observe),
+    ...inStage('promote', createPromotionActivities(deps), observe),
+    ...inStage('approval', createApprovalActivities(deps), observe),
+    ...inStage('shadow', createShadowActivities(deps), observe),
+    ...inStage('canary', createCanaryActivities(deps), observe),
+  };
 }
 
 /** The data queue: reading source partitions, validating and snapshotting them, registering datasets. */
-export function createDataActivities(deps: ActivityDeps) {
-  return withPermanentFailures(createIngestActivities(deps));
+export function createDataActivities(deps: ActivityDeps, observe?: ActivityObserver) {
+  return inStage('ingest', createIngestActivities(deps), observe);
 }
 
 /** The train queue (one slot per process; a GPU machine may poll only this one): training context and training. */
-export function createTrainActivities(deps: ActivityDeps) {
-  return withPermanentFailures(createTrainModelActivities(deps));
+export function createTrainActivities(deps: ActivityDeps, observe?: ActivityObserver) {
+  return inStage('train', createTrainModelActivities(deps), observe);
 }
 
 /**
@@ -47,11 +57,11 @@ export function createTrainActivities(deps: ActivityDeps) {
  * which no workflow calls yet; it scores a snapshot with a version like evaluation does,
  * so it belongs where the scoring capacity is.
  */
-export function createEvalActivities(deps: ActivityDeps) {
-  return withPermanentFailures({
-    ...createEvaluateActivities(deps),
-    ...createBatchPredictActivities(deps),
-  });
+export function createEvalActivities(deps: ActivityDeps, observe?: ActivityObserver) {
+  return {
+    ...inStage('evaluate', createEvaluateActivities(deps), observe),
+    ...inStage('batch-predict', createBatchPredictActivities(deps), observe),
+  };
 }
 
 export type ControlActivities = ReturnType<typeof createControlActivities>;

@@ -1,12 +1,17 @@
 /**
  * bench:gateway — what the inference gateway costs over a bare fastify + onnxruntime-node
- * server, on the same ONNX model (a logistic regression trained here on flight-delay data)
- * and the same JSON body, in the same run:
+ * server, and what it gives over the server a user would otherwise write, on the same ONNX
+ * model (a logistic regression trained here on flight-delay data) and the same JSON body, in
+ * the same run:
  *   (a) baseline   bench/bare-onnx-server.ts
- *   (b) gateway    validation, champion routing, metrics, every prediction logged to Postgres
+ *   (b) gateway    API keys, validation, champion routing, metrics, every prediction logged to Postgres
  *   (c) + shadow   the same with a shadow version deployed (every request mirrored and logged)
+ *   (d) FastAPI    bench/python/fastapi-server.py: FastAPI + uvicorn (one worker, uvloop and
+ *                  httptools) + pydantic validation + onnxruntime, with an `async def` endpoint
+ *                  and with a `def` one (FastAPI runs those in its thread pool); its pinned
+ *                  Python environment is made once in the cache directory (lib/dev-stack/python-environment.ts)
  * Each server runs in its own process; the load comes from this one. Each round measures
- *   - at capacity: (a), (b), (c) under autocannon (closed loop, `connections` requests always in flight);
+ *   - at capacity: (a), (b), (c), (d) under autocannon (closed loop, `connections` requests always in flight);
  *   - at the same offered load: (c) then (b) under bench/paced-load.ts (open loop, Poisson
  *     arrivals at BENCH_GATEWAY_PACED_LOAD × the capacity (c) showed in this round), where the
  *     p50 shows what the shadow adds to a caller's wait rather than what it takes from capacity
@@ -18,8 +23,9 @@
  * req/s counts 2xx answers per second of the run; p50/p99 are exact percentiles of every 2xx
  * answer's latency, from writing the request to the end of the answer (autocannon's own
  * histogram rounds to whole milliseconds, so its per-answer timings are used).
- * Goals (issue 4): gateway ≥ 0.8× baseline req/s, gateway p99 ≤ 1.5× baseline p99,
- * shadow-on p50 ≤ 1.1× shadow-off p50 (checked at capacity and at the same offered load).
+ * Goals: gateway ≥ 0.85× baseline req/s and ≥ 3× FastAPI `async def` req/s (issue 10), gateway
+ * p99 ≤ 1.5× baseline p99 and ≤ 0.7× FastAPI `async def` p99, shadow-on p50 ≤ 1.1× shadow-off
+ * p50 (checked at capacity and at the same offered load).
  *
  * Every request carries an API key (`Authorization: Bearer`, the same header to the baseline,
  * which ignores it): the gateway checks it as in production, one sha256 per request.
@@ -65,6 +71,7 @@ import { provideDatabase } from '../lib/dev-stack/database-provider';
 import { createS3Client } from '../lib/clients/s3-client';
 import { localOnlyEnvironment, type S3Config } from '../lib/config/environment';
 import { generateApiKey, hashApiKey, type GatewayApiKeyEntry } from '../lib/config/gateway-api-keys';
+import { PYTHON_ENVIRONMENTS, preparePythonEnvironment } from '../lib/dev-stack/python-environment';
 import { provideS3 } from '../lib/dev-stack/s3-provider';
 import { ArtifactStore } from '../lib/store/artifact-store';
 import { exportBuiltinModelToOnnx, trainBuiltinModel } from '../lib/training/trainers';
@@ -96,7 +103,7 @@ const autocannon = createRequire(__filename)('autocannon') as (options: {
 /** CPU sets when pinning: the server under test, and everything else (this process, Postgres). */
 const PINNING = cpuPinning();
 
-const GOALS = { throughputRatio: 0.8, p99Ratio: 1.5, shadowP50Ratio: 1.1 };
+const GOALS = { throughputRatio: 0.85, p99Ratio: 1.5, shadowP50Ratio: 1.1, fastApiThroughputRatio: 3, fastApiP99Ratio: 0.7 };
 /** Offered load of the paced runs, as a share of the gateway-with-shadow's capacity measured in the same round. */
 const PACED_LOAD = Number(process.env.BENCH_GATEWAY_PACED_LOAD ?? 0.5);
 
@@ -112,10 +119,10 @@ interface Measurement {
   cpu: { server: number; postgres: number; client: number } | null;
 }
 
-type Contender = 'baseline' | 'gateway' | 'gateway + shadow';
+type Contender = 'baseline' | 'FastAPI async def' | 'FastAPI def' | 'gateway' | 'gateway + shadow';
 /** Runs of a round: each contender at capacity (closed loop), then the gateway without and with shadow at the same offered load. */
 type Run = Contender | 'gateway + shadow, paced' | 'gateway, paced';
-const RUNS: readonly Run[] = ['baseline', 'gateway', 'gateway + shadow', 'gateway + shadow, paced', 'gateway, paced'];
+const RUNS: readonly Run[] = ['baseline', 'FastAPI async def', 'FastAPI def', 'gateway', 'gateway + shadow', 'gateway + shadow, paced', 'gateway, paced'];
 
 async function main(): Promise<void> {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -137,11 +144,17 @@ async function main(): Promise<void> {
     const model = await prepareModel(db, s3.config, dir, log);
     const body = JSON.stringify({ instance: model.instance });
 
-    const baseline = await spawnServer(path.join(__dirname, 'bare-onnx-server.ts'), [model.onnxFile], {}, children);
+    const baseline = await spawnServer(nodeCommand(path.join(__dirname, 'bare-onnx-server.ts'), [model.onnxFile]), {}, children);
+    const python = await preparePythonEnvironment(environment.cacheDir, 'fastapi', PYTHON_ENVIRONMENTS.fastapi, log);
+    const featuresFile = path.join(dir, 'features.json');
+    await writeFile(featuresFile, JSON.stringify(model.spec.features.map((f) => ({ name: f.name, kind: f.kind }))));
+    const fastApi = (mode: 'async' | 'def') =>
+      spawnServer([path.join(python.binDir, 'python3'), path.join(__dirname, 'python', 'fastapi-server.py'), model.onnxFile, featuresFile, '0', mode], {}, children);
+    const fastApiAsync = await fastApi('async');
+    const fastApiDef = await fastApi('def');
     const profile = process.env.BENCH_GATEWAY_PROFILE;
     const gateway = await spawnServer(
-      __filename,
-      [SERVE_GATEWAY],
+      nodeCommand(__filename, [SERVE_GATEWAY], profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profile)] : []),
       {
         BENCH_GATEWAY_CONFIG: JSON.stringify({
           databaseUrl: database.url,
@@ -150,7 +163,6 @@ async function main(): Promise<void> {
         }),
       },
       children,
-      profile ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profile)] : [],
     );
     const postmaster = await postmasterPid(db);
     if (PINNING) {
@@ -166,6 +178,8 @@ async function main(): Promise<void> {
     }
     const targets: Record<Contender, { url: string; pids: { server: number; postmaster: number | null } }> = {
       baseline: { url: `${baseline.url}/predict`, pids: { server: baseline.pid, postmaster } },
+      'FastAPI async def': { url: `${fastApiAsync.url}/predict`, pids: { server: fastApiAsync.pid, postmaster } },
+      'FastAPI def': { url: `${fastApiDef.url}/predict`, pids: { server: fastApiDef.pid, postmaster } },
       gateway: { url: `${gateway.url}/v1/models/${model.spec.name}/predict`, pids: { server: gateway.pid, postmaster } },
       'gateway + shadow': { url: `${gateway.url}/v1/models/${model.spec.name}/predict`, pids: { server: gateway.pid, postmaster } },
     };
@@ -176,6 +190,8 @@ async function main(): Promise<void> {
 
     log(`warming up each server for ${WARMUP_SECONDS} s (${CONNECTIONS} connections), the gateway with and without a shadow`);
     await measure(targets.baseline.url, body, WARMUP_SECONDS);
+    await measure(targets['FastAPI async def'].url, body, WARMUP_SECONDS);
+    await measure(targets['FastAPI def'].url, body, WARMUP_SECONDS);
     await measure(targets.gateway.url, body, WARMUP_SECONDS);
     await setShadow(model.shadow.id, 0);
     await measure(targets.gateway.url, body, WARMUP_SECONDS);
@@ -196,7 +212,7 @@ async function main(): Promise<void> {
         if (run === 'gateway + shadow') rate = Math.round(result.requestsPerSecond * PACED_LOAD);
         results[run].push(result);
         let logged = '';
-        if (run !== 'baseline') {
+        if (run.startsWith('gateway')) {
           const expected = result.ok * (shadow ? 2 : 1);
           const rows = await waitForLoggedRows(db, model.spec.name, before + expected);
           // Requests still in flight when autocannon stopped are answered and logged too, so rows ≥ expected.
@@ -449,11 +465,17 @@ function report(results: Record<Run, Measurement[]>): void {
       'values: median of the rounds; ratios: median of the ratios within each round\n\n' +
       'at capacity (autocannon, closed loop: each connection sends again when answered)\n',
   );
-  const capacity: Contender[] = ['baseline', 'gateway', 'gateway + shadow'];
+  const capacity: Contender[] = ['baseline', 'FastAPI async def', 'FastAPI def', 'gateway', 'gateway + shadow'];
   process.stdout.write(
     `${renderTable(
-      ['server', 'req/s', 'p50 ms', 'p99 ms', 'failed', 'req/s ÷ baseline', 'p99 ÷ baseline'],
-      capacity.map((run) => row(run, [ratio((m) => m.requestsPerSecond, run, 'baseline').toFixed(3), ratio((m) => m.p99, run, 'baseline').toFixed(3)])),
+      ['server', 'req/s', 'p50 ms', 'p99 ms', 'failed', 'req/s ÷ baseline', 'p99 ÷ baseline', 'server CPU µs/req'],
+      capacity.map((run) =>
+        row(run, [
+          ratio((m) => m.requestsPerSecond, run, 'baseline').toFixed(3),
+          ratio((m) => m.p99, run, 'baseline').toFixed(3),
+          results[run].every((m) => m.cpu) ? across(run, (m) => m.cpu!.server).toFixed(0) : '-',
+        ]),
+      ),
     )}\n\n` +
       `at the same offered load (open loop, Poisson arrivals at ${PACED_LOAD} × the gateway + shadow's capacity of the round)\n` +
       `${renderTable(
@@ -468,11 +490,21 @@ function report(results: Record<Run, Measurement[]>): void {
   const shadowP50 = ratio((m) => m.p50, 'gateway + shadow', 'gateway');
   const shadowP50SameLoad = ratio((m) => m.p50, 'gateway + shadow, paced', 'gateway, paced');
   const shadowCapacity = ratio((m) => m.requestsPerSecond, 'gateway + shadow', 'gateway');
+  const fastApiThroughput = ratio((m) => m.requestsPerSecond, 'gateway', 'FastAPI async def');
+  const fastApiP99 = ratio((m) => m.p99, 'gateway', 'FastAPI async def');
+  const fastApiDefThroughput = ratio((m) => m.requestsPerSecond, 'gateway', 'FastAPI def');
+  const fastApiDefP99 = ratio((m) => m.p99, 'gateway', 'FastAPI def');
+  const measuredCpu = (['gateway', 'FastAPI async def'] as const).every((run) => results[run].every((m) => m.cpu));
+  const fastApiCpu = measuredCpu ? ratio((m) => m.cpu!.server, 'gateway', 'FastAPI async def') : null;
   const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
   process.stdout.write(
     [
       `gateway / baseline req/s               ${throughput.toFixed(3)}  (goal ≥ ${GOALS.throughputRatio}: ${verdict(throughput >= GOALS.throughputRatio)})`,
       `gateway / baseline p99                 ${p99.toFixed(3)}  (goal ≤ ${GOALS.p99Ratio}: ${verdict(p99 <= GOALS.p99Ratio)})`,
+      `gateway / FastAPI async def req/s      ${fastApiThroughput.toFixed(3)}  (goal ≥ ${GOALS.fastApiThroughputRatio}: ${verdict(fastApiThroughput >= GOALS.fastApiThroughputRatio)})`,
+      `gateway / FastAPI async def p99        ${fastApiP99.toFixed(3)}  (goal ≤ ${GOALS.fastApiP99Ratio}: ${verdict(fastApiP99 <= GOALS.fastApiP99Ratio)})`,
+      `gateway / FastAPI def req/s, p99       ${fastApiDefThroughput.toFixed(3)}, ${fastApiDefP99.toFixed(3)}`,
+      ...(fastApiCpu === null ? [] : [`gateway / FastAPI async def server CPU per request ${fastApiCpu.toFixed(3)}  (CPU time depends less than req/s on what else the machine runs)`]),
       `shadow on / off p50, at capacity       ${shadowP50.toFixed(3)}  (goal ≤ ${GOALS.shadowP50Ratio}: ${verdict(shadowP50 <= GOALS.shadowP50Ratio)})`,
       `shadow on / off p50, same offered load ${shadowP50SameLoad.toFixed(3)}  (goal ≤ ${GOALS.shadowP50Ratio}: ${verdict(shadowP50SameLoad <= GOALS.shadowP50Ratio)})`,
       `shadow on / off req/s, at capacity     ${shadowCapacity.toFixed(3)}  (the shadow scores every request again, and its rows are logged)`,
@@ -481,16 +513,15 @@ function report(results: Record<Run, Measurement[]>): void {
   );
 }
 
-/** Starts `file` (TypeScript, through tsx) and resolves with its pid and the URL it prints as `listening <url>`. */
-async function spawnServer(
-  file: string,
-  args: string[],
-  env: Record<string, string>,
-  children: ChildProcess[],
-  nodeArgs: string[] = [],
-): Promise<{ url: string; pid: number }> {
-  const argv = [process.execPath, ...nodeArgs, '--import', 'tsx', file, ...args];
-  // taskset execs node in place: the child's pid is the server's.
+/** The command that runs a TypeScript file through tsx. */
+function nodeCommand(file: string, args: string[], nodeArgs: string[] = []): string[] {
+  return [process.execPath, ...nodeArgs, '--import', 'tsx', file, ...args];
+}
+
+/** Starts a server (`argv`) and resolves with its pid and the URL it prints as `listening <url>`. */
+async function spawnServer(argv: string[], env: Record<string, string>, children: ChildProcess[]): Promise<{ url: string; pid: number }> {
+  const file = argv.find((a) => /\.(ts|py)$/.test(a)) ?? argv[0]!;
+  // taskset execs the server in place: the child's pid is the server's.
   const command = PINNING ? ['taskset', '-c', PINNING.server, ...argv] : argv;
   const child = spawn(command[0]!, command.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);

@@ -18,12 +18,20 @@ import { gatewayKeyCreateCommand } from './commands/gateway-key';
 import { workerCommand } from './commands/worker';
 
 const EXAMPLE_SPEC = path.join(__dirname, '..', 'examples', 'flight-delay', 'model.json');
+/** The commands whose process runs workers: they export the Temporal SDK's metrics when RETRAIN_TEMPORAL_METRICS_PORT is set. */
+const WORKER_COMMANDS = new Set(['worker', 'up', 'demo']);
 
 async function main(): Promise<void> {
   // The pinned AWS SDK supports Node 20; its notice about future releases is noise on every command.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  installWorkerLogging(loadEnvironment().logLevel);
   const program = new Command('retrain').description('Keeps ML models fresh: durable retraining pipelines on Temporal.').showHelpAfterError();
+  // The Temporal runtime is installed once, before the command runs; its metrics exporter only in a process that runs workers.
+  program.hook('preAction', (_program, action) => {
+    const env = loadEnvironment();
+    const { host, temporalPort } = env.workerMetrics;
+    const exportsTemporalMetrics = WORKER_COMMANDS.has(action.name()) && temporalPort !== null;
+    installWorkerLogging(env.logLevel, { temporalMetricsBindAddress: exportsTemporalMetrics ? `${host.includes(':') ? `[${host}]` : host}:${temporalPort}` : null });
+  });
   const specOption = () => new Option('--spec <file>', 'model spec (JSON)').default(EXAMPLE_SPEC, 'examples/flight-delay/model.json');
 
   program

@@ -192,6 +192,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         await service.drainShadows();
         await follower.close();
         await router.close();
+        metrics.close();
         await predictionLog.close();
         await logPool.end();
       })();

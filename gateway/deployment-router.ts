@@ -183,6 +183,7 @@ export class DeploymentRouter {
     if (previous) for (const session of routeSessions(previous)) session.release();
     this.deps.metrics.modelSwaps.inc({ model });
     this.deps.metrics.deploymentRevision.set({ model }, route.revision);
+    this.deps.metrics.routeChanged(model, route);
     this.deps.log.info(
       {
         model,
@@ -245,6 +246,7 @@ export class DeploymentRouter {
     this.routes = next;
     for (const session of routeSessions(current)) session.release();
     this.deps.metrics.deploymentRevision.remove({ model });
+    this.deps.metrics.routeChanged(model, null);
     this.deps.log.info({ model }, 'deployment removed');
   }
 

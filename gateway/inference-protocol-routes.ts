@@ -56,31 +56,28 @@ export function registerInferenceProtocolRoutes(app: FastifyInstance, deps: Infe
     };
   });
 
-  const refused = (err: { statusCode: number }) => metrics.requests.inc({ model: NO_LABEL, role: NO_LABEL, status: String(err.statusCode) });
+  const refused = (err: { statusCode: number }) => metrics.failed(NO_LABEL, err, err.statusCode);
   app.post<{ Params: NameParams }>('/v2/models/:name/infer', apiKeyRouteOptions(deps.authorizer, 'predict', 'name', refused), async (request) => {
     const started = performance.now();
     const model = request.params.name;
     let modelLabel = NO_LABEL;
-    let role = NO_LABEL;
     try {
       const route = service.route(model);
       modelLabel = model;
       const parsed = parseInferRequest(request.body, route.validator, deps.maxInstances);
       const outcome = await service.predict(route, parsed);
-      role = outcome.role;
       const n = outcome.probabilities.length;
       const data = Array.from(outcome.classProbabilities);
-      metrics.requests.inc({ model, role, status: '200' });
-      metrics.requestDuration.observe({ model, role }, (performance.now() - started) / 1000);
+      metrics.answered(model, { version: outcome.served.version, role: outcome.role }, (performance.now() - started) / 1000);
       return {
         model_name: model,
         model_version: String(outcome.served.version),
         id: parsed.requestId,
-        parameters: { role },
+        parameters: { role: outcome.role },
         outputs: [{ name: PROBABILITIES_TENSOR, shape: [n, 2], datatype: 'FP32', data }],
       };
     } catch (err) {
-      metrics.requests.inc({ model: modelLabel, role, status: String(statusOf(err)) });
+      metrics.failed(modelLabel, err, statusOf(err));
       throw err;
     }
   });

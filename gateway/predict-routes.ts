@@ -34,36 +34,42 @@ interface ModelParams {
 
 export function registerPredictRoutes(app: FastifyInstance, deps: PredictRoutesDeps): void {
   const { service, metrics } = deps;
-  const refused = (err: GatewayRequestError) => metrics.requests.inc({ model: NO_LABEL, role: NO_LABEL, status: String(err.statusCode) });
+  const refused = (err: GatewayRequestError) => metrics.failed(NO_LABEL, err, err.statusCode);
+  const refusedFeedback = (err: GatewayRequestError) => metrics.feedbackRequests.inc({ model: NO_LABEL, status: String(err.statusCode) });
 
   app.post<{ Params: ModelParams }>('/v1/models/:model/predict', apiKeyRouteOptions(deps.authorizer, 'predict', 'model', refused), async (request) => {
     const started = performance.now();
     const { model } = request.params;
     let modelLabel = NO_LABEL;
-    let role = NO_LABEL;
     try {
       const route = service.route(model);
       modelLabel = model;
       const parsed = parsePredictRequest(request.body, route.validator, deps.maxInstances);
       const outcome = await service.predict(route, parsed);
-      role = outcome.role;
       const predictions = Array.from(outcome.probabilities, (probability) => ({ probability, label: binaryLabel(probability) }));
-      metrics.requests.inc({ model, role, status: '200' });
-      metrics.requestDuration.observe({ model, role }, (performance.now() - started) / 1000);
-      return { model, version: outcome.served.version, role, requestId: parsed.requestId, predictions };
+      metrics.answered(model, { version: outcome.served.version, role: outcome.role }, (performance.now() - started) / 1000);
+      return { model, version: outcome.served.version, role: outcome.role, requestId: parsed.requestId, predictions };
     } catch (err) {
-      metrics.requests.inc({ model: modelLabel, role, status: String(statusOf(err)) });
+      metrics.failed(modelLabel, err, statusOf(err));
       throw err;
     }
   });
 
-  app.post<{ Params: ModelParams }>('/v1/models/:model/feedback', apiKeyRouteOptions(deps.authorizer, 'feedback', 'model', refused), async (request, reply) => {
+  app.post<{ Params: ModelParams }>('/v1/models/:model/feedback', apiKeyRouteOptions(deps.authorizer, 'feedback', 'model', refusedFeedback), async (request, reply) => {
     const { model } = request.params;
-    if (!deps.router.models.includes(model)) service.route(model); // throws the 404 naming the model
-    const { requestId, label } = parseFeedbackRequest(request.body);
-    const recorded = await deps.feedback.record(model, { requestId, label });
-    reply.code(recorded ? 202 : 200);
-    return { model, requestId, label, recorded };
+    const deployed = deps.router.models.includes(model);
+    try {
+      if (!deployed) service.route(model); // throws the 404 naming the model
+      const { requestId, label } = parseFeedbackRequest(request.body);
+      const recorded = await deps.feedback.record(model, { requestId, label });
+      reply.code(recorded ? 202 : 200);
+      metrics.feedbackRequests.inc({ model, status: recorded ? '202' : '200' });
+      if (recorded) metrics.labels.inc({ model, label: String(label) });
+      return { model, requestId, label, recorded };
+    } catch (err) {
+      metrics.feedbackRequests.inc({ model: deployed ? model : NO_LABEL, status: String(statusOf(err)) });
+      throw err;
+    }
   });
 
   app.get('/v1/models', async () => ({ models: deps.router.status() }));

@@ -23,7 +23,7 @@
 import type { Logger } from 'pino';
 import { binaryLabel } from '../lib/stats/decision-threshold';
 import type { DeploymentRouter } from './deployment-router';
-import type { GatewayMetrics } from './gateway-metrics';
+import { attributeFailure, type GatewayMetrics } from './gateway-metrics';
 import { chooseVersion, type ModelRoute, type ServedVersion, type ServingRole } from './model-route';
 import type { ParsedPrediction } from './predict-request';
 import type { ServingLogEntry } from '../lib/db/repositories/serving-log';
@@ -125,14 +125,14 @@ export class PredictionService {
     let mirrored = false;
     try {
       const scored = await choice.served.session.attempt(request.instances, probe);
-      await this.record(request, choice.served, scored, createdAt);
+      await this.record(route.model, request, choice.served, scored, createdAt);
       const outcome: PredictionOutcome = scored.ok
         ? { route, role: choice.role, served: choice.served, ...scored.result }
         : await this.fallBackToChampion(route, request, choice.served, scored.error, createdAt);
       if (shadow) {
         mirrored = true;
         if (!this.shadowMirror.mirror({ model: route.model, shadow, request, probe, createdAt })) {
-          this.deps.metrics.shadowPredictions.inc({ model: route.model, outcome: 'skipped' });
+          this.deps.metrics.shadowPredictions.inc({ model: route.model, version: String(shadow.version), outcome: 'skipped' });
         }
       }
       return outcome;
@@ -145,18 +145,21 @@ export class PredictionService {
   private async fallBackToChampion(route: ModelRoute, request: ParsedPrediction, failed: ServedVersion, error: Error, createdAt: Date): Promise<PredictionOutcome> {
     const champion = route.champion;
     if (failed.role !== 'canary' || !champion) {
-      throw new GatewayRequestError(500, 'scoring_failed', `model '${route.model}' v${failed.version} failed to score the request: ${error.message}`);
+      throw attributeFailure(new GatewayRequestError(500, 'scoring_failed', `model '${route.model}' v${failed.version} failed to score the request: ${error.message}`), failed);
     }
     this.deps.log.warn({ model: route.model, version: failed.version, requestId: request.requestId, err: error }, 'canary failed; the champion answers');
     champion.session.retain();
     try {
       const scored = await champion.session.attempt(request.instances);
-      await this.record(request, champion, scored, createdAt);
+      await this.record(route.model, request, champion, scored, createdAt);
       if (!scored.ok) {
-        throw new GatewayRequestError(
-          500,
-          'scoring_failed',
-          `model '${route.model}' failed to score the request (canary v${failed.version}: ${error.message}; champion v${champion.version}: ${scored.error.message})`,
+        throw attributeFailure(
+          new GatewayRequestError(
+            500,
+            'scoring_failed',
+            `model '${route.model}' failed to score the request (canary v${failed.version}: ${error.message}; champion v${champion.version}: ${scored.error.message})`,
+          ),
+          champion,
         );
       }
       return { route, role: 'champion', served: champion, ...scored.result };
@@ -169,13 +172,15 @@ export class PredictionService {
   private async recordShadows(scored: ReadonlyArray<{ mirrored: MirroredRequest; outcome: ShadowScoring }>): Promise<void> {
     const rows: ServingLogEntry[] = [];
     let failed = 0;
+    const { model, shadow } = scored[0]!.mirrored;
     for (const { mirrored, outcome } of scored) {
       if (!outcome.ok) failed++;
+      this.observe(mirrored.model, mirrored.request, mirrored.shadow, outcome);
       this.logRows(rows, mirrored.request, mirrored.shadow, outcome, mirrored.createdAt.toISOString());
     }
-    const { model } = scored[0]!.mirrored;
-    if (scored.length > failed) this.deps.metrics.shadowPredictions.inc({ model, outcome: 'ok' }, scored.length - failed);
-    if (failed > 0) this.deps.metrics.shadowPredictions.inc({ model, outcome: 'error' }, failed);
+    const version = String(shadow.version);
+    if (scored.length > failed) this.deps.metrics.shadowPredictions.inc({ model, version, outcome: 'ok' }, scored.length - failed);
+    if (failed > 0) this.deps.metrics.shadowPredictions.inc({ model, version, outcome: 'error' }, failed);
     try {
       const wait = this.deps.predictionLog.append(rows);
       if (wait) await wait;
@@ -186,11 +191,22 @@ export class PredictionService {
   }
 
   /** Queues one log row per instance; waits only when the log is full (back-pressure). */
-  private async record(request: ParsedPrediction, served: ServedVersion, scored: ShadowScoring, createdAt: Date): Promise<void> {
+  private async record(model: string, request: ParsedPrediction, served: ServedVersion, scored: ShadowScoring, createdAt: Date): Promise<void> {
+    this.observe(model, request, served, scored);
     const rows: ServingLogEntry[] = [];
     this.logRows(rows, request, served, scored, createdAt.toISOString());
     const wait = this.deps.predictionLog.append(rows);
     if (wait) await wait;
+  }
+
+  /** The scores of one request's instances into the version's histogram, or its failure into the failure counter. */
+  private observe(model: string, request: ParsedPrediction, served: ServedVersion, scored: ShadowScoring): void {
+    if (!scored.ok) {
+      this.deps.metrics.scoringFailed(model, served, request.instances.length);
+      return;
+    }
+    const scores = this.deps.metrics.scores(model, served);
+    for (const probability of scored.result.probabilities) scores.observe(probability);
   }
 
   /** Appends the serialized log rows of one request's instances to `rows`. */

@@ -19,6 +19,8 @@ export const LAYERS = [
   { folder: 'lib/store', rank: 4 },
   { folder: 'lib/clients', rank: 4 },
   { folder: 'lib/dev-stack', rank: 5, only: ['cli', 'bench'] },
+  // Reads lib/db (the model gauges) and serves prom-client registries; the worker uses it.
+  { folder: 'lib/monitoring', rank: 5 },
   { folder: 'lib/data', rank: 6 },
   { folder: 'lib/ingestion', rank: 7 },
   { folder: 'lib/scoring', rank: 7 },

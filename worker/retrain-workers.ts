@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
-import { activitiesByQueue, type ActivityDeps } from '../activities';
+import { activitiesByQueue, type ActivityDeps, type ActivityObserver } from '../activities';
 import { taskQueuesFor } from '../workflows/definitions';
 import { approvalRefusalSinks } from './approval-refusal-sink';
 
@@ -21,6 +21,8 @@ export interface RetrainWorkersOptions {
   deps: ActivityDeps;
   /** Which queues this process polls: all of them by default; a GPU machine may poll only `train`. */
   kinds?: readonly TaskQueueKind[];
+  /** Told of every activity attempt (the worker's metrics: WorkerMetrics.observeActivity). */
+  activityObserver?: ActivityObserver;
   /** A prebuilt bundle saves the bundling time when many workers start in one process (tests). */
   workflowBundle?: WorkflowBundleWithSourceMap;
 }
@@ -39,7 +41,7 @@ export async function createRetrainWorkers(options: RetrainWorkersOptions): Prom
         connection: options.connection,
         namespace: options.namespace,
         taskQueue: queues[kind],
-        activities: activitiesByQueue[kind](options.deps),
+        activities: activitiesByQueue[kind](options.deps, options.activityObserver),
         maxConcurrentActivityTaskExecutions: concurrencyByKind[kind],
         ...(kind === 'control'
           ? {

@@ -6,6 +6,7 @@ import type { S3Config } from '../lib/config/environment';
 import { RETRAIN_SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions';
 import { createActivityClients } from './activity-clients';
 import { createRetrainWorkers, runWorkersUntil, type TaskQueueKind } from './retrain-workers';
+import { WorkerMetrics } from './worker-metrics';
 
 export interface WorkerProcessOptions {
   temporalAddress: string;
@@ -15,6 +16,8 @@ export interface WorkerProcessOptions {
   s3: S3Config;
   dataDir: string;
   kinds: readonly TaskQueueKind[];
+  /** Serve the worker's metrics at `http://host:port/metrics` (RETRAIN_WORKER_METRICS_*); null: none. */
+  metrics: { host: string; port: number; modelWindowSeconds: number } | null;
   log: (msg: string) => void;
 }
 
@@ -32,6 +35,14 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
   }
   const clients = await createActivityClients({ databaseUrl: options.databaseUrl, s3: options.s3, workDir: path.join(options.dataDir, 'work') });
   const nativeConnection = await NativeConnection.connect({ address: options.temporalAddress });
+  const metrics = options.metrics
+    ? new WorkerMetrics({
+        // Only a worker of the control queue reads the model gauges: one series per model and version, not one per worker.
+        modelGauges: options.kinds.includes('control') ? { db: clients.deps.db, windowSeconds: options.metrics.modelWindowSeconds } : null,
+        log: options.log,
+      })
+    : null;
+  const metricsServer = metrics && options.metrics ? await metrics.serve(options.metrics.host, options.metrics.port) : null;
   try {
     const workers = await createRetrainWorkers({
       connection: nativeConnection,
@@ -39,7 +50,9 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
       taskQueue: options.taskQueue,
       deps: clients.deps,
       kinds: options.kinds,
+      activityObserver: metrics?.observeActivity,
     });
+    if (metricsServer) options.log(`worker metrics at ${metricsServer.url}/metrics`);
     options.log(`worker polling ${options.kinds.join(', ')} queues of ${options.taskQueue} at ${options.temporalAddress}`);
     const signal = await runWorkersUntil(
       workers,
@@ -50,6 +63,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
     );
     options.log(`${signal} received: worker stopped`);
   } finally {
+    await metricsServer?.close();
     await nativeConnection.close();
     await clients.close();
   }

@@ -26,6 +26,7 @@ export async function workerCommand(env: RetrainEnvironment, options: { queues: 
     s3: connection.s3,
     dataDir: env.dataDir,
     kinds,
+    metrics: env.workerMetrics.port === null ? null : { host: env.workerMetrics.host, port: env.workerMetrics.port, modelWindowSeconds: env.workerMetrics.modelWindowSeconds },
     log: (msg) => process.stderr.write(`[retrain] ${msg}\n`),
   });
 }

@@ -7,6 +7,7 @@ import { findFreePort } from '../../lib/dev-stack/free-port';
 import { startStack, type Stack } from '../../lib/dev-stack/stack';
 import { createActivityClients } from '../../worker/activity-clients';
 import { createRetrainWorkers, runWorkersUntil } from '../../worker/retrain-workers';
+import { WorkerMetrics } from '../../worker/worker-metrics';
 import { RETRAIN_SEARCH_ATTRIBUTE_KEYS } from '../../workflows/definitions';
 import type { StackConnection } from './stack-file';
 
@@ -64,13 +65,23 @@ export async function startInProcessStack(env: RetrainEnvironment, log: (msg: st
         s3: stack.s3,
       },
       async runWorkersUntil(until) {
-        const workers = await createRetrainWorkers({
-          connection: nativeConnection,
-          namespace: stack.temporal.namespace,
-          taskQueue: env.taskQueue,
-          deps: clients.deps,
-        });
-        return runWorkersUntil(workers, until);
+        // RETRAIN_WORKER_METRICS_PORT: the workers' metrics (they poll every queue, the control queue included).
+        const { workerMetrics } = env;
+        const metrics = workerMetrics.port === null ? null : new WorkerMetrics({ modelGauges: { db: clients.deps.db, windowSeconds: workerMetrics.modelWindowSeconds }, log });
+        const server = metrics && workerMetrics.port !== null ? await metrics.serve(workerMetrics.host, workerMetrics.port) : null;
+        if (server) log(`worker metrics at ${server.url}/metrics`);
+        try {
+          const workers = await createRetrainWorkers({
+            connection: nativeConnection,
+            namespace: stack.temporal.namespace,
+            taskQueue: env.taskQueue,
+            deps: clients.deps,
+            activityObserver: metrics?.observeActivity,
+          });
+          return await runWorkersUntil(workers, until);
+        } finally {
+          await server?.close();
+        }
       },
       async close() {
         await connection.close().catch(() => undefined);

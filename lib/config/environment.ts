@@ -22,6 +22,7 @@ const withDefault = <T extends z.ZodType>(schema: T, value: z.input<T>) => z.pre
 
 const hostPort = z.string().regex(/^[^\s:/]+:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'must be host:port, e.g. temporal.internal:7233');
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+const port = z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(0).max(65535);
 const bucketName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)');
@@ -61,7 +62,15 @@ const EnvironmentSchema = z.object({
   S3_BUCKET: withDefault(bucketName, 'retrain'),
   /** Where a standalone gateway listens. */
   GATEWAY_HOST: withDefault(z.string(), '127.0.0.1'),
-  GATEWAY_PORT: withDefault(z.coerce.number({ error: 'must be a port number' }).int('must be a port number').min(0).max(65535), 8080),
+  GATEWAY_PORT: withDefault(port, 8080),
+  /** Where a worker serves its Prometheus metrics (activities by stage; model gauges on a control worker) at /metrics; unset: not served. 0: a free port. */
+  RETRAIN_WORKER_METRICS_PORT: optional(port),
+  /** Where the Temporal SDK's own Prometheus exporter listens in a worker process (temporal_* metrics); unset: not exported. */
+  RETRAIN_TEMPORAL_METRICS_PORT: optional(port.min(1, 'must be a port number from 1 to 65535')),
+  /** The address both worker metrics servers listen on (0.0.0.0 in a container). */
+  RETRAIN_WORKER_METRICS_HOST: withDefault(z.string(), '127.0.0.1'),
+  /** The window of the prediction log the model gauges cover (online accuracy, class mix, labels pending), in seconds: longer than the models' label delay. */
+  RETRAIN_MODEL_METRICS_WINDOW_SECONDS: withDefault(z.coerce.number({ error: 'must be a number of seconds' }).int('must be a whole number of seconds').min(1, 'must be at least 1 second'), 3600),
   /** Explicit paths of the service binaries (else found on PATH, in the cache, or built with `go install`). */
   TEMPORAL_CLI: optional(z.string()),
   VERSITYGW_BIN: optional(z.string()),
@@ -109,6 +118,11 @@ export interface RetrainEnvironment {
    */
   readonly gatewayAuth: { readonly mode: 'keys'; readonly keysFile: string } | { readonly mode: 'open' } | null;
   readonly gatewayListen: { readonly host: string; readonly port: number };
+  /**
+   * A worker's metrics: its own server (`port`, null: none) and the Temporal SDK's exporter
+   * (`temporalPort`, null: none), both on `host`; and the window of the model gauges.
+   */
+  readonly workerMetrics: { readonly host: string; readonly port: number | null; readonly temporalPort: number | null; readonly modelWindowSeconds: number };
   readonly binaries: { readonly temporalCli: string | null; readonly versitygw: string | null; readonly postgresBinDir: string | null };
 }
 
@@ -183,6 +197,12 @@ export function parseEnvironment(env: Readonly<Record<string, string | undefined
         ? Object.freeze({ mode: 'open' as const })
         : null,
     gatewayListen: Object.freeze({ host: v.GATEWAY_HOST, port: v.GATEWAY_PORT }),
+    workerMetrics: Object.freeze({
+      host: v.RETRAIN_WORKER_METRICS_HOST,
+      port: v.RETRAIN_WORKER_METRICS_PORT ?? null,
+      temporalPort: v.RETRAIN_TEMPORAL_METRICS_PORT ?? null,
+      modelWindowSeconds: v.RETRAIN_MODEL_METRICS_WINDOW_SECONDS,
+    }),
     binaries: Object.freeze({ temporalCli: v.TEMPORAL_CLI ?? null, versitygw: v.VERSITYGW_BIN ?? null, postgresBinDir: v.POSTGRES_BIN_DIR ?? null }),
   });
 }

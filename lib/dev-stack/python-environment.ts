@@ -17,6 +17,8 @@ const ROOT = path.join(__dirname, '..', '..');
 export const PYTHON_ENVIRONMENTS = {
   referees: path.join(ROOT, 'examples', 'python-trainer', 'requirements.txt'),
   'label-studio': path.join(ROOT, 'test', 'python', 'label-studio-requirements.txt'),
+  /** FastAPI + uvicorn + onnxruntime, the server bench:gateway compares the gateway with. */
+  fastapi: path.join(ROOT, 'bench', 'python', 'fastapi-requirements.txt'),
 } as const satisfies Record<string, string>;
 
 export type PythonEnvironmentName = keyof typeof PYTHON_ENVIRONMENTS;

@@ -252,9 +252,9 @@ describe('inference gateway', () => {
     expect((await post(predict, 'instance=1', { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${KEYS.both}` })).status).toBe(415);
     expect((await post(predict, { instance: instanceAt(0) }, { 'content-type': 'application/json' })).status).toBe(401);
     const metrics = (await get('/metrics')).body.text as string;
-    expect(metrics).toMatch(new RegExp(`retrain_gateway_requests_total\\{model="${spec.name}",role="none",status="400"\\} [1-9]`));
-    expect(metrics).toMatch(/retrain_gateway_requests_total\{model="none",role="none",status="401"\} [1-9]/);
-    expect(metrics).toMatch(/retrain_gateway_requests_total\{model="none",role="none",status="403"\} [1-9]/);
+    expect(metrics).toMatch(new RegExp(`retrain_gateway_requests_total\\{model="${spec.name}",version="none",role="none",status="400"\\} [1-9]`));
+    expect(metrics).toMatch(/retrain_gateway_requests_total\{model="none",version="none",role="none",status="401"\} [1-9]/);
+    expect(metrics).toMatch(/retrain_gateway_requests_total\{model="none",version="none",role="none",status="403"\} [1-9]/);
   });
 
   it('needs an API key with the scope and the model on predict, infer and feedback', async () => {

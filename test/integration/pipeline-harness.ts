@@ -1,10 +1,13 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { loadEnvironment } from '../../lib/config/environment';
+import { loadModelSpec } from '../../lib/config/model-spec-file';
+import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
+import type { ModelSpec } from '../../lib/spec/model-spec';
 import { locateTemporalCli } from '../../lib/dev-stack/temporal-cli';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
@@ -16,6 +19,7 @@ import type { TestServices } from './test-services';
 import { createEmptyDatabase } from '../fixtures/test-database';
 
 const execFileAsync = promisify(execFile);
+const ROOT = path.join(__dirname, '..', '..');
 
 export interface PipelineHarness {
   services: TestServices;
@@ -34,6 +38,15 @@ export interface PipelineHarness {
   withWorkers<T>(body: () => Promise<T>): Promise<T>;
   /** Environment for a `retrain` command in a child process, pointed at these services, this database and task queue. */
   cliEnvironment(dataDirName: string): NodeJS.ProcessEnv;
+  /**
+   * `retrain worker` in its own process group (so killWorkerProcess takes it down the way a
+   * machine dies), with cliEnvironment(name) and `extraEnv`; its stderr is echoed as `[name]`.
+   */
+  startWorkerProcess(name: string, extraEnv?: NodeJS.ProcessEnv): ChildProcess;
+  /** The flight-delay example's spec, named `flight-delay-<name>-<task queue suffix>`, reading the partitions prepareFlightDelay writes. */
+  flightDelaySpec(name: string): ModelSpec;
+  /** Writes the example's daily partitions `from`..`to` (inclusive) to this harness's S3 source prefix. */
+  prepareFlightDelay(from: string, to: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -56,6 +69,7 @@ export async function createPipelineHarness(name: string): Promise<PipelineHarne
   const nativeConnection = await NativeConnection.connect({ address: services.temporalAddress });
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
   const taskQueue = `test-${suffix}`;
+  const flightDelayPrefix = `sources/${taskQueue}/flight-delay/`;
 
   async function withWorkers<T>(body: () => Promise<T>): Promise<T> {
     const workers: Worker[] = await createRetrainWorkers({
@@ -68,7 +82,7 @@ export async function createPipelineHarness(name: string): Promise<PipelineHarne
     return runWorkersUntil(workers, body());
   }
 
-  return {
+  const harness: PipelineHarness = {
     services,
     client,
     taskQueue,
@@ -109,6 +123,23 @@ export async function createPipelineHarness(name: string): Promise<PipelineHarne
         RETRAIN_LOG_LEVEL: 'ERROR',
       };
     },
+    flightDelaySpec(specName) {
+      const example = loadModelSpec(path.join(ROOT, 'examples', 'flight-delay', 'model.json'));
+      return { ...example, name: `flight-delay-${specName}-${taskQueue.slice(-6)}`, source: { kind: 's3', prefix: flightDelayPrefix, format: 'parquet' } };
+    },
+    async prepareFlightDelay(from, to) {
+      await prepareFlightDelayPartitions({ from, to, target: { kind: 's3', client: clients.deps.sourceS3.client, bucket: clients.deps.sourceS3.bucket, prefix: flightDelayPrefix } });
+    },
+    startWorkerProcess(workerName, extraEnv = {}) {
+      const child = spawn(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'cli', 'main.ts'), 'worker'], {
+        cwd: ROOT,
+        detached: true,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...harness.cliEnvironment(workerName), ...extraEnv },
+      });
+      child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[${workerName}] ${chunk.toString()}`));
+      return child;
+    },
     async close() {
       await clients.close();
       await connection.close();
@@ -116,6 +147,17 @@ export async function createPipelineHarness(name: string): Promise<PipelineHarne
       await rm(workDir, { recursive: true, force: true });
     },
   };
+  return harness;
+}
+
+/** SIGKILL to the whole process group of a worker started by startWorkerProcess (nothing if it has exited). */
+export function killWorkerProcess(child: ChildProcess): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, 'SIGKILL');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
 }
 
 let runtimeInstalled = false;

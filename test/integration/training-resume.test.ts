@@ -1,5 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ModelSpec } from '../../lib/spec/model-spec';
@@ -8,33 +7,8 @@ import { listTrainingRuns } from '../../lib/db/repositories/training-runs';
 import type { TrainingHeartbeat } from '../../lib/training/candidate-training';
 import { RETRAINING_PIPELINE, retrainingPipelineId, type RetrainingPipelineResult } from '../../workflows/definitions';
 import { flightDelayOnHarness } from './flight-delay-on-harness';
-import { createPipelineHarness, type PipelineHarness } from './pipeline-harness';
+import { createPipelineHarness, killWorkerProcess, type PipelineHarness } from './pipeline-harness';
 
-const ROOT = path.join(__dirname, '..', '..');
-
-/**
- * A worker in its own process (the `retrain worker` command), so the test can
- * kill it the way a machine dies: SIGKILL to its whole process group.
- */
-function startWorkerProcess(harness: PipelineHarness, name: string): ChildProcess {
-  const child = spawn(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'cli', 'main.ts'), 'worker'], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: harness.cliEnvironment(name),
-  });
-  child.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[${name}] ${chunk.toString()}`));
-  return child;
-}
-
-function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGKILL');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-  }
-}
 
 describe('training survives a worker crash', () => {
   let harness: PipelineHarness;
@@ -54,12 +28,12 @@ describe('training survives a worker crash', () => {
   });
 
   afterAll(async () => {
-    workers.forEach(killGroup);
+    workers.forEach(killWorkerProcess);
     await harness?.close();
   });
 
   it('resumes from the last checkpoint after the worker is killed, and registers exactly one version', async () => {
-    workers.push(startWorkerProcess(harness, 'worker-1'));
+    workers.push(harness.startWorkerProcess('worker-1'));
     const handle = await harness.client.workflow.start(RETRAINING_PIPELINE, {
       taskQueue: harness.taskQueue,
       workflowId: retrainingPipelineId(spec.name, '2001-01-09'),
@@ -82,9 +56,9 @@ describe('training survives a worker crash', () => {
     }
     expect(killedAfterEpoch).toBeGreaterThanOrEqual(3);
     process.stderr.write(`[resume] killing worker-1 after epoch ${killedAfterEpoch} of 30\n`);
-    killGroup(workers[0]!);
+    killWorkerProcess(workers[0]!);
 
-    workers.push(startWorkerProcess(harness, 'worker-2'));
+    workers.push(harness.startWorkerProcess('worker-2'));
     const result = (await handle.result()) as RetrainingPipelineResult;
 
     process.stderr.write(`[resume] the retried attempt resumed from epoch ${result.training.resumedFromEpoch}\n`);

@@ -2,7 +2,8 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { activitiesByQueue, type ActivityDeps } from '../../activities';
+import { activitiesByQueue, type ActivityDeps, type ActivityObservation } from '../../activities';
+import { observeActivities } from '../../activities/activity-observer';
 import { withPermanentFailures } from '../../activities/permanent-failure';
 import { ModelVersionNotFoundError } from '../../lib/db/not-found-errors';
 import { ALL_QUEUE_KINDS } from '../../worker/retrain-workers';
@@ -67,5 +68,33 @@ describe('withPermanentFailures (applied to every activity)', () => {
     expect(await failing(cancelled).catch((e: unknown) => e)).toBe(cancelled);
     const own = ApplicationFailure.create({ type: 'SchemaValidation', message: 'kept as raised', nonRetryable: false });
     expect(await failing(own).catch((e: unknown) => e)).toBe(own);
+  });
+});
+
+describe('observed activities (the worker metrics)', () => {
+  /** An activity that succeeds (err null) or fails with `err`, wrapped as activities/index.ts wraps every activity. */
+  const observed = (err: unknown) => {
+    const seen: ActivityObservation[] = [];
+    const wrapped = observeActivities('ingest', withPermanentFailures({ ingestPartition: async () => (err === null ? 'ok' : Promise.reject(err)) }), (o) => seen.push(o));
+    return { seen, run: () => wrapped.ingestPartition().catch(() => undefined) };
+  };
+
+  it('reports each attempt with its stage, activity, duration and outcome, a permanent failure with its type', async () => {
+    const done = observed(null);
+    await done.run();
+    expect(done.seen).toEqual([{ stage: 'ingest', activity: 'ingestPartition', seconds: expect.any(Number), outcome: 'completed', errorType: null }]);
+    const permanent = observed(new ModelVersionNotFoundError('42'));
+    await permanent.run();
+    expect(permanent.seen[0]).toMatchObject({ outcome: 'failed', errorType: 'ModelVersionNotFound' });
+    const retried = observed(new Error('connection reset'));
+    await retried.run();
+    expect(retried.seen[0]).toMatchObject({ outcome: 'failed', errorType: 'retryable' });
+    const cancelled = observed(new CancelledFailure('cancelled'));
+    await cancelled.run();
+    expect(cancelled.seen[0]).toMatchObject({ outcome: 'cancelled', errorType: null });
+  });
+
+  it('keeps the activity names of every queue when observed', () => {
+    for (const kind of ALL_QUEUE_KINDS) expect(Object.keys(activitiesByQueue[kind](deps, () => undefined)).sort()).toEqual(namesOf(kind));
   });
 });

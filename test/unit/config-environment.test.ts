@@ -28,8 +28,19 @@ describe('parseEnvironment', () => {
       localS3: { kind: 'embedded', bucket: 'retrain', region: 'us-east-1', accessKeyId: 'retrain' },
       gatewayUrl: null,
       gatewayListen: { host: '127.0.0.1', port: 8080 },
+      workerMetrics: { host: '127.0.0.1', port: null, temporalPort: null, modelWindowSeconds: 3600 },
     });
     expect(Object.isFrozen(env)).toBe(true);
+  });
+
+  it('serves the worker metrics and the Temporal SDK metrics only when their ports are set', () => {
+    const env = parse({ RETRAIN_WORKER_METRICS_PORT: '9464', RETRAIN_TEMPORAL_METRICS_PORT: '9465', RETRAIN_WORKER_METRICS_HOST: '0.0.0.0', RETRAIN_MODEL_METRICS_WINDOW_SECONDS: '86400' });
+    expect(env.workerMetrics).toEqual({ host: '0.0.0.0', port: 9464, temporalPort: 9465, modelWindowSeconds: 86400 });
+    expect(parse({ RETRAIN_WORKER_METRICS_PORT: '0' }).workerMetrics.port).toBe(0);
+    expect(problemsOf({ RETRAIN_TEMPORAL_METRICS_PORT: '0', RETRAIN_MODEL_METRICS_WINDOW_SECONDS: 'an hour' })).toEqual([
+      "RETRAIN_TEMPORAL_METRICS_PORT must be a port number from 1 to 65535, got '0'",
+      "RETRAIN_MODEL_METRICS_WINDOW_SECONDS must be a number of seconds, got 'an hour'",
+    ]);
   });
 
   it('takes each external service from its own variables: DATABASE_URL alone keeps the embedded Temporal and S3', () => {
