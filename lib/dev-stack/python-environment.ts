@@ -17,6 +17,7 @@ const ROOT = path.join(__dirname, '..', '..');
 export const PYTHON_ENVIRONMENTS = {
   referees: path.join(ROOT, 'examples', 'python-trainer', 'requirements.txt'),
   'label-studio': path.join(ROOT, 'test', 'python', 'label-studio-requirements.txt'),
+  evidently: path.join(ROOT, 'bench', 'python', 'evidently-requirements.txt'),
 } as const satisfies Record<string, string>;
 
 export type PythonEnvironmentName = keyof typeof PYTHON_ENVIRONMENTS;
