@@ -1,3 +1,4 @@
+import { DRIFT_TEST_NAMES, type DriftTestName } from '../spec/monitoring-spec';
 import { chiSquareHomogeneity } from './chi-square-test';
 import { sharedCategoricalBins, sharedNumericBins } from './histogram-bins';
 import { jensenShannonDistance } from './jensen-shannon-distance';
@@ -13,8 +14,7 @@ import { normedWassersteinDistance } from './wasserstein-distance';
  * feature drifted when the p-value is below the threshold (the score is the test statistic);
  * `distance` tests when the score is at or above it.
  */
-export const DRIFT_TEST_NAMES = ['psi', 'ks', 'wasserstein', 'chisquare', 'jensenshannon', 'linf'] as const;
-export type DriftTestName = (typeof DRIFT_TEST_NAMES)[number];
+export { DRIFT_TEST_NAMES, type DriftTestName };
 export type FeatureType = 'numeric' | 'categorical';
 
 export interface DriftTest {
