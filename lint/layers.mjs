@@ -25,6 +25,7 @@ export const LAYERS = [
   { folder: 'lib/training', rank: 8 },
   { folder: 'lib/evaluation', rank: 9 },
   { folder: 'lib/promotion', rank: 9 },
+  { folder: 'lib/monitoring', rank: 9 },
   { folder: 'lib/traffic', rank: 10 },
   { folder: 'activities', rank: 11 },
   { folder: 'workflows', rank: 12, safe: true },
