@@ -2,6 +2,7 @@ import type { ActivityDeps } from './activity-deps';
 import { createApprovalActivities } from './approval';
 import { createBatchPredictActivities } from './batch-predict';
 import { createCanaryActivities } from './canary-rollout';
+import { createDriftClaimActivities, createDriftPassActivities, createDriftSourceActivities } from './drift-monitor';
 import { createEvaluateActivities } from './evaluate-offline';
 import { createIngestActivities } from './ingest-partition';
 import { withPermanentFailures } from './permanent-failure';
@@ -29,12 +30,13 @@ export function createControlActivities(deps: ActivityDeps) {
     ...createApprovalActivities(deps),
     ...createShadowActivities(deps),
     ...createCanaryActivities(deps),
+    ...createDriftClaimActivities(deps),
   });
 }
 
 /** The data queue: reading source partitions, validating and snapshotting them, registering datasets. */
 export function createDataActivities(deps: ActivityDeps) {
-  return withPermanentFailures(createIngestActivities(deps));
+  return withPermanentFailures({ ...createIngestActivities(deps), ...createDriftSourceActivities(deps) });
 }
 
 /** The train queue (one slot per process; a GPU machine may poll only this one): training context and training. */
@@ -43,7 +45,7 @@ export function createTrainActivities(deps: ActivityDeps) {
 }
 
 /**
- * The eval queue: scoring with ONNX models. Offline evaluation, and batch prediction,
+ * The eval queue: scoring with ONNX models. Offline evaluation, the drift monitor's pass (it scores the champion's held-out day to calibrate), and batch prediction,
  * which no workflow calls yet; it scores a snapshot with a version like evaluation does,
  * so it belongs where the scoring capacity is.
  */
@@ -51,6 +53,7 @@ export function createEvalActivities(deps: ActivityDeps) {
   return withPermanentFailures({
     ...createEvaluateActivities(deps),
     ...createBatchPredictActivities(deps),
+    ...createDriftPassActivities(deps),
   });
 }
 
