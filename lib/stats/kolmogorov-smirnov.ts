@@ -54,14 +54,7 @@ export function twoSampleKolmogorovSmirnov(a: ArrayLike<number>, b: ArrayLike<nu
     while (j < n && y[j]! <= value) j++;
     h = Math.max(h, Math.abs(i * n - j * m) / g);
   }
-  const lcm = (m / g) * n;
-  const statistic = h / lcm;
-  let pValue: number;
-  if (h === 0) pValue = 1;
-  else if (m === n) pValue = probabilityOutsideSquare(n, h);
-  else if (exact) pValue = probabilityOutsideBand(m, n, g, h);
-  else pValue = kolmogorovSurvival(statistic * Math.sqrt((m * n) / (m + n)));
-  return { statistic, pValue: Math.min(Math.max(pValue, 0), 1), method, sizes };
+  return resultOf(m, n, g, h, method, sizes);
 }
 
 /**
@@ -88,12 +81,17 @@ export function kolmogorovSmirnovFromCounts(reference: ArrayLike<number>, curren
     j += current[k]!;
     h = Math.max(h, Math.abs(i * n - j * m) / g);
   }
+  return resultOf(m, n, g, h, method, sizes);
+}
+
+/** D = h / lcm(m, n) and its p-value by the method chosen for the sizes. */
+function resultOf(m: number, n: number, g: number, h: number, method: KolmogorovSmirnovResult['method'], sizes: [number, number]): KolmogorovSmirnovResult {
   const lcm = (m / g) * n;
   const statistic = h / lcm;
   let pValue: number;
   if (h === 0) pValue = 1;
   else if (m === n) pValue = probabilityOutsideSquare(n, h);
-  else if (exact) pValue = probabilityOutsideBand(m, n, g, h);
+  else if (method === 'exact') pValue = probabilityOutsideBand(m, n, g, h);
   else pValue = kolmogorovSurvival(statistic * Math.sqrt((m * n) / (m + n)));
   return { statistic, pValue: Math.min(Math.max(pValue, 0), 1), method, sizes };
 }

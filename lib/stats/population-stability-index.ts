@@ -18,6 +18,18 @@ function psiFromProportions(reference: readonly number[], current: readonly numb
   return psi;
 }
 
+/** The bin of x over ascending edges: bin k holds edges[k-1] <= x < edges[k]. */
+function binOf(edges: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = edges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (x < edges[mid]!) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
 /**
  * PSI of a numeric feature over `bins` quantile bins of the reference (NaN is
  * its own bin). NaN when either sample has no values at all.
@@ -38,15 +50,7 @@ export function numericPsi(reference: ArrayLike<number>, current: ArrayLike<numb
         counts[edges.length + 1]!++;
         continue;
       }
-      // Bin k holds edges[k-1] <= x < edges[k].
-      let lo = 0;
-      let hi = edges.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (x < edges[mid]!) hi = mid;
-        else lo = mid + 1;
-      }
-      counts[lo]!++;
+      counts[binOf(edges, x)]!++;
     }
     return counts.map((c) => c / values.length);
   };
@@ -105,15 +109,7 @@ export function numericPsiFromCounts(reference: NumericCounts, current: NumericC
     const counts = new Array<number>(edges.length + 2).fill(0);
     counts[edges.length + 1] = sample.missing;
     for (let i = 0; i < sample.values.length; i++) {
-      const x = sample.values[i]!;
-      let lo = 0;
-      let hi = edges.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (x < edges[mid]!) hi = mid;
-        else lo = mid + 1;
-      }
-      counts[lo]! += sample.counts[i]!;
+      counts[binOf(edges, sample.values[i]!)]! += sample.counts[i]!;
     }
     return counts.map((c) => c / rows);
   };

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
-import type { DriftReportStatus, DriftScoreSource } from '../schema';
+import type { Selectable } from 'kysely';
+import type { DriftReportStatus, DriftReportTable, DriftScoreSource } from '../schema';
 import type { DbExecutor } from '../executor';
 
 /** A drift monitor pass as stored (drift_reports); `report` is the whole report (lib/monitoring/drift-report.ts). */
@@ -39,29 +40,7 @@ export interface DriftScoreRow {
 
 export type NewDriftReport = Omit<StoredDriftReport, 'id' | 'triggeredWorkflowId' | 'triggeredAt' | 'createdAt'> & { scores: readonly DriftScoreRow[] };
 
-type Row = {
-  id: string;
-  model: string;
-  model_version_id: string | null;
-  workflow_id: string;
-  window_start: Date;
-  window_end: Date;
-  status: DriftReportStatus;
-  requests: number;
-  tested_features: number;
-  drifted_features: number;
-  estimated_accuracy: number | null;
-  realized_accuracy: number | null;
-  labelled: number;
-  trigger_crossed: boolean;
-  trigger_reason: string;
-  triggered_workflow_id: string | null;
-  triggered_at: Date | null;
-  report: unknown;
-  report_key: string | null;
-  report_sha256: string | null;
-  created_at: Date;
-};
+type Row = Selectable<DriftReportTable>;
 
 function toReport(row: Row): StoredDriftReport {
   return {
