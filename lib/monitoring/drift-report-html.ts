@@ -158,7 +158,7 @@ function methodNotes(): string {
   const tests = Object.values(DRIFT_TESTS)
     .map((t) => `<dt>${esc(t.title)} (${esc(t.name)}, default threshold ${esc(t.defaultThreshold)})</dt><dd>${esc(t.score)}</dd>`)
     .join('');
-  return `<dl>${tests}<dt>Automatic choice</dt><dd>Up to 1000 reference rows: Kolmogorov–Smirnov for numbers with more than 5 distinct values, chi-square otherwise; above: normed Wasserstein for such numbers, Jensen–Shannon otherwise (Evidently's rule). Missing values are left out of the tests and reported as schema drift.</dd></dl>`;
+  return `<dl>${tests}<dt>Automatic choice</dt><dd>When either sample has at most 1000 rows: Kolmogorov–Smirnov for numbers with more than 5 distinct values, chi-square otherwise; when both are larger: normed Wasserstein for such numbers, Jensen–Shannon otherwise (Evidently's rule, on the smaller sample). Missing values are left out of the tests and reported as schema drift.</dd></dl>`;
 }
 
 function section(heading: string, content: string): string {

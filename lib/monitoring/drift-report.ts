@@ -101,7 +101,7 @@ export function testFor(feature: FeatureSpec, reference: FeatureCounts, current:
   const named = tests.features[feature.name];
   if (named) return { name: named, choice: 'feature' };
   if (tests.method !== 'auto') return { name: tests.method, choice: 'method' };
-  return { name: chooseDriftTest(feature.kind, total(reference.counts), distinctValues(reference, current)), choice: 'auto' };
+  return { name: chooseDriftTest(feature.kind, Math.min(total(reference.counts), total(current.counts)), distinctValues(reference, current)), choice: 'auto' };
 }
 
 /** Every feature's test between two samples; features without counts in either are skipped. */
@@ -124,7 +124,7 @@ export function compareFeatures(
   return out;
 }
 
-/** Class counts (index = class) as a categorical test: chi-square up to 1000 reference rows, Jensen–Shannon above (the automatic rule). */
+/** Class counts (index = class) as a categorical test: chi-square when a sample has at most 1000 rows, Jensen–Shannon above (the automatic rule). */
 export function classMixDrift(reference: readonly number[], current: readonly number[], tests: MonitoringSpec['tests']): ClassMixDrift | null {
   const classes = Math.max(reference.length, current.length, 2);
   const pad = (counts: readonly number[]) => Array.from({ length: classes }, (_, k) => counts[k] ?? 0);
@@ -134,7 +134,7 @@ export function classMixDrift(reference: readonly number[], current: readonly nu
   const curRows = cur.reduce((s, c) => s + c, 0);
   if (refRows === 0 || curRows === 0) return null;
   const asCounts = (counts: number[]): FeatureCounts => ({ kind: 'categorical', categories: counts.map((_, k) => String(k)), counts: Float64Array.from(counts), missing: 0 });
-  const name = chooseDriftTest('categorical', refRows, classes);
+  const name = chooseDriftTest('categorical', Math.min(refRows, curRows), classes);
   return {
     classes,
     reference: { rows: refRows, shares: ref.map((c) => c / refRows) },

@@ -36,8 +36,12 @@ export const MonitoringSpec = z.strictObject({
   interval: Duration.default('1h'),
   /** The prediction log it reads: the requests served in the last `window` before each run. */
   window: Duration.default('1h'),
-  /** Fewer served requests than this in the window: the pass reports "insufficient data" and never triggers. */
-  minRows: z.number().int().positive().default(200),
+  /**
+   * Fewer served requests than this in the window: the pass reports "insufficient data" and never
+   * triggers. Distances (above 1000 rows) need a few thousand requests to sit below their thresholds
+   * on unshifted traffic when a feature has hundreds of categories (docs/drift-monitoring.md).
+   */
+  minRows: z.number().int().positive().default(1000),
   /** What the window is compared with: the datasets the serving champion's lineage was trained on. */
   reference: z.literal('champion-training').default('champion-training'),
   tests: z

@@ -96,23 +96,27 @@ export interface DriftTestResult {
 }
 
 /**
- * The automatic choice of a test, Evidently's rule (legacy/calculations/stattests/registry.py
- * `_get_default_stattest`), with chi-square where Evidently uses a z-test for two values:
- * - reference of at most 1000 rows: numeric with more than 5 distinct values (in both samples
+ * The automatic choice of a test: Evidently's rule (legacy/calculations/stattests/registry.py
+ * `_get_default_stattest`), applied to the smaller of the two samples where Evidently looks at the
+ * reference alone, and with chi-square where Evidently uses a z-test for two values:
+ * - a sample of at most 1000 rows: numeric with more than 5 distinct values (in both samples
  *   together) → Kolmogorov–Smirnov; otherwise (categorical, or few numeric values) → chi-square;
- * - more rows: numeric with more than 5 distinct values → normed Wasserstein; otherwise →
+ * - both larger: numeric with more than 5 distinct values → normed Wasserstein; otherwise →
  *   Jensen–Shannon.
  * Why: a p-value answers "could this be sampling noise?", which is the right question on small
  * samples, where distances are noisy; on large ones every test becomes significant for shifts too
  * small to matter (a p-value shrinks with n at a fixed effect), so a distance with a fixed
  * threshold, which measures how far the distribution moved whatever the sample size, decides there.
- * For two values the 2 × 2 chi-square test without correction is the two-proportion z-test (χ² = z²).
+ * The smaller sample, because the monitor's current window is often the small one: a distance
+ * between a 100 000-row reference and 800 requests over 300 airports is mostly the noise of the 800
+ * (Jensen–Shannon 0.17 on unshifted flights, above its 0.1 threshold). For two values the 2 × 2
+ * chi-square test without correction is the two-proportion z-test (χ² = z²).
  */
-export const AUTO_CHOICE = Object.freeze({ maxReferenceRowsForPValueTests: 1000, maxDistinctValuesAsCategories: 5 });
+export const AUTO_CHOICE = Object.freeze({ maxRowsForPValueTests: 1000, maxDistinctValuesAsCategories: 5 });
 
-export function chooseDriftTest(type: FeatureType, referenceRows: number, distinctValues: number): DriftTestName {
+export function chooseDriftTest(type: FeatureType, smallerSampleRows: number, distinctValues: number): DriftTestName {
   const few = type === 'categorical' || distinctValues <= AUTO_CHOICE.maxDistinctValuesAsCategories;
-  if (referenceRows <= AUTO_CHOICE.maxReferenceRowsForPValueTests) return few ? 'chisquare' : 'ks';
+  if (smallerSampleRows <= AUTO_CHOICE.maxRowsForPValueTests) return few ? 'chisquare' : 'ks';
   return few ? 'jensenshannon' : 'wasserstein';
 }
 

@@ -161,7 +161,7 @@ describe('the registry', () => {
     expect(() => runDriftTest('ks', categorical(['a']), categorical(['b']))).toThrow("drift test 'ks' does not take categorical features; it takes numeric");
   });
 
-  it('chooses by type and size as Evidently does: p-values up to 1000 reference rows, distances above', () => {
+  it('chooses by type and the smaller sample’s size as Evidently does by the reference’s: p-values up to 1000 rows, distances above', () => {
     expect(chooseDriftTest('numeric', 1000, 6)).toBe('ks');
     expect(chooseDriftTest('numeric', 1000, 5)).toBe('chisquare');
     expect(chooseDriftTest('categorical', 999, 50)).toBe('chisquare');
