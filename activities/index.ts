@@ -3,6 +3,7 @@ import { observeActivities, type ActivityObserver, type ActivityStage } from './
 import { createApprovalActivities } from './approval';
 import { createBatchPredictActivities } from './batch-predict';
 import { createCanaryActivities } from './canary-rollout';
+import { createDriftClaimActivities, createDriftPassActivities, createDriftSourceActivities } from './drift-monitor';
 import { createEvaluateActivities } from './evaluate-offline';
 import { createIngestActivities } from './ingest-partition';
 import { withPermanentFailures } from './permanent-failure';
@@ -39,12 +40,13 @@ export function createControlActivities(deps: ActivityDeps, observe?: ActivityOb
     ...inStage('approval', createApprovalActivities(deps), observe),
     ...inStage('shadow', createShadowActivities(deps), observe),
     ...inStage('canary', createCanaryActivities(deps), observe),
+    ...inStage('drift', createDriftClaimActivities(deps), observe),
   };
 }
 
 /** The data queue: reading source partitions, validating and snapshotting them, registering datasets. */
 export function createDataActivities(deps: ActivityDeps, observe?: ActivityObserver) {
-  return inStage('ingest', createIngestActivities(deps), observe);
+  return { ...inStage('ingest', createIngestActivities(deps), observe), ...inStage('drift', createDriftSourceActivities(deps), observe) };
 }
 
 /** The train queue (one slot per process; a GPU machine may poll only this one): training context and training. */
@@ -53,7 +55,7 @@ export function createTrainActivities(deps: ActivityDeps, observe?: ActivityObse
 }
 
 /**
- * The eval queue: scoring with ONNX models. Offline evaluation, and batch prediction,
+ * The eval queue: scoring with ONNX models. Offline evaluation, the drift monitor's pass (it scores the champion's held-out day to calibrate), and batch prediction,
  * which no workflow calls yet; it scores a snapshot with a version like evaluation does,
  * so it belongs where the scoring capacity is.
  */
@@ -61,6 +63,7 @@ export function createEvalActivities(deps: ActivityDeps, observe?: ActivityObser
   return {
     ...inStage('evaluate', createEvaluateActivities(deps), observe),
     ...inStage('batch-predict', createBatchPredictActivities(deps), observe),
+    ...inStage('drift', createDriftPassActivities(deps), observe),
   };
 }
 

@@ -5,6 +5,7 @@ import { ALL_QUEUE_KINDS } from '../worker/retrain-workers';
 import { installWorkerLogging } from '../worker/worker-logging';
 import { approversCommand } from './commands/approvers';
 import { demoCommand } from './commands/demo';
+import { driftCommand, driftScheduleCommand, type DriftCommandOptions } from './commands/drift';
 import { predictCommand } from './commands/predict';
 import { promotionDecisionCommand, type PromotionDecisionCommand } from './commands/promotion-decision';
 import { prepCommand } from './commands/prep';
@@ -126,6 +127,23 @@ async function main(): Promise<void> {
     .option('--seed <n>', 'seed of the sample (the same seed replays the same rows in the same order)', integer('--seed'), DEFAULT_TRAFFIC_SEED)
     .option('--gateway <url>', 'the gateway (default: RETRAIN_GATEWAY_URL, or the one `retrain up` started)')
     .action(async (opts: TrafficCommandOptions) => trafficCommand(loadEnvironment(), opts));
+
+  program
+    .command('drift')
+    .description("run one drift monitor pass now: the prediction log's window (and partitions ingested in it) against the champion's training data; prints the report and starts a retraining run when the drift crosses the spec's trigger")
+    .option('--model <name>', 'model name', 'flight-delay')
+    .option('--spec <file>', "model spec (default: the model's spec recorded by its last run)")
+    .option('--window <duration>', "the window's length, e.g. 15m, 1h, 1d (default: the spec's monitoring.window)")
+    .option('--end <iso>', "the window's end, e.g. 2026-12-01T19:00:00Z (default: now)")
+    .option('--json', 'print the result and the stored report as JSON', false)
+    .action(async (opts: DriftCommandOptions) => driftCommand(loadEnvironment(), opts));
+
+  program
+    .command('drift-schedule')
+    .description("create or update the model's drift monitor Temporal Schedule (drift/<model>) from its spec's monitoring block")
+    .option('--model <name>', 'model name', 'flight-delay')
+    .option('--spec <file>', "model spec (default: the model's spec recorded by its last run)")
+    .action(async (opts: { model: string; spec?: string }) => driftScheduleCommand(loadEnvironment(), opts));
 
   program
     .command('worker')

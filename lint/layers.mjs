@@ -19,14 +19,14 @@ export const LAYERS = [
   { folder: 'lib/store', rank: 4 },
   { folder: 'lib/clients', rank: 4 },
   { folder: 'lib/dev-stack', rank: 5, only: ['cli', 'bench'] },
-  // Reads lib/db (the model gauges) and serves prom-client registries; the worker uses it.
-  { folder: 'lib/monitoring', rank: 5 },
   { folder: 'lib/data', rank: 6 },
   { folder: 'lib/ingestion', rank: 7 },
   { folder: 'lib/scoring', rank: 7 },
   { folder: 'lib/training', rank: 8 },
   { folder: 'lib/evaluation', rank: 9 },
   { folder: 'lib/promotion', rank: 9 },
+  // The drift pass (reads data, scores with the champion) and the model gauges and metrics server the worker serves.
+  { folder: 'lib/monitoring', rank: 9 },
   { folder: 'lib/traffic', rank: 10 },
   { folder: 'activities', rank: 11 },
   { folder: 'workflows', rank: 12, safe: true },

@@ -85,6 +85,18 @@ export const activityOptions = {
   },
 
   /**
+   * A drift monitor pass (runDriftPass, eval queue): downloads the reference snapshots, aggregates
+   * them and the prediction log's window, scores the champion's held-out day for the calibration,
+   * stores the report. It heartbeats every 5 s (heartbeat-while); 10 attempts over about 2.5
+   * minutes ride out an S3 or Postgres outage; a stored report is found again, so a retry repeats nothing.
+   */
+  driftPass: {
+    startToCloseTimeout: '20 minutes',
+    heartbeatTimeout: '20 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 10, nonRetryableErrorTypes },
+  },
+
+  /**
    * Sending all traffic back to the champion (rollbackCanary). No attempt limit: giving up
    * would leave a candidate that failed its analysis, or that someone asked to roll back,
    * serving users. It keeps trying every 10 s until Postgres takes the change; a permanent

@@ -219,6 +219,48 @@ export interface ApprovalRefusalCountTable {
   refusals: number;
 }
 
+// --- drift monitoring (migration 2026-12-01-0701) ---
+
+export type DriftReportStatus = 'ok' | 'insufficient_data' | 'no_champion';
+export type DriftScoreSource = 'requests' | 'ingested' | 'prediction' | 'label';
+
+/** One drift monitor pass: window, champion, verdict, trigger decision, the run it started, the report (JSON here, HTML in S3). */
+export interface DriftReportTable {
+  id: Generated<string>;
+  model: string;
+  model_version_id: string | null;
+  workflow_id: string;
+  window_start: Date;
+  window_end: Date;
+  status: DriftReportStatus;
+  requests: number;
+  tested_features: number;
+  drifted_features: number;
+  estimated_accuracy: number | null;
+  realized_accuracy: number | null;
+  labelled: ColumnType<number, number | undefined, number>;
+  trigger_crossed: boolean;
+  trigger_reason: string;
+  triggered_workflow_id: string | null;
+  triggered_at: Date | null;
+  report: Json<unknown>;
+  report_key: string | null;
+  report_sha256: string | null;
+  created_at: CreatedAt;
+}
+
+/** Each test's score per feature and report: what the metrics exporter turns into gauges. */
+export interface DriftFeatureScoreTable {
+  report_id: string;
+  source: DriftScoreSource;
+  feature: string;
+  method: string;
+  score: number | null;
+  p_value: number | null;
+  threshold: number;
+  drifted: boolean;
+}
+
 export interface Database {
   models: ModelTable;
   datasets: DatasetTable;
@@ -235,6 +277,8 @@ export interface Database {
   approver_policies: ApproverPolicyTable;
   approver_policy_changes: ApproverPolicyChangeTable;
   approval_refusal_counts: ApprovalRefusalCountTable;
+  drift_reports: DriftReportTable;
+  drift_feature_scores: DriftFeatureScoreTable;
 }
 
 export type DatasetRow = Selectable<DatasetTable>;

@@ -19,6 +19,8 @@ export const PYTHON_ENVIRONMENTS = {
   'label-studio': path.join(ROOT, 'test', 'python', 'label-studio-requirements.txt'),
   /** FastAPI + uvicorn + onnxruntime, the server bench:gateway compares the gateway with. */
   fastapi: path.join(ROOT, 'bench', 'python', 'fastapi-requirements.txt'),
+  /** Evidently, the drift monitor bench:drift compares Retrain's with. */
+  evidently: path.join(ROOT, 'bench', 'python', 'evidently-requirements.txt'),
 } as const satisfies Record<string, string>;
 
 export type PythonEnvironmentName = keyof typeof PYTHON_ENVIRONMENTS;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MonitoringSpec, monitoringProblems } from './monitoring-spec';
 import { specIssueMessages, unknownFieldPaths } from './spec-issue-messages';
 
 /** Column types a source may declare; each maps to a family of DuckDB types (see lib/ingestion/schema-validation). */
@@ -388,6 +389,8 @@ export const ModelSpec = z.strictObject({
   evaluation: EvaluationSpec.default(EvaluationSpec.parse({})),
   gates: GateSpec.default(GateSpec.parse({})),
   promotion: PromotionSpec.default(PromotionSpec.parse({})),
+  /** Drift monitoring (lib/spec/monitoring-spec.ts); absent: the model is not monitored. */
+  monitoring: MonitoringSpec.optional(),
 }).superRefine((spec, ctx) => {
   const columns = new Set(spec.schema.columns.map((c) => c.name));
   const partitionColumn = spec.schema.columns.find((c) => c.name === spec.partition.column);
@@ -412,6 +415,7 @@ export const ModelSpec = z.strictObject({
   if (stages.at(-1) !== 100 || stages.some((p, i) => i > 0 && p <= stages[i - 1]!)) {
     ctx.addIssue({ code: 'custom', path: ['promotion', 'canary', 'stages'], message: 'stages must increase and end at 100' });
   }
+  if (spec.monitoring) for (const problem of monitoringProblems(spec.monitoring, spec.features)) ctx.addIssue({ code: 'custom', ...problem });
   const names = new Set<string>();
   for (const feature of spec.features) {
     if (names.has(feature.name)) ctx.addIssue({ code: 'custom', path: ['features'], message: `duplicate feature '${feature.name}'` });

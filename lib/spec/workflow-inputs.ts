@@ -40,3 +40,11 @@ export const CanaryRolloutInputSchema = z.object({
   approvers: z.array(z.string().min(1)).min(1),
   spec: CanarySpec,
 });
+
+const isoInstant = z.string().refine((v) => !Number.isNaN(Date.parse(v)) && /T/.test(v), 'must be an ISO timestamp, e.g. 2026-12-01T19:00:00Z');
+
+export const DriftMonitorInputSchema = z.object({
+  spec: ModelSpec,
+  windowEnd: isoInstant.optional(),
+  windowStart: isoInstant.optional(),
+});

@@ -43,8 +43,8 @@ export function mulberry32(seed: number): () => number {
   return () => random.next();
 }
 
-/** Fisher–Yates shuffle of `values` in place, driven by `random`. */
-export function shuffleInPlace(values: Uint32Array, random: () => number): void {
+/** Fisher–Yates shuffle of `values` (an array or a typed array) in place, driven by `random`. */
+export function shuffleInPlace<T>(values: { length: number; [index: number]: T }, random: () => number): void {
   for (let i = values.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     const tmp = values[i]!;

@@ -70,12 +70,14 @@ export class ArtifactStore {
     return { key, sha256, size };
   }
 
-  /** Uploads bytes unless an object with the same content key already exists. */
-  async putBytes(namespace: string, bytes: Uint8Array, extension: string): Promise<ArtifactRef> {
+  /** Uploads bytes unless an object with the same content key already exists; `contentType` (e.g. text/html for reports) is what a browser opening its link is told. */
+  async putBytes(namespace: string, bytes: Uint8Array, extension: string, options: { contentType?: string } = {}): Promise<ArtifactRef> {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const key = ArtifactStore.keyFor(namespace, sha256, extension);
     if (!(await this.holds(key, sha256, bytes.byteLength))) {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, Metadata: { sha256 } }));
+      await this.client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, Metadata: { sha256 }, ...(options.contentType ? { ContentType: options.contentType } : {}) }),
+      );
     }
     return { key, sha256, size: bytes.byteLength };
   }

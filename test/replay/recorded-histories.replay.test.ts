@@ -14,7 +14,7 @@ function loadHistory(file: string): { workflowId: string; history: unknown } {
   return JSON.parse(readFileSync(path.join(HISTORY_DIR, file), 'utf8')) as { workflowId: string; history: unknown };
 }
 
-describe('recorded workflow histories (retrainingPipeline, shadowEvaluation, canaryRollout)', () => {
+describe('recorded workflow histories (retrainingPipeline, shadowEvaluation, canaryRollout, driftMonitor)', () => {
   it('has histories to replay', () => {
     expect(histories.length).toBeGreaterThan(0);
   });

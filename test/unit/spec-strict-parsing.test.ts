@@ -30,12 +30,17 @@ function allFieldNames(schema: z.ZodType, into = new Set<string>()): Set<string>
 }
 const KNOWN_NAMES = allFieldNames(ModelSpec);
 
-/** Paths of the objects in a spec document whose keys the schema checks (all but free-form env and hyperparameters). */
+/**
+ * Paths of the objects in a spec document whose keys the schema checks as fields: all but free-form
+ * env and hyperparameters, and monitoring.tests.features, whose keys are feature names (checked
+ * against the spec's features, with their own message: tested below).
+ */
 function checkedObjectPaths(value: unknown, at: (string | number)[] = []): (string | number)[][] {
   if (Array.isArray(value)) return value.flatMap((v, i) => checkedObjectPaths(v, [...at, i]));
   if (typeof value !== 'object' || value === null) return [];
   const last = at[at.length - 1];
   if (last === 'env' || last === 'hyperparameters') return [];
+  if (last === 'features' && at[at.length - 2] === 'tests') return [];
   return [at, ...Object.entries(value).flatMap(([k, v]) => checkedObjectPaths(v, [...at, k]))];
 }
 
@@ -121,6 +126,15 @@ describe('strict model spec parsing', () => {
     const parsed = parseModelSpec(example).schema;
     expect(parsed.duplicates).toBe('keep');
     expect(parsed.columns[0]).toEqual({ name: 'date', type: 'timestamp', nullable: false });
+  });
+
+  it('checks the monitoring block against the features: names in tests.features and trigger.anyOf, and tests that take the feature kind', () => {
+    const monitoring = example.monitoring as Record<string, unknown>;
+    expect(() => parseModelSpec({ ...example, monitoring: { ...monitoring, tests: { features: { distanse: 'ks' } } } })).toThrow(
+      'monitoring.tests.features.distanse: unknown feature',
+    );
+    expect(() => parseModelSpec({ ...example, monitoring: { ...monitoring, trigger: { anyOf: ['nope'] } } })).toThrow('monitoring.trigger.anyOf.0: unknown feature');
+    expect(() => parseModelSpec({ ...example, monitoring: { ...monitoring, tests: { features: { origin: 'ks' } } } })).toThrow('monitoring.tests.features.origin');
   });
 
   it('accepts every generated valid spec, and parses its own output again unchanged', () => {
