@@ -11,9 +11,9 @@
  *   online value is compared with;
  * - `retrain_version_deployed_timestamp_seconds{role}`: when the version took its role (how long
  *   a canary or a shadow has been waiting);
- * - `retrain_feature_drift_score{feature,method}`, `retrain_feature_drift_threshold`,
- *   `retrain_estimated_accuracy_ratio`: from the drift monitor's reports (none yet, see
- *   lib/db/repositories/model-monitoring.ts).
+ * - `retrain_feature_drift_score{source,feature,method}`, `retrain_feature_drift_threshold`,
+ *   `retrain_estimated_accuracy_ratio`: from each model's latest drift report (drift_reports),
+ *   labelled with the champion version it judged.
  *
  * Versions that are no longer deployed disappear from every gauge at the next reading. A reading
  * that fails (Postgres down) empties the gauges and counts `retrain_model_metrics_refresh_failures_total`,
@@ -21,17 +21,8 @@
  */
 import type { Kysely } from 'kysely';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import {
-  latestEstimatedAccuracies,
-  latestFeatureDriftScores,
-  listDeployedVersions,
-  offlineAccuracies,
-  onlineOutcomes,
-  type DeployedVersion,
-  type EstimatedAccuracy,
-  type FeatureDriftScore,
-  type OnlineOutcomes,
-} from '../db/repositories/model-monitoring';
+import { latestDriftGauges, type DriftGauges } from '../db/repositories/drift-reports';
+import { listDeployedVersions, offlineAccuracies, onlineOutcomes, type DeployedVersion, type OnlineOutcomes } from '../db/repositories/model-monitoring';
 import type { Database } from '../db/schema';
 
 export interface ModelGaugeOptions {
@@ -55,8 +46,7 @@ interface VersionReading {
 
 interface Reading {
   versions: VersionReading[];
-  drift: FeatureDriftScore[];
-  estimated: EstimatedAccuracy[];
+  drift: DriftGauges;
 }
 
 /** Registers the model gauges in `registry`; they read Postgres on scrape. */
@@ -135,14 +125,15 @@ export function registerModelGauges(registry: Registry, options: ModelGaugeOptio
   gauge('retrain_version_deployed_timestamp_seconds', 'When a deployed version took its role (champion, canary, shadow), Unix seconds', ['model', 'version', 'role'], (set, r) => {
     for (const v of r.versions) if (v.deployed.since) set({ ...labelsOf(v), role: v.deployed.role }, v.deployed.since.getTime() / 1000);
   });
-  gauge('retrain_feature_drift_score', "A feature's score in the latest drift report of a deployed version, by test", ['model', 'version', 'feature', 'method'], (set, r) => {
-    for (const d of r.drift) set({ model: d.model, version: String(d.version), feature: d.feature, method: d.method }, d.score);
+  const driftLabels = (d: DriftGauges['featureScores'][number]) => ({ model: d.model, version: String(d.version), source: d.source, feature: d.feature, method: d.method });
+  gauge('retrain_feature_drift_score', "A feature's score in the latest drift report of a model's champion, by source (requests, ingested, prediction, label) and test", ['model', 'version', 'source', 'feature', 'method'], (set, r) => {
+    for (const d of r.drift.featureScores) set(driftLabels(d), d.score);
   });
-  gauge('retrain_feature_drift_threshold', 'The score above which the drift test flags a feature, by test', ['model', 'version', 'feature', 'method'], (set, r) => {
-    for (const d of r.drift) set({ model: d.model, version: String(d.version), feature: d.feature, method: d.method }, d.threshold);
+  gauge('retrain_feature_drift_threshold', 'The score above which the drift test flags a feature, by source and test', ['model', 'version', 'source', 'feature', 'method'], (set, r) => {
+    for (const d of r.drift.featureScores) set(driftLabels(d), d.threshold);
   });
-  gauge('retrain_estimated_accuracy_ratio', "A deployed version's accuracy estimated from its own probabilities while labels are pending (latest drift report)", ['model', 'version'], (set, r) => {
-    for (const e of r.estimated) set({ model: e.model, version: String(e.version) }, e.accuracy);
+  gauge('retrain_estimated_accuracy_ratio', "A champion's accuracy estimated from its own probabilities while labels are pending (CBPE, latest drift report)", ['model', 'version'], (set, r) => {
+    for (const e of r.drift.accuracy) if (e.estimated !== null) set({ model: e.model, version: String(e.version) }, e.estimated);
   });
 }
 
@@ -153,11 +144,10 @@ async function read(db: Kysely<Database>, windowSeconds: number): Promise<Readin
   for (const d of deployed) {
     if (!outcomes.has(d.versionId)) outcomes.set(d.versionId, await onlineOutcomes(db, d.model, d.versionId, windowSeconds));
   }
-  const [drift, estimated] = await Promise.all([latestFeatureDriftScores(db), latestEstimatedAccuracies(db)]);
+  const drift = await latestDriftGauges(db);
   return {
     versions: deployed.map((d) => ({ deployed: d, outcomes: outcomes.get(d.versionId)!, offlineAccuracy: accuracies.get(d.versionId) })),
     drift,
-    estimated,
   };
 }
 

@@ -195,7 +195,7 @@ export async function retrainingActivity(db: DbExecutor, model: string): Promise
  * `version` is the champion's version number the report judged.
  */
 export interface DriftGauges {
-  featureScores: Array<{ model: string; version: number; source: DriftScoreSource; feature: string; method: string; score: number; drifted: boolean; reportId: string }>;
+  featureScores: Array<{ model: string; version: number; source: DriftScoreSource; feature: string; method: string; score: number; threshold: number; drifted: boolean; reportId: string }>;
   accuracy: Array<{ model: string; version: number; estimated: number | null; realized: number | null; labelled: number; reportId: string; windowEnd: Date }>;
 }
 
@@ -225,7 +225,7 @@ export async function latestDriftGauges(db: DbExecutor, model?: string): Promise
   return {
     featureScores: scores.map((s) => {
       const r = byId.get(String(s.report_id))!;
-      return { model: r.model, version: r.version, source: s.source, feature: s.feature, method: s.method, score: s.score!, drifted: s.drifted, reportId: String(s.report_id) };
+      return { model: r.model, version: r.version, source: s.source, feature: s.feature, method: s.method, score: s.score!, threshold: s.threshold, drifted: s.drifted, reportId: String(s.report_id) };
     }),
     accuracy: reports.map((r) => ({ model: r.model, version: r.version, estimated: r.estimated_accuracy, realized: r.realized_accuracy, labelled: r.labelled, reportId: String(r.id), windowEnd: r.window_end })),
   };

@@ -78,36 +78,3 @@ export async function offlineAccuracies(db: DbExecutor, versionIds: readonly str
     order by model_version_id, created_at desc`.execute(db);
   return new Map(rows.flatMap((r) => (r.accuracy === null ? [] : [[r.version_id, r.accuracy] as const])));
 }
-
-/** One feature's latest drift score for a version, with the threshold its test flags drift above. */
-export interface FeatureDriftScore {
-  model: string;
-  version: number;
-  feature: string;
-  /** The test (psi, ks, wasserstein, chi2, jensen_shannon, linf). */
-  method: string;
-  score: number;
-  threshold: number;
-}
-
-/** A version's accuracy estimated from its own probabilities while labels are pending (confidence-based, as CBPE). */
-export interface EstimatedAccuracy {
-  model: string;
-  version: number;
-  accuracy: number;
-}
-
-/**
- * The latest drift report's per-feature scores of each deployed version. The drift monitor's
- * `drift_reports` table (issue 11, point 2) is not in this schema yet: until it is, there is
- * nothing to read, and the gauges `retrain_feature_drift_score` and
- * `retrain_feature_drift_threshold` are defined but export no series.
- */
-export async function latestFeatureDriftScores(_db: DbExecutor): Promise<FeatureDriftScore[]> {
-  return [];
-}
-
-/** The latest drift report's estimated accuracy of each deployed version; nothing until `drift_reports` exists (see above). */
-export async function latestEstimatedAccuracies(_db: DbExecutor): Promise<EstimatedAccuracy[]> {
-  return [];
-}
