@@ -91,7 +91,7 @@ describe('approvals that the starter of a run cannot forge', () => {
     spec = {
       ...(await flightDelayOnHarness(harness, { name: 'flight-delay-approvals', days: { from: '2001-01-02', to: '2001-01-12' } })),
       gates: noGates,
-      promotion: fastSafePromotion({ judgeQuality: true }),
+      promotion: fastSafePromotion(),
     };
     // The operator configures who may approve, with the audited command.
     const set = await retrain('approvers', 'set', '--model', spec.name, 'alice', 'bob', '--by', 'carol', '--reason', 'on-call rotation of December');
