@@ -219,6 +219,23 @@ export interface ApprovalRefusalCountTable {
   refusals: number;
 }
 
+// --- history of stages (migration 2026-12-01-0301) ---
+
+/** One stage change of one version (or its registration); append-only, written with the change itself. */
+export interface VersionStageEventTable {
+  id: Generated<string>;
+  model_version_id: string;
+  model: string;
+  version: number;
+  from_stage: ModelVersionStage | null;
+  to_stage: ModelVersionStage;
+  reason: string;
+  workflow_id: string | null;
+  /** True for the one row each version registered before the migration got (its stage then). */
+  backfilled: ColumnType<boolean, boolean | undefined, never>;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   models: ModelTable;
   datasets: DatasetTable;
@@ -235,6 +252,7 @@ export interface Database {
   approver_policies: ApproverPolicyTable;
   approver_policy_changes: ApproverPolicyChangeTable;
   approval_refusal_counts: ApprovalRefusalCountTable;
+  version_stage_events: VersionStageEventTable;
 }
 
 export type DatasetRow = Selectable<DatasetTable>;
@@ -248,3 +266,4 @@ export type DeploymentChangeRow = Selectable<DeploymentChangeTable>;
 export type PredictionRow = Selectable<PredictionTable>;
 export type FeedbackRow = Selectable<FeedbackTable>;
 export type ApprovalRow = Selectable<ApprovalTable>;
+export type VersionStageEventRow = Selectable<VersionStageEventTable>;

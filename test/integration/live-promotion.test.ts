@@ -1,6 +1,4 @@
-import { execFile } from 'node:child_process';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,7 +37,6 @@ const noGates = { minimums: {}, maxRegression: {}, sliceMaxRegression: {}, slice
  * what the other tests test.
  */
 const anyScores = { maxLogLossIncrease: 1, maxBrierIncrease: 1, maxAucDrop: 1, maxScoreKs: 1, maxMeanAbsScoreDifference: 1 };
-const execFileAsync = promisify(execFile);
 /** The clients' API key (predict and feedback on every model), as `retrain gateway-key create` would make it. */
 const apiKey = generateApiKey();
 const auth: GatewayAuth = { mode: 'keys', keys: [{ name: 'live-traffic', sha256: hashApiKey(apiKey), models: ['*'], scopes: ['predict', 'feedback'] }] };
@@ -54,17 +51,8 @@ describe('live promotion under load: shadow, approval, canary', () => {
   const startPipeline = (input: RetrainingPipelineInput) =>
     harness.client.workflow.start(RETRAINING_PIPELINE, { taskQueue: harness.taskQueue, workflowId: retrainingPipelineId(input.spec.name, input.day), args: [input] });
 
-  /** Runs `retrain <args>` (bin/retrain.cjs, as a user would) against the test's services; resolves with its exit code and output. */
-  async function retrain(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await execFileAsync(process.execPath, [path.join(ROOT, 'bin', 'retrain.cjs'), ...args], { cwd: ROOT, env: { ...harness.cliEnvironment('cli'), RETRAIN_GATEWAY_API_KEY: apiKey } });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const failed = err as { code?: number; stdout?: string; stderr?: string };
-      if (typeof failed.code !== 'number') throw err;
-      return { code: failed.code, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-    }
-  }
+  /** Runs `retrain <args>` (bin/retrain.cjs, as a user would) against the test's services, with the clients' API key. */
+  const retrain = (...args: string[]) => harness.retrain(args, { RETRAIN_GATEWAY_API_KEY: apiKey });
 
   /** Activities a workflow completed, in order, with the times Temporal recorded (ms since the epoch). */
   async function completedActivities(workflowId: string): Promise<{ name: string; completedAt: number }[]> {

@@ -34,8 +34,21 @@ export interface PipelineHarness {
   withWorkers<T>(body: () => Promise<T>): Promise<T>;
   /** Environment for a `retrain` command in a child process, pointed at these services, this database and task queue. */
   cliEnvironment(dataDirName: string): NodeJS.ProcessEnv;
+  /**
+   * Runs `retrain <args>` (bin/retrain.cjs, as a user would) in a child process with
+   * cliEnvironment('cli') and `env` on top; resolves with its exit code and output.
+   */
+  retrain(args: readonly string[], env?: NodeJS.ProcessEnv): Promise<CliRun>;
   close(): Promise<void>;
 }
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+const ROOT = path.join(__dirname, '..', '..');
 
 /**
  * A fresh, migrated database, a unique task queue and a worker set for one
@@ -68,6 +81,21 @@ export async function createPipelineHarness(name: string): Promise<PipelineHarne
     return runWorkersUntil(workers, body());
   }
 
+  const cliEnvironment = (dataDirName: string): NodeJS.ProcessEnv => ({
+    ...process.env,
+    TEMPORAL_ADDRESS: services.temporalAddress,
+    TEMPORAL_NAMESPACE: services.namespace,
+    DATABASE_URL: databaseUrl,
+    S3_ENDPOINT: services.s3.endpoint,
+    S3_REGION: services.s3.region,
+    S3_ACCESS_KEY_ID: services.s3.accessKeyId,
+    S3_SECRET_ACCESS_KEY: services.s3.secretAccessKey,
+    S3_BUCKET: services.s3.bucket,
+    RETRAIN_TASK_QUEUE: taskQueue,
+    RETRAIN_DATA_DIR: path.join(workDir, dataDirName),
+    RETRAIN_LOG_LEVEL: 'ERROR',
+  });
+
   return {
     services,
     client,
@@ -93,21 +121,16 @@ export async function createPipelineHarness(name: string): Promise<PipelineHarne
       );
     },
     withWorkers,
-    cliEnvironment(dataDirName) {
-      return {
-        ...process.env,
-        TEMPORAL_ADDRESS: services.temporalAddress,
-        TEMPORAL_NAMESPACE: services.namespace,
-        DATABASE_URL: databaseUrl,
-        S3_ENDPOINT: services.s3.endpoint,
-        S3_REGION: services.s3.region,
-        S3_ACCESS_KEY_ID: services.s3.accessKeyId,
-        S3_SECRET_ACCESS_KEY: services.s3.secretAccessKey,
-        S3_BUCKET: services.s3.bucket,
-        RETRAIN_TASK_QUEUE: taskQueue,
-        RETRAIN_DATA_DIR: path.join(workDir, dataDirName),
-        RETRAIN_LOG_LEVEL: 'ERROR',
-      };
+    cliEnvironment,
+    async retrain(args, env = {}) {
+      try {
+        const { stdout, stderr } = await execFileAsync(process.execPath, [path.join(ROOT, 'bin', 'retrain.cjs'), ...args], { cwd: ROOT, env: { ...cliEnvironment('cli'), ...env } });
+        return { code: 0, stdout, stderr };
+      } catch (err) {
+        const failed = err as { code?: number; stdout?: string; stderr?: string };
+        if (typeof failed.code !== 'number') throw err;
+        return { code: failed.code, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+      }
     },
     async close() {
       await clients.close();
