@@ -14,6 +14,8 @@ export interface WorkerProcessOptions {
   databaseUrl: string;
   s3: S3Config;
   dataDir: string;
+  /** Where report links point (the gateway's public base URL); null: presigned S3 links. */
+  reportsBaseUrl: string | null;
   kinds: readonly TaskQueueKind[];
   log: (msg: string) => void;
 }
@@ -30,7 +32,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
   } finally {
     await connection.close();
   }
-  const clients = await createActivityClients({ databaseUrl: options.databaseUrl, s3: options.s3, workDir: path.join(options.dataDir, 'work') });
+  const clients = await createActivityClients({ databaseUrl: options.databaseUrl, s3: options.s3, workDir: path.join(options.dataDir, 'work'), reportsBaseUrl: options.reportsBaseUrl });
   const nativeConnection = await NativeConnection.connect({ address: options.temporalAddress });
   try {
     const workers = await createRetrainWorkers({

@@ -10,6 +10,7 @@ import * as versionServingContracts from './migrations/2026-12-01-0201-version-s
 import * as approverPolicies from './migrations/2026-12-01-0202-approver-policies';
 import * as approvalRefusalCounts from './migrations/2026-12-01-0203-approval-refusal-counts';
 import * as versionStageEvents from './migrations/2026-12-01-0301-version-stage-events';
+import * as reportArtifacts from './migrations/2026-12-01-0302-report-artifacts';
 
 /** Migrations in code, keyed by their timestamp-prefixed file name (the order Kysely applies them in). */
 const migrations: Record<string, Migration> = {
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-01-0202-approver-policies': approverPolicies,
   '2026-12-01-0203-approval-refusal-counts': approvalRefusalCounts,
   '2026-12-01-0301-version-stage-events': versionStageEvents,
+  '2026-12-01-0302-report-artifacts': reportArtifacts,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

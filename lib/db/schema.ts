@@ -236,6 +236,21 @@ export interface VersionStageEventTable {
   created_at: CreatedAt;
 }
 
+// --- reports served at a stable URL (migration 2026-12-01-0302) ---
+
+export type ReportKind = 'evaluation' | 'drift' | 'backtest';
+
+/** An HTML report the gateway may serve (`GET /reports/<key>`): only registered keys are served, with this type and checksum. */
+export interface ReportArtifactTable {
+  key: string;
+  sha256: string;
+  content_type: string;
+  model: string;
+  kind: ReportKind;
+  workflow_id: string | null;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   models: ModelTable;
   datasets: DatasetTable;
@@ -253,6 +268,7 @@ export interface Database {
   approver_policy_changes: ApproverPolicyChangeTable;
   approval_refusal_counts: ApprovalRefusalCountTable;
   version_stage_events: VersionStageEventTable;
+  report_artifacts: ReportArtifactTable;
 }
 
 export type DatasetRow = Selectable<DatasetTable>;

@@ -5,6 +5,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { loadEnvironment } from '../../lib/config/environment';
+import { loadModelSpec } from '../../lib/config/model-spec-file';
+import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
+import type { ModelSpec } from '../../lib/spec/model-spec';
 import { locateTemporalCli } from '../../lib/dev-stack/temporal-cli';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
@@ -30,6 +33,13 @@ export interface PipelineHarness {
   recordHistory(workflowId: string, name: string): Promise<void>;
   /** Runs one pipeline to its end (workflow id `retrain/<model>/<day>`) with the workers running. */
   runPipeline(input: RetrainingPipelineInput): Promise<RetrainingPipelineResult>;
+  /**
+   * The flight-delay example spec named `<name>-<6 characters of the task queue>` (unique per file),
+   * reading the partitions prepareFlightDelay writes to this harness's prefix in S3.
+   */
+  flightDelaySpec(name: string): ModelSpec;
+  /** Writes the example's daily partitions `from`..`to` (inclusive) where flightDelaySpec reads them. */
+  prepareFlightDelay(from: string, to: string): Promise<void>;
   /** Runs the workers while `body` runs; they stop when it settles. */
   withWorkers<T>(body: () => Promise<T>): Promise<T>;
   /** Environment for a `retrain` command in a child process, pointed at these services, this database and task queue. */
@@ -50,11 +60,16 @@ export interface CliRun {
 
 const ROOT = path.join(__dirname, '..', '..');
 
+export interface PipelineHarnessOptions {
+  /** The gateway base URL the workers make report links under (ActivityDeps.reportsBaseUrl); unset: presigned S3 links. */
+  reportsBaseUrl?: string;
+}
+
 /**
  * A fresh, migrated database, a unique task queue and a worker set for one
  * test file, over the real services of the global setup.
  */
-export async function createPipelineHarness(name: string): Promise<PipelineHarness> {
+export async function createPipelineHarness(name: string, options: PipelineHarnessOptions = {}): Promise<PipelineHarness> {
   const services = inject('services');
   installQuietRuntime();
   const suffix = `${name.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(3).toString('hex')}`;
@@ -63,7 +78,7 @@ export async function createPipelineHarness(name: string): Promise<PipelineHarne
   const databaseUrl = created.url;
 
   const workDir = await mkdtemp(path.join(services.workDir, `${suffix}-`));
-  const clients = await createActivityClients({ databaseUrl, s3: services.s3, workDir });
+  const clients = await createActivityClients({ databaseUrl, s3: services.s3, workDir, reportsBaseUrl: options.reportsBaseUrl });
   const connection = await Connection.connect({ address: services.temporalAddress });
   const client = new Client({ connection, namespace: services.namespace });
   const nativeConnection = await NativeConnection.connect({ address: services.temporalAddress });
@@ -96,6 +111,8 @@ export async function createPipelineHarness(name: string): Promise<PipelineHarne
     RETRAIN_LOG_LEVEL: 'ERROR',
   });
 
+  const sourcePrefix = `sources/${taskQueue}/flight-delay/`;
+
   return {
     services,
     client,
@@ -119,6 +136,13 @@ export async function createPipelineHarness(name: string): Promise<PipelineHarne
       return withWorkers(() =>
         client.workflow.execute(RETRAINING_PIPELINE, { taskQueue, workflowId: retrainingPipelineId(input.spec.name, input.day), args: [input] }),
       );
+    },
+    flightDelaySpec(specName) {
+      const example = loadModelSpec(path.join(ROOT, 'examples', 'flight-delay', 'model.json'));
+      return { ...example, name: `${specName}-${taskQueue.slice(-6)}`, source: { kind: 's3', prefix: sourcePrefix, format: 'parquet' } };
+    },
+    async prepareFlightDelay(from, to) {
+      await prepareFlightDelayPartitions({ from, to, target: { kind: 's3', client: clients.deps.sourceS3.client, bucket: clients.deps.sourceS3.bucket, prefix: sourcePrefix } });
     },
     withWorkers,
     cliEnvironment,
