@@ -7,7 +7,7 @@ import { type ModelSpec } from '../../lib/spec/model-spec';
 import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
 import { listApprovalEvents } from '../../lib/db/repositories/approvals';
 import { setApproverPolicy } from '../../lib/db/repositories/approver-policies';
-import { RETRAINING_PIPELINE, retrainingPipelineId, type RetrainingPipelineResult } from '../../workflows/definitions';
+import { RETRAINING_PIPELINE, retrainingPipelineId, type CanaryProgress, type RetrainingPipelineResult } from '../../workflows/definitions';
 import { labelledRequestsFromDay, startLabelledTraffic } from '../../lib/traffic/labelled-traffic';
 import { findFreePort } from '../../lib/dev-stack/free-port';
 import { formatMetric } from '../../lib/stats/metric-format';
@@ -165,7 +165,9 @@ describe('approving a real pipeline run in the Temporal Web UI', () => {
       expect(after?.text).toMatch(/Canary: (v2 promoted|rolled back)/);
       // The canary told the pipeline run its progress (stage starts and analyses) while it ran.
       const signals = (await handle.fetchHistory()).events?.filter((e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'canaryProgress') ?? [];
-      expect(signals.length).toBeGreaterThanOrEqual(1);
+      const progress = signals.map((e) => JSON.parse(Buffer.from(e.workflowExecutionSignaledEventAttributes!.input!.payloads![0]!.data!).toString('utf8')) as CanaryProgress);
+      expect(progress.length).toBeGreaterThanOrEqual(1);
+      expect(progress[0]).toMatchObject({ candidateVersion: 2, championVersion: 1, plan: [50, 100], current: { stage: 1, percent: 50 } });
 
       // The report link opens the report as a page (not a download), served by the gateway.
       const opened = await clickCurrentDetailsLink(browser.page, 'Evaluation report');
