@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import layers from './lint/layers.mjs';
 
-/** Workflow-safe library code (lib/spec, lib/stats, lib/policy) must not read clocks or draw random numbers: workflows replay it. */
+/** Workflow-safe library code (lib/spec, lib/stats, lib/policy, lib/evidence) must not read clocks or draw random numbers: workflows replay it. */
 const noClocks = [
   { object: 'Date', property: 'now', message: 'workflow-safe code takes the time as an argument (the workflow passes its own deterministic time)' },
   { object: 'Math', property: 'random', message: 'workflow-safe code draws randomness from lib/stats/seeded-random' },
@@ -27,7 +27,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['lib/spec/**/*.ts', 'lib/stats/**/*.ts', 'lib/policy/**/*.ts'],
+    files: ['lib/spec/**/*.ts', 'lib/stats/**/*.ts', 'lib/policy/**/*.ts', 'lib/evidence/**/*.ts'],
     rules: {
       'no-restricted-properties': ['error', ...noClocks],
       'no-restricted-globals': ['error', { name: 'setTimeout', message: 'workflow-safe code does not wait' }, { name: 'setInterval', message: 'workflow-safe code does not wait' }, { name: 'process', message: 'workflow-safe code reads no process state' }],

@@ -11,6 +11,11 @@ export interface ActivityDeps {
   sourceS3: { client: S3Client; bucket: string };
   /** Scratch space for downloads; each activity cleans up its own subdirectory. */
   workDir: string;
+  /**
+   * The gateway's public base URL for report links (`<base>/reports/<key>`, stable, no expiry):
+   * RETRAIN_REPORTS_BASE_URL, or the gateway `retrain up` runs. Null or unset: presigned S3 links (7 days).
+   */
+  reportsBaseUrl?: string | null;
   /** How often a run waiting for approval re-reads its model's approver policy, in seconds (default 600; tests shorten it). */
   approverPolicyRefreshSeconds?: number;
 }

@@ -1,6 +1,6 @@
 import { applyPromotionDecision } from '../lib/promotion/offline-promotion';
+import { rejectCandidate } from '../lib/promotion/candidate-rejection';
 import { recordEvaluationVerdict } from '../lib/db/repositories/evaluations';
-import { getModelVersion, setVersionStage } from '../lib/db/repositories/model-versions';
 import type { PromotionDecision } from '../lib/policy/offline-promotion-gate';
 import type { ActivityDeps } from './activity-deps';
 
@@ -24,10 +24,9 @@ export function createPromotionActivities({ db }: Pick<ActivityDeps, 'db'>) {
       await recordEvaluationVerdict(db, input.evaluationId, input.passed, input.reason);
     },
 
-    /** Marks a candidate rejected (shadow failed, an engineer rejected it, or approval timed out). */
-    async rejectCandidate(input: { versionId: string; reason: string }): Promise<void> {
-      const version = await getModelVersion(db, input.versionId);
-      if (version.stage === 'candidate' || version.stage === 'shadow') await setVersionStage(db, version.id, 'rejected', input.reason);
+    /** Marks a candidate rejected (shadow failed, an engineer rejected it, or approval timed out); `workflowId` is absent in older histories. */
+    async rejectCandidate(input: { versionId: string; reason: string; workflowId?: string }): Promise<void> {
+      await rejectCandidate(db, input);
     },
   };
 }

@@ -9,6 +9,7 @@ import { driftCommand, driftScheduleCommand, type DriftCommandOptions } from './
 import { predictCommand } from './commands/predict';
 import { promotionDecisionCommand, type PromotionDecisionCommand } from './commands/promotion-decision';
 import { prepCommand } from './commands/prep';
+import { reportCommand, type ReportCommandOptions } from './commands/report';
 import { runCommand } from './commands/run';
 import { statusCommand } from './commands/status';
 import { DEFAULT_TRAFFIC_SEED } from '../lib/traffic/labelled-traffic';
@@ -74,6 +75,15 @@ async function main(): Promise<void> {
     .description("list a model's versions and their stages, what is served, and the latest traffic changes")
     .option('--model <name>', 'model name', 'flight-delay')
     .action(async (opts: { model: string }) => statusCommand(loadEnvironment(), opts));
+
+  program
+    .command('report')
+    .description("print the link to a version's evaluation report (the gateway's stable /reports/ URL, or a presigned S3 link)")
+    .option('--model <name>', 'model name', 'flight-delay')
+    .option('--version <n>', 'model version (default: the newest with a report)', positiveInteger('--version'))
+    .option('--open', "open the link in the desktop's browser", false)
+    .option('--html', "print the report's HTML instead of its link", false)
+    .action(async (opts: ReportCommandOptions) => reportCommand(loadEnvironment(), opts));
 
   const decisions: Array<[PromotionDecisionCommand, string]> = [
     ['approve', 'approve the candidate a pipeline run is waiting on (same as the approvePromotion Update in the Temporal UI)'],

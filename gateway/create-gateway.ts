@@ -1,8 +1,8 @@
 /**
  * The inference gateway: serves the deployed versions of every model (champion, canary by
  * weight, shadow mirrored), validates requests against each model's spec and input types,
- * requires API keys on predict, infer and feedback (unless configured open), serves a request
- * id once, logs every prediction and label to Postgres in batches, in order, and follows
+ * requires API keys on predict, infer and feedback (unless configured open), serves the stored
+ * HTML reports at stable links (`/reports/...`, report-routes.ts), serves a request id once, logs every prediction and label to Postgres in batches, in order, and follows
  * deployment changes through LISTEN/NOTIFY. Every error is answered in one shape.
  *
  * @example
@@ -28,6 +28,7 @@ import { GatewayMetrics } from './gateway-metrics';
 import { checkReadiness, registerHealthRoutes, type Readiness } from './health-routes';
 import { registerInferenceProtocolRoutes } from './inference-protocol-routes';
 import { registerPredictRoutes } from './predict-routes';
+import { registerReportRoutes } from './report-routes';
 import { PredictionLog } from './prediction-log';
 import { PredictionService } from './prediction-service';
 import { GatewayRequestError } from './request-error';
@@ -48,6 +49,8 @@ export interface GatewayLimits {
   recentRequestIds: number;
   /** Mirrored requests waiting to be scored by the shadow; beyond, mirrors are skipped and counted. */
   maxShadowBacklog: number;
+  /** Largest report `GET /reports/...` serves: it is read whole and verified before it is sent. */
+  maxReportBytes: number;
 }
 
 export const DEFAULT_GATEWAY_LIMITS: Readonly<GatewayLimits> = Object.freeze({
@@ -57,11 +60,13 @@ export const DEFAULT_GATEWAY_LIMITS: Readonly<GatewayLimits> = Object.freeze({
   maxQueuedPredictions: 200_000,
   recentRequestIds: 200_000,
   maxShadowBacklog: 10_000,
+  // A flight-delay evaluation report is tens of kB (22 kB without a champion; docs/gateway.md).
+  maxReportBytes: 32 * 1024 * 1024,
 });
 
 export interface GatewayOptions {
   db: Kysely<Database>;
-  /** Where model artifacts are read from (checksums verified). */
+  /** Where model artifacts and reports are read from (checksums verified). */
   store: Pick<ArtifactStore, 'getBytes'>;
   /**
    * For the connections of its own: the LISTEN that follows deployment changes (pooled connections
@@ -164,6 +169,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     serverReady: async () => (await checkReadiness(health)).ready,
   });
   registerHealthRoutes(app, health);
+  registerReportRoutes(app, { db, store: options.store, log, maxReportBytes: limits.maxReportBytes });
   registerMethodNotAllowed(app, methodsByUrl);
 
   let closing: Promise<void> | undefined;

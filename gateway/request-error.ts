@@ -38,6 +38,7 @@ export type GatewayErrorCode =
   | 'method_not_allowed'
   | 'model_not_found'
   | 'request_not_found'
+  | 'report_not_found'
   // 409: once per request id
   | 'request_id_conflict'
   | 'feedback_conflict'
@@ -46,6 +47,10 @@ export type GatewayErrorCode =
   | 'unsupported_media_type'
   // 500, 503
   | 'scoring_failed'
+  | 'report_corrupt'
+  | 'report_missing'
+  | 'report_too_large'
+  | 'storage_unavailable'
   | 'internal_error'
   | 'model_unavailable'
   | 'overloaded'

@@ -15,6 +15,7 @@ export const LAYERS = [
   { folder: 'lib/stats', rank: 1, safe: true },
   { folder: 'lib/policy', rank: 2, safe: true },
   { folder: 'lib/config', rank: 3 },
+  { folder: 'lib/evidence', rank: 3, safe: true },
   { folder: 'lib/db', rank: 4 },
   { folder: 'lib/store', rank: 4 },
   { folder: 'lib/clients', rank: 4 },

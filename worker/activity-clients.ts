@@ -7,7 +7,7 @@ import type { S3Config } from '../lib/config/environment';
 import { ArtifactStore } from '../lib/store/artifact-store';
 
 /** Builds the clients activities need, once per process, after bringing the schema up to date. */
-export async function createActivityClients(config: { databaseUrl: string; s3: S3Config; workDir: string }): Promise<{
+export async function createActivityClients(config: { databaseUrl: string; s3: S3Config; workDir: string; reportsBaseUrl?: string | null }): Promise<{
   deps: ActivityDeps;
   close(): Promise<void>;
 }> {
@@ -26,6 +26,7 @@ export async function createActivityClients(config: { databaseUrl: string; s3: S
       store: new ArtifactStore({ client, bucket: config.s3.bucket }),
       sourceS3: { client, bucket: config.s3.bucket },
       workDir: config.workDir,
+      reportsBaseUrl: config.reportsBaseUrl ?? null,
     },
     async close() {
       client.destroy();

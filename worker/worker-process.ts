@@ -15,6 +15,8 @@ export interface WorkerProcessOptions {
   databaseUrl: string;
   s3: S3Config;
   dataDir: string;
+  /** Where report links point (the gateway's public base URL); null: presigned S3 links. */
+  reportsBaseUrl: string | null;
   kinds: readonly TaskQueueKind[];
   /** Serve the worker's metrics at `http://host:port/metrics` (RETRAIN_WORKER_METRICS_*); null: none. */
   metrics: { host: string; port: number; modelWindowSeconds: number } | null;
@@ -33,7 +35,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
   } finally {
     await connection.close();
   }
-  const clients = await createActivityClients({ databaseUrl: options.databaseUrl, s3: options.s3, workDir: path.join(options.dataDir, 'work') });
+  const clients = await createActivityClients({ databaseUrl: options.databaseUrl, s3: options.s3, workDir: path.join(options.dataDir, 'work'), reportsBaseUrl: options.reportsBaseUrl });
   const nativeConnection = await NativeConnection.connect({ address: options.temporalAddress });
   const metrics = options.metrics
     ? new WorkerMetrics({

@@ -1,11 +1,13 @@
-import { ActivityFailure, condition, isCancellation, patched, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, condition, getExternalWorkflowHandle, isCancellation, patched, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ControlActivities } from '../activities';
 import { CanaryRolloutInputSchema } from '../lib/spec/workflow-inputs';
 import { approverRefusal } from '../lib/policy/approver-check';
 import { judgeCanaryStage, type CanaryObservation } from '../lib/policy/canary-stage-analysis';
+import { canaryProgressStarting, renderCanaryEvidence, type CanaryProgress } from '../lib/evidence/canary-evidence';
 import { activityOptions } from './activity-options';
 import {
   CANARY_ROLLOUT,
+  canaryProgressSignal,
   canaryStateQuery,
   rollbackUpdate,
   type CanaryRolloutInput,
@@ -14,6 +16,7 @@ import {
   type CanaryState,
   type PromotionDecisionInput,
 } from './definitions';
+import { refusalError } from './refusal-error';
 import { validateWorkflowInput } from './workflow-input';
 
 // The workflow runs on the control queue (the pipeline's), whose workers run these activities.
@@ -25,6 +28,16 @@ const { recordApprovalEvent } = proxyActivities<Pick<ControlActivities, 'recordA
 const RECORD_ROLLBACK_APPROVAL = 'record-rollback-approval';
 
 /**
+ * Temporal patch id: the canary signals its progress (canaryProgressSignal) to the pipeline run
+ * it is a child of, so the pipeline's current details show the stage, share, bake time left and
+ * each analysis. The signals are new commands; runs that started before keep sending none.
+ */
+export const CANARY_PROGRESS_TO_PARENT = 'canary-progress-to-parent';
+
+/** While a stage waits, its analyses reach the parent at most this often (each signal adds events to both histories). */
+const PROGRESS_SIGNAL_INTERVAL_MS = 30_000;
+
+/**
  * Moves traffic to the candidate in stages (e.g. 1, 5, 25, 50, 100 %). Each
  * stage bakes, then is analysed against the champion over the same period
  * (errors, p99 latency, and a sequential test on labelled feedback); a failure
@@ -34,8 +47,21 @@ const RECORD_ROLLBACK_APPROVAL = 'record-rollback-approval';
  */
 export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryRolloutResult> {
   validateWorkflowInput(CANARY_ROLLOUT, CanaryRolloutInputSchema, input);
-  const { workflowId } = workflowInfo();
+  const { workflowId, parent } = workflowInfo();
   const { spec } = input;
+  // Called once, before the first command: a run recorded before it (no marker) sends no progress to the end.
+  const progressToParent = patched(CANARY_PROGRESS_TO_PARENT) ? parent : undefined;
+  const progress: CanaryProgress = canaryProgressStarting(spec, input.candidateVersion, input.championVersion);
+  const showProgress = () => setCurrentDetails(renderCanaryEvidence(progress));
+  let progressSentAt = -Infinity;
+  /** Sends the progress to the pipeline run (ended stages without their observations: the result carries those). */
+  const tellParent = (force: boolean) => {
+    if (!progressToParent || (!force && Date.now() - progressSentAt < PROGRESS_SIGNAL_INTERVAL_MS)) return;
+    progressSentAt = Date.now();
+    const sent: CanaryProgress = { ...progress, stages: progress.stages.map((st) => ({ ...st, observation: null })) };
+    // The pipeline's details are a view: a signal that cannot be delivered never stops the canary.
+    getExternalWorkflowHandle(progressToParent.workflowId, progressToParent.runId).signal(canaryProgressSignal, sent).catch(() => undefined);
+  };
   const state: CanaryState = { stage: 0, percent: 0, message: 'starting' };
   let rollbackRequest: (PromotionDecisionInput & { approver: string }) | undefined;
   let finished = false;
@@ -49,14 +75,15 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryRo
     {
       validator: (request) => {
         const refusal = approverRefusal(request?.approver, input.approvers);
-        if (refusal) throw new Error(refusal);
-        if (finished) throw new Error('the canary has finished: nothing to roll back');
+        if (refusal) throw refusalError(refusal);
+        if (finished) throw refusalError('the canary has finished: nothing to roll back');
       },
       description: 'Roll the canary back now: all traffic returns to the champion. Payload: {"approver": "<your name>", "reason": "..."}',
     },
   );
 
   const stages: CanaryStageRecord[] = [];
+  progress.stages = stages;
   let rollingBack = false;
   const rollback = async (reason: string, observation: CanaryObservation | null): Promise<CanaryRolloutResult> => {
     finished = true;
@@ -80,7 +107,9 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryRo
     }
     stages.push({ percent: state.percent, verdict: rollbackRequest ? 'rollback' : 'fail', reason, observation });
     state.message = `rolled back: ${reason}`;
-    setCurrentDetails(`Canary of **${input.model} v${input.candidateVersion}** rolled back at ${state.percent}%: ${reason}`);
+    progress.current = null;
+    progress.outcome = { outcome: 'rolled_back', reason };
+    showProgress();
     return { outcome: 'rolled_back', reason, stages, championVersion: input.championVersion };
   };
 
@@ -93,7 +122,11 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryRo
       const { since } = await activities.setCanaryTraffic({ versionId: input.candidateVersionId, percent, stage: index + 1, stages: spec.stages.length, workflowId });
       canarySince ??= since;
       const stageStarted = Date.now();
+      progress.current = { stage: index + 1, percent, startedAt: new Date(stageStarted).toISOString(), elapsedSeconds: 0, analysis: null, observation: null };
+      showProgress();
+      tellParent(true);
       let observation: CanaryObservation | null = null;
+      let firstAnalysis = true;
       for (;;) {
         // Waits for the next analysis, or wakes at once when someone asks for a rollback.
         await condition(() => rollbackRequest !== undefined, spec.pollSeconds * 1000);
@@ -109,7 +142,11 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryRo
         observation = observed.observation;
         const verdict = judgeCanaryStage(observation, spec, (Date.now() - stageStarted) / 1000);
         state.message = `${percent}%: ${verdict.verdict}: ${verdict.reason}`;
-        setCurrentDetails(`Canary of **${input.model} v${input.candidateVersion}**, stage ${index + 1}/${spec.stages.length} (${percent}%): ${verdict.reason}`);
+        progress.current = { ...progress.current, elapsedSeconds: (Date.now() - stageStarted) / 1000, analysis: { ...verdict, at: new Date().toISOString() }, observation };
+        showProgress();
+        // A passed stage reaches the parent with the next stage's start, a failed one with the result.
+        if (verdict.verdict === 'wait') tellParent(firstAnalysis);
+        firstAnalysis = false;
         if (verdict.verdict === 'fail') return rollback(verdict.reason, observation);
         if (verdict.verdict === 'pass') {
           stages.push({ percent, verdict: 'pass', reason: verdict.reason, observation });
@@ -122,6 +159,9 @@ export async function canaryRollout(input: CanaryRolloutInput): Promise<CanaryRo
     const { championVersion } = await activities.completeCanary({ versionId: input.candidateVersionId, reason, workflowId });
     state.message = `promoted: ${reason}`;
     stages.push({ percent: 100, verdict: 'pass', reason: 'all traffic on the candidate: it is the champion', observation: null });
+    progress.current = null;
+    progress.outcome = { outcome: 'promoted', reason };
+    showProgress();
     return { outcome: 'promoted', reason, stages, championVersion };
   } catch (err) {
     // A forward step (traffic move, analysis, crowning) failed for good: the candidate must not keep

@@ -1,4 +1,4 @@
-import { defineQuery, defineUpdate, type Sinks } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate, type Sinks } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { CanarySpec, ModelSpec, ShadowSpec } from '../lib/spec/model-spec';
 import type { DatasetSummary } from '../lib/ingestion/partition-ingestion';
@@ -10,6 +10,7 @@ import type { PromotionDecision } from '../lib/policy/offline-promotion-gate';
 import type { TrainingMode } from '../lib/policy/training-mode';
 import type { CanaryObservation } from '../lib/policy/canary-stage-analysis';
 import type { ShadowObservation, ShadowVerdict } from '../lib/policy/shadow-gates';
+import type { CanaryProgress } from '../lib/evidence/canary-evidence';
 
 /** Importable by clients (CLI, tests) without pulling in workflow code. */
 
@@ -65,7 +66,11 @@ export interface RetrainingPipelineResult {
     /** candidate - champion per metric with paired bootstrap intervals; null without a champion. */
     deltas: MetricDeltas | null;
     gates: OfflineGateCheck[];
-    /** The HTML report: its key in the store and a link valid for 7 days. */
+    /**
+     * The HTML report: its key in the store and its link, the gateway's stable URL
+     * (`<reports base URL>/reports/<model>/<sha256>.html`) when one is configured, else a presigned
+     * S3 link valid for 7 days. `retrain report` prints a current link for either.
+     */
     report: { key: string; url: string } | null;
     /** Which model the candidate was compared with and why (the champion unless it learned from the held-out day); null in older results. */
     comparison?: HoldoutComparison | null;
@@ -159,6 +164,14 @@ export const approvePromotionUpdate = defineUpdate<PromotionDecisionResult, [Pro
 export const rejectPromotionUpdate = defineUpdate<PromotionDecisionResult, [PromotionDecisionInput]>('rejectPromotion');
 /** Sent to a running canary (workflow id `<pipeline id>/canary`): all traffic goes back to the champion at once. */
 export const rollbackUpdate = defineUpdate<PromotionDecisionResult, [PromotionDecisionInput]>('rollback');
+
+/**
+ * Sent by a canary to the pipeline run it is a child of (at each stage's start and, while a stage
+ * waits, with its latest analysis at most every 30 s), so the pipeline's current details show the
+ * stage, the share, the bake time left and each analysis. Handling it issues no command.
+ */
+export const canaryProgressSignal = defineSignal<[CanaryProgress]>('canaryProgress');
+export type { CanaryProgress };
 
 export interface CanaryState {
   stage: number;

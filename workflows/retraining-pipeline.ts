@@ -16,6 +16,7 @@ import type { ModelSpec } from '../lib/spec/model-spec';
 import { RetrainingPipelineInputSchema } from '../lib/spec/workflow-inputs';
 import { decideOfflinePromotion, type PromotionDecision } from '../lib/policy/offline-promotion-gate';
 import { chooseTrainingMode } from '../lib/policy/training-mode';
+import { renderRunDetails, type RunEvidence } from '../lib/evidence/run-details';
 import { InvalidDayError, partitionsForRun } from '../lib/policy/training-window';
 import { activityOptions } from './activity-options';
 import {
@@ -53,11 +54,16 @@ export async function retrainingPipeline(input: RetrainingPipelineInput): Promis
 
   const state: RetrainingPipelineState = { stage: 'ingest', day, message: 'starting' };
   setHandler(pipelineStateQuery, () => state);
+  // What the run's current details show (lib/evidence): the stage, and the evidence gathered so far, kept to the end.
+  const evidence: RunEvidence = { model: spec.name, day, stage: 'ingest', message: 'starting' };
+  const showEvidence = () => setCurrentDetails(renderRunDetails(evidence));
   const enterStage = (stage: PipelineStage, message: string) => {
     state.stage = stage;
     state.message = message;
+    evidence.stage = stage;
+    evidence.message = message;
     upsertSearchAttributes([{ key: searchAttributes.stage, value: stage }]);
-    setCurrentDetails(`**${spec.name}** run for **${day}**\n\nstage: \`${stage}\`\n\n${message}`);
+    showEvidence();
   };
 
   upsertSearchAttributes([
@@ -80,6 +86,7 @@ export async function retrainingPipeline(input: RetrainingPipelineInput): Promis
     const decision = chooseTrainingMode(context, spec.training.policy, spec.training.trainer);
     enterStage('train', `${decision.mode === 'fine_tune' ? 'fine-tuning' : 'training from scratch'}: ${decision.reason}`);
     const candidate = await train.trainModel({ spec, datasetIds, day, decision, context, workflowId: info.workflowId });
+    evidence.candidateVersion = candidate.version;
 
     enterStage('evaluate', `scoring v${candidate.version} and the champion on ${holdout}`);
     const offline = await evaluation.evaluateOffline({
@@ -91,7 +98,7 @@ export async function retrainingPipeline(input: RetrainingPipelineInput): Promis
 
     // comparison and recorded are absent from evaluations recorded before they existed: then the plain rules apply.
     const gate = decideOfflinePromotion(offline.summary, spec.gates, { comparison: offline.comparison, recorded: offline.recorded });
-    const report = offline.report ? `\n\n[evaluation report](${offline.report.url})` : '';
+    evidence.offline = { summary: offline.summary, gates: gate.gates, verdict: gate.reason, report: offline.report, comparisonNote: offline.comparison?.note ?? null };
     const champion = context.champion;
     // The live path needs a champion serving traffic to compare against; a first model is promoted directly.
     // Runs started before promotion settings existed carry no `promotion` in their input: they keep the direct path they started with.
@@ -105,13 +112,14 @@ export async function retrainingPipeline(input: RetrainingPipelineInput): Promis
         candidate: { id: candidate.id, version: candidate.version },
         champion: { id: champion.versionId, version: champion.version },
         holdoutDatasetId: holdoutDataset.id,
-        offlineSummary: `${gate.reason}${report}`,
+        evidence,
+        showEvidence,
         setStage: (stage, message) => enterStage(stage, message),
       });
-      if (safe.decision === 'reject') await control.rejectCandidate({ versionId: candidate.id, reason: safe.reason });
+      if (safe.decision === 'reject') await control.rejectCandidate({ versionId: candidate.id, reason: safe.reason, workflowId: info.workflowId });
       outcome = { decision: safe.decision, reason: safe.reason, championVersion: safe.championVersion, live: safe };
     } else {
-      enterStage('promote', `${gate.decision}: ${gate.reason}${report}`);
+      enterStage('promote', `${gate.decision}: ${gate.reason}`);
       const promotion = await control.applyPromotionDecision({
         versionId: candidate.id,
         evaluationId: offline.evaluationId,
@@ -148,6 +156,7 @@ export async function retrainingPipeline(input: RetrainingPipelineInput): Promis
       championVersion: outcome.championVersion,
     };
     await outcomeRecord.recordPipelineFinish({ workflowId: info.workflowId, runId: info.runId, outcome: { status: 'succeeded', result } });
+    evidence.outcome = { decision: outcome.decision, reason: outcome.reason };
     enterStage('done', `${outcome.decision} v${candidate.version}: ${outcome.reason}`);
     return result;
   } catch (err) {

@@ -6,7 +6,6 @@ import {
   patched,
   proxyActivities,
   proxySinks,
-  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -14,11 +13,14 @@ import {
 import type { ControlActivities } from '../activities';
 import type { ApproverPolicySnapshot } from '../activities/approval';
 import type { ModelSpec } from '../lib/spec/model-spec';
+import { canaryProgressFromResult, canaryProgressStarting } from '../lib/evidence/canary-evidence';
+import type { RunEvidence } from '../lib/evidence/run-details';
 import { approverRefusal, decisionRequestRefusal, effectiveApprovers, refusalRecord, truncateText } from '../lib/policy/approver-check';
 import { activityOptions } from './activity-options';
 import { canaryRollout } from './canary-rollout';
 import {
   approvePromotionUpdate,
+  canaryProgressSignal,
   rejectPromotionUpdate,
   searchAttributes,
   type PromotionDecisionInput,
@@ -26,6 +28,7 @@ import {
   type RetrainSinks,
   type SafePromotionResult,
 } from './definitions';
+import { refusalError } from './refusal-error';
 import { shadowEvaluation } from './shadow-evaluation';
 
 // Runs inside retrainingPipeline, on the control queue.
@@ -46,8 +49,10 @@ export interface SafePromotionInput {
   candidate: { id: string; version: number };
   champion: { id: string; version: number };
   holdoutDatasetId: string;
-  /** Markdown with the offline comparison, shown while the run waits for approval. */
-  offlineSummary: string;
+  /** The run's evidence (the pipeline's current details); the live path adds the shadow, the approval and the canary. */
+  evidence: RunEvidence;
+  /** Renders `evidence` into the run's current details. */
+  showEvidence: () => void;
   setStage: (stage: 'shadow' | 'awaiting-approval' | 'canary', message: string) => void;
 }
 
@@ -77,6 +82,7 @@ export async function promoteSafely(input: SafePromotionInput): Promise<SafeProm
       },
     ],
   });
+  input.evidence.shadow = { observation: shadow.observation, verdict: shadow.verdict, spec: spec.promotion.shadow };
   if (!shadow.verdict.passed) {
     return { decision: 'reject', reason: shadow.verdict.reason, championVersion: champion.version, shadow, approval: null, canary: null };
   }
@@ -84,6 +90,8 @@ export async function promoteSafely(input: SafePromotionInput): Promise<SafeProm
   // Approval: the UI lists these Updates with their descriptions while a worker polls.
   let awaiting = true;
   let decided: { action: 'approve' | 'reject'; approver: string; reason: string } | undefined;
+  // Workflow time of the decision, for the run's details.
+  let decidedAt = '';
   let events = 0;
   // Runs that reached this point before the patch (recorded histories, runs waiting when the worker was upgraded)
   // keep the old path to the end: the spec's allowlist, and refusals recorded by the handler through an activity.
@@ -119,11 +127,12 @@ export async function promoteSafely(input: SafePromotionInput): Promise<SafeProm
     }
     if (!awaiting || decided) throw ApplicationFailure.create({ type: 'NothingAwaitingApproval', message: 'nothing is awaiting approval', nonRetryable: true });
     decided = { action, approver, reason: request.reason ?? '' };
+    decidedAt = new Date().toISOString();
     return { accepted: true as const, action, approver };
   };
   const specValidator = (request: PromotionDecisionInput) => {
-    if (!awaiting || decided) throw new Error('nothing is awaiting approval');
-    if (typeof request?.approver !== 'string' || request.approver.trim() === '') throw new Error(approverRefusal(undefined, allowlist) ?? 'name yourself');
+    if (!awaiting || decided) throw refusalError('nothing is awaiting approval');
+    if (typeof request?.approver !== 'string' || request.approver.trim() === '') throw refusalError(approverRefusal(undefined, allowlist) ?? 'name yourself');
   };
   /**
    * Refuses in the validator: nothing reaches the history, however many requests are refused or
@@ -135,7 +144,7 @@ export async function promoteSafely(input: SafePromotionInput): Promise<SafeProm
     if (refusal === null) return;
     const updateId = truncateText(currentUpdateInfo()?.id ?? 'unknown', 100);
     sinks.approvals.refused({ update, updateId, model, modelVersionId: candidate.id, ...refusalRecord(update, request, refusal) });
-    throw new Error(refusal);
+    throw refusalError(refusal);
   };
   const registerHandlers = () => {
     const payloadHelp = `Payload: {"approver": "<your name>", "reason": "..."}; approvers: ${allowlist.join(', ') || 'none'}`;
@@ -155,17 +164,8 @@ export async function promoteSafely(input: SafePromotionInput): Promise<SafeProm
   let note = '';
   const details = (newNote?: string) => {
     if (newNote !== undefined) note = newNote;
-    setCurrentDetails(
-      [
-        `## ${model} v${candidate.version} is waiting for approval`,
-        note,
-        `Send the **approvePromotion** or **rejectPromotion** Update with \`{"approver": "<your name>", "reason": "..."}\`. ${approversLine()}`,
-        '### Offline evaluation',
-        input.offlineSummary,
-        '### Shadow',
-        shadow.verdict.checks.map((c) => `- ${c.passed ? 'pass' : 'FAIL'}: ${c.message}`).join('\n'),
-      ].join('\n\n'),
-    );
+    input.evidence.approval = { approvers: approversLine(), note };
+    input.showEvidence();
   };
   details('');
   /** Waits up to `ms` for a decision; on the policy path the allowlist is read again every refreshMs meanwhile. */
@@ -198,12 +198,15 @@ export async function promoteSafely(input: SafePromotionInput): Promise<SafeProm
       approver: null,
       reason: `no decision after ${(escalations + 1) * spec.promotion.approval.timeoutSeconds} s`,
     });
-    details(`**Escalated ${escalations + 1}×**: no decision after ${(escalations + 1) * spec.promotion.approval.timeoutSeconds} s.`);
+    details(`Escalated ${escalations + 1}×: no decision after ${(escalations + 1) * spec.promotion.approval.timeoutSeconds} s.`);
   }
   awaiting = false;
   upsertSearchAttributes([{ key: searchAttributes.awaitingApproval, value: false }]);
+  const approvalEvidence = { approvers: approversLine(), note };
+  if (approval) input.evidence.approval = { ...approvalEvidence, decision: { ...approval, at: new Date().toISOString() } };
   if (decided) {
     approval = decided;
+    input.evidence.approval = { ...approvalEvidence, decision: { ...decided, at: decidedAt } };
     await control.recordApprovalEvent({ workflowId, eventKey: 'decision', model, modelVersionId: candidate.id, action: decided.action, approver: decided.approver, reason: decided.reason || decided.action });
   }
   if (!decided || decided.action === 'reject') {
@@ -211,6 +214,15 @@ export async function promoteSafely(input: SafePromotionInput): Promise<SafeProm
     return { decision: 'reject', reason, championVersion: champion.version, shadow, approval, canary: null };
   }
 
+  // The canary reports its stages and analyses to this run (canaryProgressSignal); its result, at the end.
+  input.evidence.canary = canaryProgressStarting(spec.promotion.canary, candidate.version, champion.version);
+  let canaryEnded = false;
+  setHandler(canaryProgressSignal, (progress) => {
+    // A signal delivered after the child's result is older than the result: the result stays.
+    if (canaryEnded) return;
+    input.evidence.canary = progress;
+    input.showEvidence();
+  });
   input.setStage('canary', `approved by ${decided.approver}; canary stages ${spec.promotion.canary.stages.join(', ')} %`);
   const canary = await executeChild(canaryRollout, {
     workflowId: `${workflowId}/canary`,
@@ -227,6 +239,8 @@ export async function promoteSafely(input: SafePromotionInput): Promise<SafeProm
       },
     ],
   });
+  canaryEnded = true;
+  input.evidence.canary = canaryProgressFromResult(canary, spec.promotion.canary, candidate.version, champion.version);
   return {
     decision: canary.outcome === 'promoted' ? 'promote' : 'reject',
     reason: canary.outcome === 'promoted' ? `approved by ${decided.approver}; ${canary.reason}` : `canary rolled back: ${canary.reason}`,

@@ -2,6 +2,7 @@ import { proxyActivities, setCurrentDetails, sleep, workflowInfo } from '@tempor
 import type { ControlActivities } from '../activities';
 import { ShadowEvaluationInputSchema } from '../lib/spec/workflow-inputs';
 import { judgeShadow } from '../lib/policy/shadow-gates';
+import { renderShadowEvidence } from '../lib/evidence/shadow-evidence';
 import { activityOptions } from './activity-options';
 import { SHADOW_EVALUATION, type ShadowEvaluationInput, type ShadowEvaluationResult } from './definitions';
 import { validateWorkflowInput } from './workflow-input';
@@ -40,6 +41,6 @@ export async function shadowEvaluation(input: ShadowEvaluationInput): Promise<Sh
     verdict,
     workflowId,
   });
-  setCurrentDetails(`Shadow of **${input.model} v${input.candidateVersion}**: ${verdict.reason}`);
+  setCurrentDetails(`Shadow of **${input.model} v${input.candidateVersion}** against champion v${input.championVersion}\n\n${renderShadowEvidence({ observation, verdict, spec: input.spec })}`);
   return { evaluationId, observation, verdict };
 }

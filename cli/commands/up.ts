@@ -1,4 +1,4 @@
-import type { RetrainEnvironment } from '../../lib/config/environment';
+import { reportsBaseUrlFor, type RetrainEnvironment } from '../../lib/config/environment';
 import pino from 'pino';
 import { gatewayAuthFromEnvironment, startGateway } from '../../gateway/main';
 import { PREFERRED_PORTS, preferredOrFree, startInProcessStack } from '../stack/in-process-stack';
@@ -10,9 +10,11 @@ export async function upCommand(env: RetrainEnvironment): Promise<void> {
   // The local stack's gateway listens on 127.0.0.1: without a keys file it is open, and says so.
   const auth = gatewayAuthFromEnvironment(env, { openWhenUnconfigured: true });
   if (auth.mode === 'open') log('the gateway takes requests without API keys on 127.0.0.1 (set RETRAIN_GATEWAY_API_KEYS_FILE to require keys)');
-  const running = await startInProcessStack(env, log);
-  const { stack } = running;
+  // The gateway's port is chosen first: report links name it (unless RETRAIN_REPORTS_BASE_URL names a public one).
   const gatewayPort = await preferredOrFree(PREFERRED_PORTS.gateway);
+  const reportsBaseUrl = reportsBaseUrlFor(env, `http://127.0.0.1:${gatewayPort}`);
+  const running = await startInProcessStack(env, log, { reportsBaseUrl });
+  const { stack } = running;
   const gateway = await startGateway({
     databaseUrl: stack.databaseUrl,
     s3: stack.s3,
@@ -37,6 +39,7 @@ export async function upCommand(env: RetrainEnvironment): Promise<void> {
         'Retrain is up.',
         `  Temporal UI   ${stack.temporal.uiUrl}/namespaces/${stack.temporal.namespace}/workflows`,
         `  Gateway       ${gateway.url} (POST /v1/models/<model>/predict, /v2/models/<model>/infer, /metrics)`,
+        `  Reports       ${reportsBaseUrl}/reports/<model>/<sha256>.html (retrain report --model <model> --version <n>)`,
         `  Temporal      ${stack.temporal.address} (namespace ${stack.temporal.namespace}, task queue ${env.taskQueue})`,
         `  Postgres      ${stack.databaseUrl}`,
         `  S3            ${stack.s3.endpoint} (bucket ${stack.s3.bucket})`,

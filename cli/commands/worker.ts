@@ -1,4 +1,4 @@
-import type { RetrainEnvironment } from '../../lib/config/environment';
+import { reportsBaseUrlFor, type RetrainEnvironment } from '../../lib/config/environment';
 import { ALL_QUEUE_KINDS, type TaskQueueKind } from '../../worker/retrain-workers';
 import { runWorkerProcess } from '../../worker/worker-process';
 import { resolveStackConnection } from '../stack/stack-client';
@@ -25,6 +25,7 @@ export async function workerCommand(env: RetrainEnvironment, options: { queues: 
     databaseUrl: connection.databaseUrl,
     s3: connection.s3,
     dataDir: env.dataDir,
+    reportsBaseUrl: reportsBaseUrlFor(env, connection.gatewayUrl),
     kinds,
     metrics: env.workerMetrics.port === null ? null : { host: env.workerMetrics.host, port: env.workerMetrics.port, modelWindowSeconds: env.workerMetrics.modelWindowSeconds },
     log: (msg) => process.stderr.write(`[retrain] ${msg}\n`),

@@ -39,9 +39,10 @@ export interface InProcessStack {
 /**
  * Starts the services (Temporal dev server, Postgres, S3, unless the environment
  * points at existing ones), migrates the database, and prepares a worker set
- * polling every task queue in this process.
+ * polling every task queue in this process. Report links point under `reportsBaseUrl`
+ * (`retrain up` passes its gateway's URL); null: presigned S3 links.
  */
-export async function startInProcessStack(env: RetrainEnvironment, log: (msg: string) => void): Promise<InProcessStack> {
+export async function startInProcessStack(env: RetrainEnvironment, log: (msg: string) => void, options: { reportsBaseUrl?: string | null } = {}): Promise<InProcessStack> {
   const ports = {
     temporal: await preferredOrFree(PREFERRED_PORTS.temporal),
     temporalUi: await preferredOrFree(PREFERRED_PORTS.temporalUi),
@@ -50,7 +51,7 @@ export async function startInProcessStack(env: RetrainEnvironment, log: (msg: st
   };
   const stack = await startStack({ environment: env, searchAttributes: RETRAIN_SEARCH_ATTRIBUTE_KEYS, ports, stopOnSignal: false, log });
   try {
-    const clients = await createActivityClients({ databaseUrl: stack.databaseUrl, s3: stack.s3, workDir: path.join(env.dataDir, 'work') });
+    const clients = await createActivityClients({ databaseUrl: stack.databaseUrl, s3: stack.s3, workDir: path.join(env.dataDir, 'work'), reportsBaseUrl: options.reportsBaseUrl ?? env.reportsBaseUrl });
     const connection = await Connection.connect({ address: stack.temporal.address });
     const nativeConnection = await NativeConnection.connect({ address: stack.temporal.address });
     const client = new Client({ connection, namespace: stack.temporal.namespace });

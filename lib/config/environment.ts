@@ -41,6 +41,12 @@ const EnvironmentSchema = z.object({
   RETRAIN_S3_SERVER: withDefault(z.enum(['embedded', 'versitygw'], { error: 'must be embedded or versitygw' }), 'embedded'),
   /** An existing inference gateway (base URL), for commands that talk to one (`retrain traffic`). */
   RETRAIN_GATEWAY_URL: optional(httpUrl),
+  /**
+   * The gateway's public base URL for report links (`<base>/reports/<model>/<sha256>.html`, no
+   * expiry), e.g. https://retrain.example.com; unset: the gateway the command knows
+   * (RETRAIN_GATEWAY_URL, or the one `retrain up` runs), else presigned S3 links (7 days).
+   */
+  RETRAIN_REPORTS_BASE_URL: optional(httpUrl.refine((url) => !/[?#]/.test(url), 'must be a base URL without a query or fragment')),
   /** The API key such commands send (`Authorization: Bearer <key>`); unset: none. */
   RETRAIN_GATEWAY_API_KEY: optional(z.string().regex(/^\S+$/, 'must be one word (an API key from `retrain gateway-key create`)')),
   /** How the gateway authenticates predict, infer and feedback: `keys` (RETRAIN_GATEWAY_API_KEYS_FILE) or `open` (no key needed). */
@@ -109,6 +115,8 @@ export interface RetrainEnvironment {
   readonly localS3: { readonly kind: 'embedded' | 'versitygw'; readonly bucket: string; readonly region: string; readonly accessKeyId: string; readonly secretAccessKey: string };
   /** RETRAIN_GATEWAY_URL; null: the gateway `retrain up` recorded. */
   readonly gatewayUrl: string | null;
+  /** RETRAIN_REPORTS_BASE_URL without a trailing slash; null: see reportsBaseUrlFor. */
+  readonly reportsBaseUrl: string | null;
   /** RETRAIN_GATEWAY_API_KEY: the key commands send to the gateway; null: none. */
   readonly gatewayApiKey: string | null;
   /**
@@ -190,6 +198,7 @@ export function parseEnvironment(env: Readonly<Record<string, string | undefined
       secretAccessKey: v.S3_SECRET_ACCESS_KEY ?? LOCAL_SECRET_ACCESS_KEY,
     }),
     gatewayUrl: v.RETRAIN_GATEWAY_URL ?? null,
+    reportsBaseUrl: v.RETRAIN_REPORTS_BASE_URL ? v.RETRAIN_REPORTS_BASE_URL.replace(/\/+$/, '') : null,
     gatewayApiKey: v.RETRAIN_GATEWAY_API_KEY ?? null,
     gatewayAuth: v.RETRAIN_GATEWAY_API_KEYS_FILE
       ? Object.freeze({ mode: 'keys' as const, keysFile: path.resolve(context.cwd, v.RETRAIN_GATEWAY_API_KEYS_FILE) })
@@ -205,6 +214,15 @@ export function parseEnvironment(env: Readonly<Record<string, string | undefined
     }),
     binaries: Object.freeze({ temporalCli: v.TEMPORAL_CLI ?? null, versitygw: v.VERSITYGW_BIN ?? null, postgresBinDir: v.POSTGRES_BIN_DIR ?? null }),
   });
+}
+
+/**
+ * The base URL report links are made under: RETRAIN_REPORTS_BASE_URL, else the gateway the
+ * process knows (RETRAIN_GATEWAY_URL, or the one `retrain up` runs or recorded), else null
+ * (presigned S3 links).
+ */
+export function reportsBaseUrlFor(env: RetrainEnvironment, knownGatewayUrl?: string | null): string | null {
+  return env.reportsBaseUrl ?? (knownGatewayUrl ? knownGatewayUrl.replace(/\/+$/, '') : null);
 }
 
 /** The process's environment, parsed once per call site; entry points call this and pass the result down. */

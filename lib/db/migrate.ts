@@ -9,6 +9,8 @@ import * as uniqueServedRequestIds from './migrations/2026-12-01-0101-unique-ser
 import * as versionServingContracts from './migrations/2026-12-01-0201-version-serving-contracts';
 import * as approverPolicies from './migrations/2026-12-01-0202-approver-policies';
 import * as approvalRefusalCounts from './migrations/2026-12-01-0203-approval-refusal-counts';
+import * as versionStageEvents from './migrations/2026-12-01-0301-version-stage-events';
+import * as reportArtifacts from './migrations/2026-12-01-0302-report-artifacts';
 import * as driftReports from './migrations/2026-12-01-0701-drift-reports';
 
 /** Migrations in code, keyed by their timestamp-prefixed file name (the order Kysely applies them in). */
@@ -23,19 +25,21 @@ const migrations: Record<string, Migration> = {
   '2026-12-01-0201-version-serving-contracts': versionServingContracts,
   '2026-12-01-0202-approver-policies': approverPolicies,
   '2026-12-01-0203-approval-refusal-counts': approvalRefusalCounts,
+  '2026-12-01-0301-version-stage-events': versionStageEvents,
+  '2026-12-01-0302-report-artifacts': reportArtifacts,
   '2026-12-01-0701-drift-reports': driftReports,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
-/** A migrator over every migration, for stepping to a named one (migration tests: `migrateTo('2026-11-26-0003-…')`). */
+/** A migrator over every migration, for stepping to a named one (`migrateTo`, `migrateDown`): what migration tests use. */
 export function createMigrator<DB>(db: Kysely<DB>): Migrator {
   return new Migrator({ db, provider });
 }
 
 /** Brings the schema to the latest migration; throws naming the migration that failed. */
 export async function migrateToLatest<DB>(db: Kysely<DB>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider });
+  const migrator = createMigrator(db);
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {

@@ -261,6 +261,38 @@ export interface DriftFeatureScoreTable {
   drifted: boolean;
 }
 
+// --- history of stages (migration 2026-12-01-0301) ---
+
+/** One stage change of one version (or its registration); append-only, written with the change itself. */
+export interface VersionStageEventTable {
+  id: Generated<string>;
+  model_version_id: string;
+  model: string;
+  version: number;
+  from_stage: ModelVersionStage | null;
+  to_stage: ModelVersionStage;
+  reason: string;
+  workflow_id: string | null;
+  /** True for the one row each version registered before the migration got (its stage then). */
+  backfilled: ColumnType<boolean, boolean | undefined, never>;
+  created_at: CreatedAt;
+}
+
+// --- reports served at a stable URL (migration 2026-12-01-0302) ---
+
+export type ReportKind = 'evaluation' | 'drift' | 'backtest';
+
+/** An HTML report the gateway may serve (`GET /reports/<key>`): only registered keys are served, with this type and checksum. */
+export interface ReportArtifactTable {
+  key: string;
+  sha256: string;
+  content_type: string;
+  model: string;
+  kind: ReportKind;
+  workflow_id: string | null;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   models: ModelTable;
   datasets: DatasetTable;
@@ -279,6 +311,8 @@ export interface Database {
   approval_refusal_counts: ApprovalRefusalCountTable;
   drift_reports: DriftReportTable;
   drift_feature_scores: DriftFeatureScoreTable;
+  version_stage_events: VersionStageEventTable;
+  report_artifacts: ReportArtifactTable;
 }
 
 export type DatasetRow = Selectable<DatasetTable>;
@@ -292,3 +326,4 @@ export type DeploymentChangeRow = Selectable<DeploymentChangeTable>;
 export type PredictionRow = Selectable<PredictionTable>;
 export type FeedbackRow = Selectable<FeedbackTable>;
 export type ApprovalRow = Selectable<ApprovalTable>;
+export type VersionStageEventRow = Selectable<VersionStageEventTable>;

@@ -13,6 +13,8 @@ import { chooseHoldoutComparison, type HoldoutComparison } from '../policy/holdo
 import type { Database } from '../db/schema';
 import { evaluateOfflineGates } from '../policy/offline-gates';
 import type { ArtifactStore } from '../store/artifact-store';
+import { HTML_REPORT_CONTENT_TYPE, reportLink } from '../store/report-links';
+import { registerReportArtifact } from '../db/repositories/report-artifacts';
 import { renderEvaluationReport } from './evaluation-report';
 import { computeOfflineEvaluation, type OfflineEvaluationSummary } from '../stats/evaluation-summary';
 import { scoreVersion } from '../scoring/score-version';
@@ -21,12 +23,21 @@ export interface OfflineEvaluationDeps {
   db: Kysely<Database>;
   store: ArtifactStore;
   workDir: string;
+  /**
+   * The public base URL of the gateway that serves reports (`RETRAIN_REPORTS_BASE_URL`, or the
+   * gateway `retrain up` starts): links are `<base>/reports/...` and never expire. Unset: presigned S3 links (7 days).
+   */
+  reportsBaseUrl?: string | null;
 }
 
 export interface OfflineEvaluationResult {
   evaluationId: string;
   summary: OfflineEvaluationSummary;
-  /** The HTML report in the store, with a link valid for 7 days. */
+  /**
+   * The HTML report in the store and the link to open it: the gateway's stable URL when a
+   * reports base URL is configured, else a presigned S3 link valid for 7 days (results recorded
+   * before the stable URL existed hold presigned links).
+   */
   report: { key: string; url: string } | null;
   /** Which model the candidate was compared with, and why when it is not the champion. */
   comparison: HoldoutComparison;
@@ -63,7 +74,7 @@ export async function evaluateOffline(
   const asResult = async (evaluation: Evaluation<OfflineEvaluationSummary>, recorded: OfflineEvaluationResult['recorded']): Promise<OfflineEvaluationResult> => ({
     evaluationId: evaluation.id,
     summary: evaluation.metrics,
-    report: evaluation.report ? { key: evaluation.report.key, url: await deps.store.presignedUrl(evaluation.report.key) } : null,
+    report: evaluation.report ? { key: evaluation.report.key, url: (await reportLink(deps.store, evaluation.report.key, deps.reportsBaseUrl ?? null)).url } : null,
     comparison,
     recorded,
   });
@@ -110,7 +121,9 @@ export async function evaluateOffline(
       links: [],
       notes: comparison.note ? [comparison.note] : [],
     });
-    const report = await deps.store.putBytes(`reports/${spec.name}`, Buffer.from(html, 'utf8'), '.html');
+    // Stored as HTML (a link opens it instead of downloading it) and registered: the gateway serves only registered reports.
+    const report = await deps.store.putBytes(`reports/${spec.name}`, Buffer.from(html, 'utf8'), '.html', { contentType: HTML_REPORT_CONTENT_TYPE });
+    await registerReportArtifact(deps.db, { key: report.key, sha256: report.sha256, contentType: HTML_REPORT_CONTENT_TYPE, model: spec.name, kind: 'evaluation', workflowId: input.workflowId });
     const evaluation = await insertEvaluation<OfflineEvaluationSummary>(deps.db, {
       ...key,
       metrics: summary,

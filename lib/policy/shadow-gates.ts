@@ -1,5 +1,5 @@
 import { resolvedShadowGates, type ShadowSpec } from '../spec/model-spec';
-import { formatConfidence } from '../stats/metric-format';
+import { formatConfidence, formatPValue } from '../stats/metric-format';
 import { formatMilliseconds, quantileLabel } from '../stats/tail-quantile';
 import { judgeLiveMetric, type MetricInterval } from './live-metric-comparison';
 
@@ -172,11 +172,4 @@ function scoreChecks(scores: ScoreComparison, spec: ShadowSpec): ShadowCheck[] {
       message: `score distributions: Kolmogorov-Smirnov statistic ${f3(statistic)} (p ${formatPValue(pValue)}) between the candidate's and the champion's probabilities ${on} (allowed ${gates.maxScoreKs})`,
     },
   ];
-}
-
-/** A p-value for messages: 3 significant digits ("0.412"), below 0.001 in exponent form ("3.1e-12"), "n/a" for null. */
-function formatPValue(p: number | null): string {
-  if (p === null) return 'n/a';
-  if (p === 0) return '0';
-  return p >= 0.001 ? p.toPrecision(3).replace(/\.?0+$/, '') : p.toExponential(1);
 }

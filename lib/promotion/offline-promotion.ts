@@ -8,7 +8,8 @@ import type { Database } from '../db/schema';
 /**
  * Applies an offline promotion decision in one transaction: promote crowns the
  * candidate (it serves all traffic, the old champion is archived); reject marks
- * it rejected; both record the gate verdict. 'unchanged' changes no stage and records a
+ * it rejected; both record the gate verdict, and every stage change is appended to the versions'
+ * kept history in the same transaction. 'unchanged' changes no stage and records a
  * verdict only where none was recorded (a repeated run keeps the first run's). Repeating the
  * same decision changes nothing.
  */
@@ -24,7 +25,7 @@ export async function applyPromotionDecision(
       return crownChampion(trx, { versionId: candidate.id, workflowId: input.workflowId, step: 'promote', reason: input.reason });
     }
     if (input.decision === 'reject' && candidate.stage === 'candidate') {
-      await setVersionStage(trx, candidate.id, 'rejected', input.reason);
+      await setVersionStage(trx, candidate.id, 'rejected', input.reason, input);
     }
     const champion = await findChampion(trx, candidate.model);
     return { championVersion: champion?.version ?? null };

@@ -7,7 +7,8 @@ import type { Database } from '../db/schema';
 
 /**
  * Every change of who serves a model's traffic, each in one transaction with
- * the version stage it implies, keyed by a change key so a repeated activity
+ * the version stage it implies (and that stage's entry in the version's kept history,
+ * version_stage_events), keyed by a change key so a repeated activity
  * changes nothing. The gateway follows the deployments table within a second.
  */
 
@@ -31,7 +32,7 @@ export async function startShadow(db: Kysely<Database>, input: TrafficMoveInput)
   await db.transaction().execute(async (trx) => {
     const version = await getModelVersion(trx, input.versionId);
     await applyDeploymentChange(trx, { model: version.model, changeKey: `${input.workflowId}/${input.step}`, reason: input.reason, workflowId: input.workflowId, set: { shadowVersionId: version.id } });
-    if (version.stage === 'candidate') await setVersionStage(trx, version.id, 'shadow', input.reason);
+    if (version.stage === 'candidate') await setVersionStage(trx, version.id, 'shadow', input.reason, input);
   });
   return { since: await databaseNow(db) };
 }
@@ -44,7 +45,7 @@ export async function stopShadow(db: Kysely<Database>, input: TrafficMoveInput &
     if (deployment?.shadowVersionId === version.id) {
       await applyDeploymentChange(trx, { model: version.model, changeKey: `${input.workflowId}/${input.step}`, reason: input.reason, workflowId: input.workflowId, set: { shadowVersionId: null } });
     }
-    if (version.stage === 'shadow') await setVersionStage(trx, version.id, input.passed ? 'candidate' : 'rejected', input.reason);
+    if (version.stage === 'shadow') await setVersionStage(trx, version.id, input.passed ? 'candidate' : 'rejected', input.reason, input);
   });
 }
 
@@ -59,7 +60,7 @@ export async function setCanaryWeight(db: Kysely<Database>, input: TrafficMoveIn
       workflowId: input.workflowId,
       set: { canaryVersionId: version.id, canaryWeight: input.weight },
     });
-    if (version.stage === 'candidate' || version.stage === 'shadow') await setVersionStage(trx, version.id, 'canary', input.reason);
+    if (version.stage === 'candidate' || version.stage === 'shadow') await setVersionStage(trx, version.id, 'canary', input.reason, input);
   });
   return { since: await databaseNow(db) };
 }
@@ -76,7 +77,7 @@ export async function rollbackCanary(db: Kysely<Database>, input: TrafficMoveInp
       updatedBy: input.updatedBy,
       set: { canaryVersionId: null, canaryWeight: 0 },
     });
-    if (version.stage !== 'champion') await setVersionStage(trx, version.id, 'rolled_back', input.reason);
+    if (version.stage !== 'champion') await setVersionStage(trx, version.id, 'rolled_back', input.reason, input);
   });
 }
 
@@ -87,8 +88,8 @@ export async function crownChampion(db: DbExecutor, input: TrafficMoveInput): Pr
     // Serialise promotions of one model.
     await trx.selectFrom('models').select('name').where('name', '=', version.model).forUpdate().executeTakeFirstOrThrow();
     const previous = await findChampion(trx, version.model);
-    if (previous && previous.id !== version.id) await setVersionStage(trx, previous.id, 'archived', `replaced by v${version.version}`);
-    if (previous?.id !== version.id) await setVersionStage(trx, version.id, 'champion', input.reason);
+    if (previous && previous.id !== version.id) await setVersionStage(trx, previous.id, 'archived', `replaced by v${version.version}`, input);
+    if (previous?.id !== version.id) await setVersionStage(trx, version.id, 'champion', input.reason, input);
     await applyDeploymentChange(trx, {
       model: version.model,
       changeKey: `${input.workflowId}/${input.step}`,

@@ -27,3 +27,10 @@ export function formatCount(x: number | null | undefined): string {
   if (typeof x !== 'number' || !Number.isFinite(x)) return 'n/a';
   return String(Math.round(x)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
+
+/** A p-value: 3 significant digits ("0.412"), below 0.001 in exponent form ("3.1e-12"), "n/a" for null. */
+export function formatPValue(p: number | null | undefined): string {
+  if (typeof p !== 'number' || !Number.isFinite(p)) return 'n/a';
+  if (p === 0) return '0';
+  return p >= 0.001 ? p.toPrecision(3).replace(/\.?0+$/, '') : p.toExponential(1);
+}

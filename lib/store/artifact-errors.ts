@@ -15,3 +15,12 @@ export class ArtifactChecksumError extends Error {
     this.name = 'ArtifactChecksumError';
   }
 }
+
+/** Raised when an artifact is larger than its reader accepts (a report served whole is read into memory first). */
+export class ArtifactTooLargeError extends Error {
+  readonly type = 'ArtifactTooLarge';
+  constructor(readonly key: string, readonly size: number, readonly maxBytes: number) {
+    super(`artifact ${key} is ${size} bytes, more than the ${maxBytes} this reader accepts`);
+    this.name = 'ArtifactTooLargeError';
+  }
+}

@@ -7,7 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, HeadObjectCommand, NotFound, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { ArtifactChecksumError, ArtifactNotFoundError } from './artifact-errors';
+import { ArtifactChecksumError, ArtifactNotFoundError, ArtifactTooLargeError } from './artifact-errors';
 
 /** Where an artifact lives and what its bytes hash to; the pair is what Postgres records. */
 export interface ArtifactRef {
@@ -70,22 +70,33 @@ export class ArtifactStore {
     return { key, sha256, size };
   }
 
-  /** Uploads bytes unless an object with the same content key already exists; `contentType` (e.g. text/html for reports) is what a browser opening its link is told. */
+  /**
+   * Uploads bytes unless an object with the same content key already exists. With a
+   * `contentType` (e.g. `text/html; charset=utf-8` for reports, so a link opens them instead of
+   * downloading them), an existing object stored with another type is written again: same key,
+   * same bytes, now with the type.
+   */
   async putBytes(namespace: string, bytes: Uint8Array, extension: string, options: { contentType?: string } = {}): Promise<ArtifactRef> {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const key = ArtifactStore.keyFor(namespace, sha256, extension);
-    if (!(await this.holds(key, sha256, bytes.byteLength))) {
-      await this.client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, Metadata: { sha256 }, ...(options.contentType ? { ContentType: options.contentType } : {}) }),
-      );
+    if (!(await this.holds(key, sha256, bytes.byteLength, options.contentType))) {
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: bytes, Metadata: { sha256 }, ContentType: options.contentType }));
     }
     return { key, sha256, size: bytes.byteLength };
   }
 
-  /** Reads a whole artifact into memory and checks its hash. */
-  async getBytes(ref: Pick<ArtifactRef, 'key' | 'sha256'>): Promise<Uint8Array> {
-    const body = await this.openBody(ref.key);
+  /**
+   * Reads a whole artifact into memory and checks its hash. With `maxBytes`, an object larger
+   * than that is refused (ArtifactTooLargeError) before its body is read.
+   */
+  async getBytes(ref: Pick<ArtifactRef, 'key' | 'sha256'>, options: { maxBytes?: number } = {}): Promise<Uint8Array> {
+    const { body, size } = await this.openObject(ref.key);
+    if (options.maxBytes !== undefined && size !== undefined && size > options.maxBytes) {
+      await body.transformToWebStream().cancel().catch(() => undefined);
+      throw new ArtifactTooLargeError(ref.key, size, options.maxBytes);
+    }
     const bytes = await body.transformToByteArray();
+    if (options.maxBytes !== undefined && bytes.byteLength > options.maxBytes) throw new ArtifactTooLargeError(ref.key, bytes.byteLength, options.maxBytes);
     const actual = createHash('sha256').update(bytes).digest('hex');
     if (actual !== ref.sha256) throw new ArtifactChecksumError(ref.key, ref.sha256, actual);
     return bytes;
@@ -114,20 +125,24 @@ export class ArtifactStore {
 
   /**
    * A time-limited GET link to an artifact (S3's limit: 7 days), for people to
-   * open reports; whoever holds it can read the object until it expires.
+   * open reports; whoever holds it can read the object until it expires. With
+   * `contentType`, the link asks S3 to answer with that type (`response-content-type`), so
+   * objects stored before they had one (reports written as application/octet-stream) open in
+   * a browser too.
    */
-  async presignedUrl(key: string, expiresInSeconds = 7 * 24 * 3600): Promise<string> {
-    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: expiresInSeconds });
+  async presignedUrl(key: string, expiresInSeconds = 7 * 24 * 3600, options: { contentType?: string } = {}): Promise<string> {
+    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key, ResponseContentType: options.contentType }), { expiresIn: expiresInSeconds });
   }
 
   /**
    * Whether the object at key was written by this store with this content: same
-   * size and the sha256 recorded in its metadata. Anything else is (re)written.
+   * size and the sha256 recorded in its metadata (and the content type, when one is asked
+   * for). Anything else is (re)written.
    */
-  private async holds(key: string, sha256: string, size: number): Promise<boolean> {
+  private async holds(key: string, sha256: string, size: number, contentType?: string): Promise<boolean> {
     try {
       const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
-      return head.ContentLength === size && head.Metadata?.sha256 === sha256;
+      return head.ContentLength === size && head.Metadata?.sha256 === sha256 && (contentType === undefined || head.ContentType === contentType);
     } catch (err) {
       if (isNotFound(err)) return false;
       throw err;
@@ -135,10 +150,14 @@ export class ArtifactStore {
   }
 
   private async openBody(key: string) {
+    return (await this.openObject(key)).body;
+  }
+
+  private async openObject(key: string) {
     try {
       const response = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       if (!response.Body) throw new ArtifactNotFoundError(key, this.bucket);
-      return response.Body;
+      return { body: response.Body, size: response.ContentLength };
     } catch (err) {
       if (isNotFound(err)) throw new ArtifactNotFoundError(key, this.bucket);
       throw err;

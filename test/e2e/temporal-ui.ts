@@ -280,6 +280,61 @@ export async function readCurrentDetails(page: Page, options: { reload?: boolean
   return (await readUserMetadata(page, options)).currentDetails;
 }
 
+/** What clicking a link in rendered Markdown did: opened a page (a new tab or the frame itself), or started a download. */
+export type UiOpenedLink =
+  | { kind: 'page'; href: string; page: Page; status: number | null; contentType: string | null; text: string }
+  | { kind: 'download'; href: string; suggestedFilename: string };
+
+/**
+ * Clicks the link named `name` in the open workflow page's Current Details, as an engineer
+ * does, and reports what the browser did with it: a page it shows (its HTTP status, content
+ * type and visible text), or a download. The details must be on the page (readCurrentDetails).
+ */
+export async function clickCurrentDetailsLink(page: Page, name: string | RegExp, timeoutMs = 15_000): Promise<UiOpenedLink> {
+  const iframe = markdownFrame(page, 'Current Details');
+  if ((await iframe.count()) === 0) throw new Error('the page shows no Current Details');
+  const frame = iframe.contentFrame();
+  const anchor = frame.getByRole('link', { name }).first();
+  await anchor.waitFor({ timeout: timeoutMs });
+  const href = (await anchor.getAttribute('href')) ?? '';
+  const context = page.context();
+  const responses = new Map<string, Response>();
+  const onResponse = (r: Response) => {
+    if (r.url() === href) responses.set(r.url(), r);
+  };
+  context.on('response', onResponse);
+  try {
+    // A link in the UI's Markdown opens a new tab; a download may start in the page, the frame's page or the new tab.
+    const opened = new Promise<UiOpenedLink>((resolve) => {
+      const onDownload = (d: { suggestedFilename(): string }) => resolve({ kind: 'download', href, suggestedFilename: d.suggestedFilename() });
+      page.once('download', onDownload);
+      context.once('page', (tab) => {
+        tab.once('download', onDownload);
+        void tab.waitForLoadState('load', { timeout: timeoutMs }).then(
+          async () => {
+            const response = responses.get(href) ?? null;
+            resolve({ kind: 'page', href, page: tab, status: response?.status() ?? null, contentType: response?.headers()['content-type'] ?? null, text: await tab.locator('body').innerText() });
+          },
+          () => undefined,
+        );
+      });
+    });
+    await anchor.click();
+    const timedOut = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`clicking "${String(name)}" (${href}) opened nothing within ${timeoutMs} ms`)), timeoutMs).unref());
+    return await Promise.race([opened, timedOut]);
+  } finally {
+    context.off('response', onResponse);
+  }
+}
+
+/** The iframe a section's Markdown is rendered in: the first after its heading, before the next heading. */
+function markdownFrame(page: Page, heading: string): Locator {
+  return page
+    .getByRole('heading', { name: heading, exact: true })
+    .first()
+    .locator('xpath=following::*[self::iframe or self::h1 or self::h2 or self::h3][1][self::iframe]');
+}
+
 /** Markdown is rendered in an iframe placed after its section heading; a section without one has no iframe before the next heading. */
 async function readMarkdownSection(page: Page, heading: string): Promise<UiMarkdownSection | undefined> {
   const title = page.getByRole('heading', { name: heading, exact: true });
@@ -303,6 +358,8 @@ export interface UiSendResult {
   ok: boolean;
   /** The text the UI showed: the toast on success ("Update successful"), the error on failure. */
   message: string;
+  /** On failure, everything the dialog's error showed (its message and any stack trace below it). */
+  alertText?: string;
 }
 
 export interface UiUpdateResult extends UiSendResult {
@@ -424,10 +481,11 @@ async function submitAndReadOutcome(page: Page, dialog: Locator, toastText: RegE
   ]).catch(() => 'timeout' as const);
   if (settled === 'error') {
     const message = await readAlertMessage(error);
+    const alertText = (await error.innerText()).trim();
     if (screenshot) await page.screenshot({ path: screenshot });
     await dialog.getByRole('button', { name: 'Cancel' }).last().click();
     await dialog.waitFor({ state: 'hidden' });
-    return { ok: false, message };
+    return { ok: false, message, alertText };
   }
   if (settled === 'timeout') throw new Error(`the UI showed no answer within ${timeout} ms of submitting`);
   // Toasts ("Update successful", "Workflow signaled.") appear in the page's log region.

@@ -1,6 +1,3 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { sql } from 'kysely';
@@ -19,8 +16,6 @@ import { flightDelayOnHarness } from './flight-delay-on-harness';
 import { createPipelineHarness, type PipelineHarness } from './pipeline-harness';
 import { fastSafePromotion } from '../fixtures/live-promotion-spec';
 
-const ROOT = path.join(__dirname, '..', '..');
-const execFileAsync = promisify(execFile);
 const noGates = { minimums: {}, maxRegression: {}, sliceMaxRegression: {}, sliceMinRows: 200 };
 const ONE_MB = 1 << 20;
 
@@ -40,16 +35,7 @@ describe('approvals that the starter of a run cannot forge', () => {
     harness.client.workflow.start(RETRAINING_PIPELINE, { taskQueue: harness.taskQueue, workflowId: retrainingPipelineId(input.spec.name, input.day), args: [input] });
 
   /** Runs `retrain <args>` (bin/retrain.cjs, as an operator would) against the test's services. */
-  async function retrain(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await execFileAsync(process.execPath, [path.join(ROOT, 'bin', 'retrain.cjs'), ...args], { cwd: ROOT, env: harness.cliEnvironment('cli') });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const failed = err as { code?: number; stdout?: string; stderr?: string };
-      if (typeof failed.code !== 'number') throw err;
-      return { code: failed.code, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-    }
-  }
+  const retrain = (...args: string[]) => harness.retrain(args);
 
   async function waitForStage(handle: WorkflowHandle, stage: string): Promise<void> {
     const deadline = Date.now() + 180_000;

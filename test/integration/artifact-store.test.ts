@@ -2,11 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createS3Client } from '../../lib/clients/s3-client';
-import { ArtifactChecksumError, ArtifactNotFoundError } from '../../lib/store/artifact-errors';
+import { ArtifactChecksumError, ArtifactNotFoundError, ArtifactTooLargeError } from '../../lib/store/artifact-errors';
 import { ArtifactStore } from '../../lib/store/artifact-store';
 
 describe('ArtifactStore on a real S3 server (versitygw)', () => {
@@ -36,6 +36,21 @@ describe('ArtifactStore on a real S3 server (versitygw)', () => {
     expect(first).toEqual({ key: `${namespace}/${sha}.bin`, sha256: sha, size: 1000 });
     expect(second).toEqual(first);
     expect(Buffer.from(await store.getBytes(first)).equals(bytes)).toBe(true);
+  });
+
+  it('stores a content type, writing an object stored without it again (same key, same bytes), and refuses what is larger than a reader takes', async () => {
+    const bytes = Buffer.from(`<!DOCTYPE html><p>${randomBytes(8).toString('hex')}</p>`);
+    const untyped = await store.putBytes(namespace, bytes, '.html');
+    const contentType = async () => (await client.send(new HeadObjectCommand({ Bucket: services.s3.bucket, Key: untyped.key }))).ContentType;
+    expect(await contentType()).not.toBe('text/html; charset=utf-8');
+    const typed = await store.putBytes(namespace, bytes, '.html', { contentType: 'text/html; charset=utf-8' });
+    expect(typed).toEqual(untyped);
+    expect(await contentType()).toBe('text/html; charset=utf-8');
+    // A presigned link can ask S3 for the type, for objects stored before they had one.
+    const response = await fetch(await store.presignedUrl(untyped.key, 60, { contentType: 'text/html; charset=utf-8' }));
+    expect(response.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    await expect(store.getBytes(typed, { maxBytes: bytes.length - 1 })).rejects.toBeInstanceOf(ArtifactTooLargeError);
+    expect(Buffer.from(await store.getBytes(typed, { maxBytes: bytes.length })).equals(bytes)).toBe(true);
   });
 
   it('uploads a large file in parts and streams it back verified', async () => {

@@ -1,6 +1,3 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,15 +27,8 @@ import { flightDelayOnHarness } from './flight-delay-on-harness';
 import { createPipelineHarness, type PipelineHarness } from './pipeline-harness';
 import { ANY_SCORES, fastSafePromotion } from '../fixtures/live-promotion-spec';
 
-const ROOT = path.join(__dirname, '..', '..');
 /** For tests about the live path: some later January days fall below the example's AUC floor, which is not what they test. */
 const noGates = { minimums: {}, maxRegression: {}, sliceMaxRegression: {}, sliceMinRows: 200 };
-/**
- * For the same tests: their candidates (retrains of later days) moved away from the champion, and a few
- * hundred labels cannot show them within the shadow's probability allowances; candidate quality is
- * what the other tests test.
- */
-const execFileAsync = promisify(execFile);
 /** The clients' API key (predict and feedback on every model), as `retrain gateway-key create` would make it. */
 const apiKey = generateApiKey();
 const auth: GatewayAuth = { mode: 'keys', keys: [{ name: 'live-traffic', sha256: hashApiKey(apiKey), models: ['*'], scopes: ['predict', 'feedback'] }] };
@@ -53,17 +43,8 @@ describe('live promotion under load: shadow, approval, canary', () => {
   const startPipeline = (input: RetrainingPipelineInput) =>
     harness.client.workflow.start(RETRAINING_PIPELINE, { taskQueue: harness.taskQueue, workflowId: retrainingPipelineId(input.spec.name, input.day), args: [input] });
 
-  /** Runs `retrain <args>` (bin/retrain.cjs, as a user would) against the test's services; resolves with its exit code and output. */
-  async function retrain(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    try {
-      const { stdout, stderr } = await execFileAsync(process.execPath, [path.join(ROOT, 'bin', 'retrain.cjs'), ...args], { cwd: ROOT, env: { ...harness.cliEnvironment('cli'), RETRAIN_GATEWAY_API_KEY: apiKey } });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const failed = err as { code?: number; stdout?: string; stderr?: string };
-      if (typeof failed.code !== 'number') throw err;
-      return { code: failed.code, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-    }
-  }
+  /** Runs `retrain <args>` (bin/retrain.cjs, as a user would) against the test's services, with the clients' API key. */
+  const retrain = (...args: string[]) => harness.retrain(args, { RETRAIN_GATEWAY_API_KEY: apiKey });
 
   /** Activities a workflow completed, in order, with the times Temporal recorded (ms since the epoch). */
   async function completedActivities(workflowId: string): Promise<{ name: string; completedAt: number }[]> {

@@ -20,6 +20,7 @@ import { labelledRequestsFromDay, startLabelledTraffic } from '../../lib/traffic
 import { RETRAINING_PIPELINE, retrainingPipelineId } from '../../workflows/definitions';
 import { registerVersion } from '../fixtures/registered-version';
 import { dashboardQueries, DEPLOY_DIR, METRICS_WITHOUT_SOURCE_YET, readDashboard } from '../fixtures/monitoring-deploy';
+import { flightDelayOnHarness } from './flight-delay-on-harness';
 import { createPipelineHarness, killWorkerProcess, type PipelineHarness } from './pipeline-harness';
 
 const noGates = { minimums: {}, maxRegression: {}, sliceMaxRegression: {}, sliceMinRows: 200 };
@@ -54,9 +55,8 @@ describe('Prometheus against a live gateway and worker: deploy/ config, alerts a
 
   beforeAll(async () => {
     harness = await createPipelineHarness('monitoring');
-    spec = { ...harness.flightDelaySpec('monitoring'), gates: noGates };
-    spec = { ...spec, training: { ...spec.training, windowPartitions: 3 } };
-    await harness.prepareFlightDelay('2001-01-06', '2001-01-09');
+    const example = await flightDelayOnHarness(harness, { name: 'flight-delay-monitoring', days: { from: '2001-01-06', to: '2001-01-09' } });
+    spec = { ...example, gates: noGates, training: { ...example.training, windowPartitions: 3 } };
 
     // The worker as production runs it: `retrain worker`, its metrics on the two ports.
     ports.worker = await findFreePort();

@@ -5,9 +5,6 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { loadEnvironment } from '../../lib/config/environment';
-import { loadModelSpec } from '../../lib/config/model-spec-file';
-import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
-import type { ModelSpec } from '../../lib/spec/model-spec';
 import { locateTemporalCli } from '../../lib/dev-stack/temporal-cli';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
@@ -43,18 +40,30 @@ export interface PipelineHarness {
    * machine dies), with cliEnvironment(name) and `extraEnv`; its stderr is echoed as `[name]`.
    */
   startWorkerProcess(name: string, extraEnv?: NodeJS.ProcessEnv): ChildProcess;
-  /** The flight-delay example's spec, named `flight-delay-<name>-<task queue suffix>`, reading the partitions prepareFlightDelay writes. */
-  flightDelaySpec(name: string): ModelSpec;
-  /** Writes the example's daily partitions `from`..`to` (inclusive) to this harness's S3 source prefix. */
-  prepareFlightDelay(from: string, to: string): Promise<void>;
+  /**
+   * Runs `retrain <args>` (bin/retrain.cjs, as a user would) in a child process with
+   * cliEnvironment('cli') and `env` on top; resolves with its exit code and output.
+   */
+  retrain(args: readonly string[], env?: NodeJS.ProcessEnv): Promise<CliRun>;
   close(): Promise<void>;
+}
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface PipelineHarnessOptions {
+  /** The gateway base URL the workers make report links under (ActivityDeps.reportsBaseUrl); unset: presigned S3 links. */
+  reportsBaseUrl?: string;
 }
 
 /**
  * A fresh, migrated database, a unique task queue and a worker set for one
  * test file, over the real services of the global setup.
  */
-export async function createPipelineHarness(name: string): Promise<PipelineHarness> {
+export async function createPipelineHarness(name: string, options: PipelineHarnessOptions = {}): Promise<PipelineHarness> {
   const services = inject('services');
   installQuietRuntime();
   const suffix = `${name.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(3).toString('hex')}`;
@@ -63,13 +72,12 @@ export async function createPipelineHarness(name: string): Promise<PipelineHarne
   const databaseUrl = created.url;
 
   const workDir = await mkdtemp(path.join(services.workDir, `${suffix}-`));
-  const clients = await createActivityClients({ databaseUrl, s3: services.s3, workDir });
+  const clients = await createActivityClients({ databaseUrl, s3: services.s3, workDir, reportsBaseUrl: options.reportsBaseUrl });
   const connection = await Connection.connect({ address: services.temporalAddress });
   const client = new Client({ connection, namespace: services.namespace });
   const nativeConnection = await NativeConnection.connect({ address: services.temporalAddress });
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
   const taskQueue = `test-${suffix}`;
-  const flightDelayPrefix = `sources/${taskQueue}/flight-delay/`;
 
   async function withWorkers<T>(body: () => Promise<T>): Promise<T> {
     const workers: Worker[] = await createRetrainWorkers({
@@ -123,12 +131,15 @@ export async function createPipelineHarness(name: string): Promise<PipelineHarne
         RETRAIN_LOG_LEVEL: 'ERROR',
       };
     },
-    flightDelaySpec(specName) {
-      const example = loadModelSpec(path.join(ROOT, 'examples', 'flight-delay', 'model.json'));
-      return { ...example, name: `flight-delay-${specName}-${taskQueue.slice(-6)}`, source: { kind: 's3', prefix: flightDelayPrefix, format: 'parquet' } };
-    },
-    async prepareFlightDelay(from, to) {
-      await prepareFlightDelayPartitions({ from, to, target: { kind: 's3', client: clients.deps.sourceS3.client, bucket: clients.deps.sourceS3.bucket, prefix: flightDelayPrefix } });
+    async retrain(args, env = {}) {
+      try {
+        const { stdout, stderr } = await execFileAsync(process.execPath, [path.join(ROOT, 'bin', 'retrain.cjs'), ...args], { cwd: ROOT, env: { ...harness.cliEnvironment('cli'), ...env } });
+        return { code: 0, stdout, stderr };
+      } catch (err) {
+        const failed = err as { code?: number; stdout?: string; stderr?: string };
+        if (typeof failed.code !== 'number') throw err;
+        return { code: failed.code, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
+      }
     },
     startWorkerProcess(workerName, extraEnv = {}) {
       const child = spawn(process.execPath, [path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), path.join(ROOT, 'cli', 'main.ts'), 'worker'], {

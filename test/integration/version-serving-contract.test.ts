@@ -1,7 +1,5 @@
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { createMigrator } from '../../lib/db/migrate';
 import { sql } from 'kysely';
@@ -20,7 +18,6 @@ import { createPipelineHarness, type PipelineHarness } from './pipeline-harness'
 import { createEmptyDatabase } from '../fixtures/test-database';
 
 const ROOT = path.join(__dirname, '..', '..');
-const execFileAsync = promisify(execFile);
 const noGates = { minimums: {}, maxRegression: {}, sliceMaxRegression: {}, sliceMinRows: 200 };
 
 /**
@@ -90,18 +87,7 @@ describe('a version serves under its own contract, whatever later specs say', ()
   }
 
   /** Runs `retrain <args>` (bin/retrain.cjs, as a user would) with the workers running. */
-  async function retrain(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return harness.withWorkers(async () => {
-      try {
-        const { stdout, stderr } = await execFileAsync(process.execPath, [path.join(ROOT, 'bin', 'retrain.cjs'), ...args], { cwd: ROOT, env: harness.cliEnvironment('cli') });
-        return { code: 0, stdout, stderr };
-      } catch (err) {
-        const failed = err as { code?: number; stdout?: string; stderr?: string };
-        if (typeof failed.code !== 'number') throw err;
-        return { code: failed.code, stdout: failed.stdout ?? '', stderr: failed.stderr ?? '' };
-      }
-    });
-  }
+  const retrain = (...args: string[]) => harness.withWorkers(() => harness.retrain(args));
 
   const withFeatures = (features: ModelSpec['features']): ModelSpec => ({ ...spec, features });
   const addedFeature = (): ModelSpec => withFeatures([...spec.features, { name: 'dep_minute', kind: 'numeric', sql: 'minute(date)' }]);

@@ -95,3 +95,16 @@ describe("patched('record-rollback-approval'): a requested rollback recorded in 
     await expect(replay('canary-rollout-rollback-requested-no-approval-record.json', unguarded)).rejects.toBeInstanceOf(DeterminismViolationError);
   });
 });
+
+describe("patched('canary-progress-to-parent'): the canary signals its progress to the pipeline run", () => {
+  // Recorded as the child of a pipeline run, before the canary sent its parent anything.
+  const before = 'canary-rollout-promoted.json';
+  const unguarded = { file: /canary-rollout\.ts$/, guard: 'patched(CANARY_PROGRESS_TO_PARENT)', replacement: 'true' };
+
+  it('replays the history recorded before it, and fails to without the guard', async () => {
+    const { events } = loadHistory(before).history;
+    expect(patchIds(events)).not.toContain('canary-progress-to-parent');
+    await replay(before);
+    await expect(replay(before, unguarded)).rejects.toBeInstanceOf(DeterminismViolationError);
+  });
+});

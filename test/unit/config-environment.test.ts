@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EnvironmentError, parseEnvironment, RETRAIN_ENVIRONMENT_VARIABLES } from '../../lib/config/environment';
+import { EnvironmentError, parseEnvironment, reportsBaseUrlFor, RETRAIN_ENVIRONMENT_VARIABLES } from '../../lib/config/environment';
 
 const context = { cwd: '/work/project', homeDir: '/home/ada' };
 const parse = (env: Record<string, string | undefined>) => parseEnvironment(env, context);
@@ -117,9 +117,21 @@ describe('parseEnvironment', () => {
     expect(problems.join(' ')).not.toContain('rtk_a');
   });
 
+  it('takes the reports base URL, else the gateway the process knows, else none (presigned links)', () => {
+    const configured = parse({ RETRAIN_REPORTS_BASE_URL: 'https://retrain.example.com/' });
+    expect(configured.reportsBaseUrl).toBe('https://retrain.example.com');
+    expect(reportsBaseUrlFor(configured, 'http://127.0.0.1:8080')).toBe('https://retrain.example.com');
+    expect(reportsBaseUrlFor(parse({}), 'http://127.0.0.1:8080/')).toBe('http://127.0.0.1:8080');
+    expect(reportsBaseUrlFor(parse({}), undefined)).toBeNull();
+    expect(problemsOf({ RETRAIN_REPORTS_BASE_URL: 'retrain.example.com' })).toEqual(["RETRAIN_REPORTS_BASE_URL must be an http:// or https:// URL, got 'retrain.example.com'"]);
+    expect(problemsOf({ RETRAIN_REPORTS_BASE_URL: 'https://retrain.example.com/?token=1' })).toEqual([
+      "RETRAIN_REPORTS_BASE_URL must be a base URL without a query or fragment, got 'https://retrain.example.com/?token=1'",
+    ]);
+  });
+
   it('lists every variable it reads', () => {
     expect(RETRAIN_ENVIRONMENT_VARIABLES).toEqual(
-      expect.arrayContaining(['RETRAIN_DATA_DIR', 'TEMPORAL_ADDRESS', 'DATABASE_URL', 'S3_ENDPOINT', 'S3_BUCKET', 'GATEWAY_PORT', 'TEMPORAL_CLI', 'VERSITYGW_BIN', 'RETRAIN_GATEWAY_AUTH', 'RETRAIN_GATEWAY_API_KEYS_FILE', 'RETRAIN_GATEWAY_API_KEY']),
+      expect.arrayContaining(['RETRAIN_DATA_DIR', 'TEMPORAL_ADDRESS', 'DATABASE_URL', 'S3_ENDPOINT', 'S3_BUCKET', 'GATEWAY_PORT', 'TEMPORAL_CLI', 'VERSITYGW_BIN', 'RETRAIN_GATEWAY_AUTH', 'RETRAIN_GATEWAY_API_KEYS_FILE', 'RETRAIN_GATEWAY_API_KEY', 'RETRAIN_REPORTS_BASE_URL']),
     );
   });
 });

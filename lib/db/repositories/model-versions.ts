@@ -2,7 +2,9 @@ import { sql } from 'kysely';
 import { parseServingContract, type ServingContract } from '../../spec/serving-contract';
 import type { ModelVersionRow, ModelVersionStage } from '../schema';
 import type { DbExecutor } from '../executor';
+import { inTransaction } from '../in-transaction';
 import { ModelVersionNotFoundError } from '../not-found-errors';
+import { appendStageEvent } from './version-stage-events';
 
 export interface ModelVersion {
   id: string;
@@ -103,9 +105,29 @@ export async function insertModelVersion(db: DbExecutor, version: NewModelVersio
     })
     .returningAll()
     .executeTakeFirstOrThrow();
+  await appendStageEvent(db, {
+    modelVersionId: String(row.id),
+    model: row.model,
+    version: row.version,
+    fromStage: null,
+    toStage: 'candidate',
+    reason: `registered by training run ${version.trainingRunId}`,
+    workflowId: version.workflowId,
+  });
   return toModelVersion(row);
 }
 
-export async function setVersionStage(db: DbExecutor, id: string, stage: ModelVersionStage, reason: string): Promise<void> {
-  await db.updateTable('model_versions').set({ stage, stage_reason: reason, updated_at: new Date() }).where('id', '=', id).execute();
+/**
+ * Moves a version to `stage` with the reason, and appends the change to its kept history
+ * (version_stage_events) in the same transaction: the caller's, or one of its own. A version
+ * already in that stage for that reason is left as it is (a retried activity appends nothing).
+ */
+export async function setVersionStage(db: DbExecutor, id: string, stage: ModelVersionStage, reason: string, options: { workflowId?: string | null } = {}): Promise<void> {
+  await inTransaction(db, async (trx) => {
+    const current = await trx.selectFrom('model_versions').select(['model', 'version', 'stage', 'stage_reason']).where('id', '=', id).forUpdate().executeTakeFirst();
+    if (!current) throw new ModelVersionNotFoundError(id);
+    if (current.stage === stage && current.stage_reason === reason) return;
+    await trx.updateTable('model_versions').set({ stage, stage_reason: reason, updated_at: new Date() }).where('id', '=', id).execute();
+    await appendStageEvent(trx, { modelVersionId: id, model: current.model, version: current.version, fromStage: current.stage, toStage: stage, reason, workflowId: options.workflowId });
+  });
 }
