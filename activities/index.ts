@@ -4,6 +4,7 @@ import { createBatchPredictActivities } from './batch-predict';
 import { createCanaryActivities } from './canary-rollout';
 import { createEvaluateActivities } from './evaluate-offline';
 import { createIngestActivities } from './ingest-partition';
+import { createNotificationActivities } from './notification';
 import { withPermanentFailures } from './permanent-failure';
 import { createPipelineRunActivities } from './pipeline-run';
 import { createPromotionActivities } from './promote-model-version';
@@ -21,7 +22,7 @@ export type { ActivityDeps } from './activity-deps';
  * The keys are the activity type names recorded in workflow histories: do not rename them.
  */
 
-/** The control queue, next to the workflows: run records, promotion, approval, shadow and canary steps (short Postgres work). */
+/** The control queue, next to the workflows: run records, promotion, approval, shadow and canary steps (short Postgres work), notifications. */
 export function createControlActivities(deps: ActivityDeps) {
   return withPermanentFailures({
     ...createPipelineRunActivities(deps),
@@ -29,6 +30,7 @@ export function createControlActivities(deps: ActivityDeps) {
     ...createApprovalActivities(deps),
     ...createShadowActivities(deps),
     ...createCanaryActivities(deps),
+    ...createNotificationActivities(deps),
   });
 }
 

@@ -5,6 +5,7 @@ import { ALL_QUEUE_KINDS } from '../worker/retrain-workers';
 import { installWorkerLogging } from '../worker/worker-logging';
 import { approversCommand } from './commands/approvers';
 import { demoCommand } from './commands/demo';
+import { pendingCommand } from './commands/pending';
 import { predictCommand } from './commands/predict';
 import { promotionDecisionCommand, type PromotionDecisionCommand } from './commands/promotion-decision';
 import { prepCommand } from './commands/prep';
@@ -66,21 +67,38 @@ async function main(): Promise<void> {
     .option('--model <name>', 'model name', 'flight-delay')
     .action(async (opts: { model: string }) => statusCommand(loadEnvironment(), opts));
 
-  const decisions: Array<[PromotionDecisionCommand, string]> = [
+  const decisions: Array<[Exclude<PromotionDecisionCommand, 'rollback'>, string]> = [
     ['approve', 'approve the candidate a pipeline run is waiting on (same as the approvePromotion Update in the Temporal UI)'],
     ['reject', 'reject the candidate a pipeline run is waiting on (rejectPromotion)'],
-    ['rollback', "roll back a run's canary now: all traffic returns to the champion"],
   ];
   for (const [name, description] of decisions) {
     program
       .command(name)
       .description(description)
       .option('--model <name>', 'model name', 'flight-delay')
-      .requiredOption('--day <YYYY-MM-DD>', "the run's day (its workflow id is retrain/<model>/<day>)")
+      .option('--day <YYYY-MM-DD>', "the run's day (its workflow id is retrain/<model>/<day>)")
+      .option('--workflow-id <id>', 'the run, by its workflow id (as `retrain pending` lists it), instead of --day')
       .requiredOption('--approver <name>', "your name; must be one of the model's approvers (retrain approvers show)")
       .option('--reason <text>', 'why, for the record')
-      .action(async (opts: { model: string; day: string; approver: string; reason?: string }) => promotionDecisionCommand(loadEnvironment(), name, opts));
+      .action(async (opts: { model: string; day?: string; workflowId?: string; approver: string; reason?: string }) => promotionDecisionCommand(loadEnvironment(), name, opts));
   }
+
+  program
+    .command('rollback')
+    .description("roll back a run's canary now: all traffic returns to the champion")
+    .option('--model <name>', 'model name', 'flight-delay')
+    .option('--day <YYYY-MM-DD>', "the run's day (its workflow id is retrain/<model>/<day>)")
+    .option('--workflow-id <id>', 'the run, by its workflow id, instead of --day')
+    .requiredOption('--approver <name>', "your name; must be one of the model's approvers (retrain approvers show)")
+    .option('--reason <text>', 'why, for the record')
+    .action(async (opts: { model: string; day?: string; workflowId?: string; approver: string; reason?: string }) => promotionDecisionCommand(loadEnvironment(), 'rollback', opts));
+
+  program
+    .command('pending')
+    .description('list every run waiting for a person to approve or reject: model, day, candidate, how long it has waited, who may approve')
+    .option('--model <name>', 'only this model')
+    .option('--json', 'print JSON (with each run id and Temporal UI link)', false)
+    .action(async (opts: { model?: string; json: boolean }) => pendingCommand(loadEnvironment(), opts));
 
   const approvers = program.command('approvers').description("who may approve a model's promotions: the list the approval Updates are checked against (a run's spec may only narrow it)");
   approvers

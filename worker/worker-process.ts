@@ -3,6 +3,7 @@ import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { registerSearchAttributes } from '../lib/clients/register-search-attributes';
 import type { S3Config } from '../lib/config/environment';
+import type { NotifierSettings } from '../lib/notification/notification-delivery';
 import { RETRAIN_SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions';
 import { createActivityClients } from './activity-clients';
 import { createRetrainWorkers, runWorkersUntil, type TaskQueueKind } from './retrain-workers';
@@ -15,6 +16,8 @@ export interface WorkerProcessOptions {
   s3: S3Config;
   dataDir: string;
   kinds: readonly TaskQueueKind[];
+  /** The webhooks told of promotion events, with the Temporal UI's address for their links. */
+  notifier?: NotifierSettings;
   log: (msg: string) => void;
 }
 
@@ -30,7 +33,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
   } finally {
     await connection.close();
   }
-  const clients = await createActivityClients({ databaseUrl: options.databaseUrl, s3: options.s3, workDir: path.join(options.dataDir, 'work') });
+  const clients = await createActivityClients({ databaseUrl: options.databaseUrl, s3: options.s3, workDir: path.join(options.dataDir, 'work'), notifier: options.notifier });
   const nativeConnection = await NativeConnection.connect({ address: options.temporalAddress });
   try {
     const workers = await createRetrainWorkers({

@@ -26,6 +26,7 @@ export async function workerCommand(env: RetrainEnvironment, options: { queues: 
     s3: connection.s3,
     dataDir: env.dataDir,
     kinds,
+    notifier: { targets: env.notifications.targets, maxAttempts: env.notifications.maxAttempts, temporalUiUrl: connection.temporal.uiUrl || null },
     log: (msg) => process.stderr.write(`[retrain] ${msg}\n`),
   });
 }
