@@ -16,7 +16,7 @@ describe('activities per task queue (what each queue worker registers)', () => {
     expect(namesOf('control')).toEqual([
       'applyPromotionDecision', 'completeCanary', 'countMirroredRequests', 'finishShadow', 'loadApproverPolicy', 'observeCanaryStage', 'observeShadow',
       'recordApprovalEvent', 'recordOfflineVerdict', 'recordPipelineFinish', 'recordPipelineStart', 'rejectCandidate', 'rollbackCanary',
-      'setCanaryTraffic', 'startShadow',
+      'sendNotification', 'setCanaryTraffic', 'startShadow',
     ]);
     expect(namesOf('data')).toEqual(['ingestPartition', 'registerDatasets']);
     expect(namesOf('train')).toEqual(['assessTrainingContext', 'trainModel']);
