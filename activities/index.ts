@@ -2,6 +2,7 @@ import type { ActivityDeps } from './activity-deps';
 import { createApprovalActivities } from './approval';
 import { createBatchPredictActivities } from './batch-predict';
 import { createCanaryActivities } from './canary-rollout';
+import { createChampionRollbackActivities } from './champion-rollback';
 import { createEvaluateActivities } from './evaluate-offline';
 import { createIngestActivities } from './ingest-partition';
 import { createNotificationActivities } from './notification';
@@ -22,7 +23,7 @@ export type { ActivityDeps } from './activity-deps';
  * The keys are the activity type names recorded in workflow histories: do not rename them.
  */
 
-/** The control queue, next to the workflows: run records, promotion, approval, shadow and canary steps (short Postgres work), notifications. */
+/** The control queue, next to the workflows: run records, promotion, approval, shadow and canary steps, rollbacks after promotion (short Postgres work), notifications. */
 export function createControlActivities(deps: ActivityDeps) {
   return withPermanentFailures({
     ...createPipelineRunActivities(deps),
@@ -30,6 +31,7 @@ export function createControlActivities(deps: ActivityDeps) {
     ...createApprovalActivities(deps),
     ...createShadowActivities(deps),
     ...createCanaryActivities(deps),
+    ...createChampionRollbackActivities(deps),
     ...createNotificationActivities(deps),
   });
 }

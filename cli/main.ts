@@ -4,6 +4,7 @@ import { loadEnvironment } from '../lib/config/environment';
 import { ALL_QUEUE_KINDS } from '../worker/retrain-workers';
 import { installWorkerLogging } from '../worker/worker-logging';
 import { approversCommand } from './commands/approvers';
+import { championRollbackCommand } from './commands/champion-rollback';
 import { demoCommand } from './commands/demo';
 import { pendingCommand } from './commands/pending';
 import { predictCommand } from './commands/predict';
@@ -85,13 +86,21 @@ async function main(): Promise<void> {
 
   program
     .command('rollback')
-    .description("roll back a run's canary now: all traffic returns to the champion")
+    .description("with --day or --workflow-id: roll back that run's canary now; without: roll the model's champion back after its promotion (the previous champion, or --to-version)")
     .option('--model <name>', 'model name', 'flight-delay')
-    .option('--day <YYYY-MM-DD>', "the run's day (its workflow id is retrain/<model>/<day>)")
-    .option('--workflow-id <id>', 'the run, by its workflow id, instead of --day')
+    .option('--day <YYYY-MM-DD>', "the run whose canary to roll back (its workflow id is retrain/<model>/<day>)")
+    .option('--workflow-id <id>', 'the run whose canary to roll back, by its workflow id, instead of --day')
+    .option('--to-version <n>', 'without --day: the archived version to restore (default: the champion the current one replaced)', positiveInteger('--to-version'))
     .requiredOption('--approver <name>', "your name; must be one of the model's approvers (retrain approvers show)")
-    .option('--reason <text>', 'why, for the record')
-    .action(async (opts: { model: string; day?: string; workflowId?: string; approver: string; reason?: string }) => promotionDecisionCommand(loadEnvironment(), 'rollback', opts));
+    .option('--reason <text>', 'why, for the record (required to roll a champion back)')
+    .action(async (opts: { model: string; day?: string; workflowId?: string; toVersion?: number; approver: string; reason?: string }) => {
+      if (opts.day !== undefined || opts.workflowId !== undefined) {
+        if (opts.toVersion !== undefined) throw new Error('--to-version is for rolling a champion back: leave out --day and --workflow-id (a canary goes back to its champion)');
+        return promotionDecisionCommand(loadEnvironment(), 'rollback', opts);
+      }
+      if (opts.reason === undefined || opts.reason.trim() === '') throw new Error('say why with --reason: a champion rollback is recorded with its reason');
+      return championRollbackCommand(loadEnvironment(), { model: opts.model, toVersion: opts.toVersion, approver: opts.approver, reason: opts.reason });
+    });
 
   program
     .command('pending')

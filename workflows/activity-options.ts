@@ -98,9 +98,9 @@ export const activityOptions = {
   },
 
   /**
-   * Sending all traffic back to the champion (rollbackCanary). No attempt limit: giving up
-   * would leave a candidate that failed its analysis, or that someone asked to roll back,
-   * serving users. It keeps trying every 10 s until Postgres takes the change; a permanent
+   * Sending all traffic back to the champion (rollbackCanary), and rolling a champion back after
+   * its promotion (restoreChampion). No attempt limit: giving up would leave a candidate that
+   * failed its analysis, or a version that someone asked to roll back, serving users. It keeps trying every 10 s until Postgres takes the change; a permanent
    * error (e.g. the version row is gone) still fails it at once.
    */
   trafficRollback: {

@@ -15,7 +15,7 @@ describe('activities per task queue (what each queue worker registers)', () => {
   it('gives each queue only the activities the workflows send to it', () => {
     expect(namesOf('control')).toEqual([
       'applyPromotionDecision', 'completeCanary', 'countMirroredRequests', 'finishShadow', 'loadApproverPolicy', 'observeCanaryStage', 'observeShadow',
-      'recordApprovalEvent', 'recordOfflineVerdict', 'recordPipelineFinish', 'recordPipelineStart', 'rejectCandidate', 'rollbackCanary',
+      'recordApprovalEvent', 'recordOfflineVerdict', 'recordPipelineFinish', 'recordPipelineStart', 'rejectCandidate', 'restoreChampion', 'rollbackCanary',
       'sendNotification', 'setCanaryTraffic', 'startShadow',
     ]);
     expect(namesOf('data')).toEqual(['ingestPartition', 'registerDatasets']);
