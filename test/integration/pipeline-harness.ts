@@ -17,6 +17,13 @@ import { createEmptyDatabase } from '../fixtures/test-database';
 
 const execFileAsync = promisify(execFile);
 
+/** How a `retrain` command ended. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
 export interface PipelineHarness {
   services: TestServices;
   client: Client;
@@ -34,6 +41,8 @@ export interface PipelineHarness {
   withWorkers<T>(body: () => Promise<T>): Promise<T>;
   /** Environment for a `retrain` command in a child process, pointed at these services, this database and task queue. */
   cliEnvironment(dataDirName: string): NodeJS.ProcessEnv;
+  /** Runs `retrain <args>` (bin/retrain.cjs, as a user would) in that environment (plus `env`); resolves with its exit code and output. */
+  runCli(args: readonly string[], env?: NodeJS.ProcessEnv): Promise<CliRun>;
   close(): Promise<void>;
 }
 
@@ -68,6 +77,23 @@ export async function createPipelineHarness(name: string): Promise<PipelineHarne
     return runWorkersUntil(workers, body());
   }
 
+  function cliEnvironment(dataDirName: string): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      TEMPORAL_ADDRESS: services.temporalAddress,
+      TEMPORAL_NAMESPACE: services.namespace,
+      DATABASE_URL: databaseUrl,
+      S3_ENDPOINT: services.s3.endpoint,
+      S3_REGION: services.s3.region,
+      S3_ACCESS_KEY_ID: services.s3.accessKeyId,
+      S3_SECRET_ACCESS_KEY: services.s3.secretAccessKey,
+      S3_BUCKET: services.s3.bucket,
+      RETRAIN_TASK_QUEUE: taskQueue,
+      RETRAIN_DATA_DIR: path.join(workDir, dataDirName),
+      RETRAIN_LOG_LEVEL: 'ERROR',
+    };
+  }
+
   return {
     services,
     client,
@@ -93,21 +119,17 @@ export async function createPipelineHarness(name: string): Promise<PipelineHarne
       );
     },
     withWorkers,
-    cliEnvironment(dataDirName) {
-      return {
-        ...process.env,
-        TEMPORAL_ADDRESS: services.temporalAddress,
-        TEMPORAL_NAMESPACE: services.namespace,
-        DATABASE_URL: databaseUrl,
-        S3_ENDPOINT: services.s3.endpoint,
-        S3_REGION: services.s3.region,
-        S3_ACCESS_KEY_ID: services.s3.accessKeyId,
-        S3_SECRET_ACCESS_KEY: services.s3.secretAccessKey,
-        S3_BUCKET: services.s3.bucket,
-        RETRAIN_TASK_QUEUE: taskQueue,
-        RETRAIN_DATA_DIR: path.join(workDir, dataDirName),
-        RETRAIN_LOG_LEVEL: 'ERROR',
-      };
+    cliEnvironment,
+    async runCli(args, env = {}) {
+      const bin = path.join(__dirname, '..', '..', 'bin', 'retrain.cjs');
+      const options = { cwd: path.join(__dirname, '..', '..'), env: { ...cliEnvironment('cli'), ...env } };
+      return execFileAsync(process.execPath, [bin, ...args], options).then(
+        ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+        (err: { code?: unknown; stdout?: string; stderr?: string }) => {
+          if (typeof err.code !== 'number') throw err;
+          return { code: err.code, stdout: err.stdout ?? '', stderr: err.stderr ?? '' };
+        },
+      );
     },
     async close() {
       await clients.close();
