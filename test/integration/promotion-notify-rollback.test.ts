@@ -11,6 +11,7 @@ import { setApproverPolicy } from '../../lib/db/repositories/approver-policies';
 import { getDeployment, listDeploymentChanges } from '../../lib/db/repositories/deployments';
 import { findChampion, listModelVersions } from '../../lib/db/repositories/model-versions';
 import { listNotifications } from '../../lib/db/repositories/notifications';
+import { restoreChampion } from '../../lib/promotion/traffic-moves';
 import type { JsonNotificationPayload } from '../../lib/notification/notification-payload';
 import type { ModelSpec } from '../../lib/spec/model-spec';
 import { labelledRequestsFromDay, startLabelledTraffic, type LabelledRequest } from '../../lib/traffic/labelled-traffic';
@@ -210,7 +211,18 @@ describe('notifications of promotion events, and rollback after promotion', () =
     const told = await receiver.waitFor(isEvent('champion-rolled-back', workflowId), 30_000);
     expect(told).toMatchObject({ model: spec.name, candidateVersion: v2, championVersion: v1, actor: 'bob', detail: 'p99 doubled after the promotion' });
 
-    // Idempotent: the repeat finds v1 put back by a rollback and changes nothing.
+    // Idempotent: the activity retried for the same run returns what it did and changes nothing more...
+    const { runId } = await harness.client.workflow.getHandle(workflowId).describe();
+    const revisions = (await listDeploymentChanges(harness.deps.db, spec.name)).length;
+    expect(await restoreChampion(harness.deps.db, { model: spec.name, approver: 'bob', reason: 'p99 doubled after the promotion', workflowId, runId })).toMatchObject({
+      changed: true,
+      demotedVersion: v2,
+      championVersion: v1,
+      revision: change!.revision,
+    });
+    expect(await listDeploymentChanges(harness.deps.db, spec.name)).toHaveLength(revisions);
+    expect((await listApprovalEvents(harness.deps.db, workflowId)).length).toBe(1);
+    // ...and a new request finds v1 put back by a rollback and changes nothing.
     expect(outcome.again.code, outcome.again.stderr).toBe(0);
     expect(outcome.again.stdout).toContain(`${spec.name} v1 is the champion since a rollback`);
     expect((await listDeploymentChanges(harness.deps.db, spec.name)).filter((c) => c.reason.startsWith('rollback of'))).toHaveLength(1);
