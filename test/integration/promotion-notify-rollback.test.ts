@@ -93,7 +93,7 @@ describe('notifications of promotion events, and rollback after promotion', () =
     await setApproverPolicy(harness.deps.db, { model: spec.name, approvers: ['alice', 'bob'], changedBy: 'notify-rollback test', reason: 'the test on-call engineers' });
     await prepareFlightDelayPartitions({
       from: '2001-01-02',
-      to: '2001-01-11',
+      to: '2001-01-12',
       target: { kind: 's3', client: harness.deps.sourceS3.client, bucket: harness.deps.sourceS3.bucket, prefix },
     });
     const first = await harness.withWorkers(() => harness.client.workflow.execute(RETRAINING_PIPELINE, { taskQueue: harness.taskQueue, workflowId: retrainingPipelineId(spec.name, '2001-01-09'), args: [{ spec, day: '2001-01-09' }] }));
@@ -266,5 +266,23 @@ describe('notifications of promotion events, and rollback after promotion', () =
     const told = await receiver.waitFor(isEvent('canary-rolled-back', result.workflowId), 30_000);
     expect(told).toMatchObject({ model: spec.name, championVersion: champion!.version });
     expect(told.detail).toContain('pager went off');
+  });
+  it('retrain rollback --to-version N restores the named former (archived) champion', async () => {
+    // A direct promotion of another day's retrain: v1 (champion again) is archived once more.
+    const direct: ModelSpec = { ...spec, promotion: { ...spec.promotion, strategy: 'direct' } };
+    const outcome = await harness.withWorkers(async () => {
+      const promoted = (await harness.client.workflow.execute(RETRAINING_PIPELINE, { taskQueue: harness.taskQueue, workflowId: retrainingPipelineId(spec.name, '2001-01-12'), args: [{ spec: direct, day: '2001-01-12' }] })) as RetrainingPipelineResult;
+      expect(promoted.decision).toBe('promote');
+      expect(await servedChampion()).toBe(promoted.version.version);
+      const run = await retrain('rollback', '--model', spec.name, '--to-version', '1', '--approver', 'alice', '--reason', 'back to the long-serving v1');
+      return { promoted, run };
+    });
+    const newest = outcome.promoted.version.version;
+    expect(outcome.run.code, outcome.run.stderr).toBe(0);
+    expect(outcome.run.stdout).toContain(`${spec.name} v${newest} rolled back: v1 is the champion again`);
+    await expect.poll(servedChampion, { timeout: 1_000, interval: 20 }).toBe(1);
+    const versions = await listModelVersions(harness.deps.db, spec.name);
+    expect(versions.find((v) => v.version === newest)).toMatchObject({ stage: 'rolled_back', stageReason: 'rolled back to v1 by alice: back to the long-serving v1' });
+    expect(versions.find((v) => v.version === 1)).toMatchObject({ stage: 'champion' });
   });
 });
