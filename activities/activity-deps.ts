@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Kysely } from 'kysely';
 import type { Database } from '../lib/db/schema';
+import type { NotifierSettings } from '../lib/notification/notification-delivery';
 import type { ArtifactStore } from '../lib/store/artifact-store';
 
 /** Clients the worker builds once and hands to every activity. */
@@ -18,4 +19,6 @@ export interface ActivityDeps {
   reportsBaseUrl?: string | null;
   /** How often a run waiting for approval re-reads its model's approver policy, in seconds (default 600; tests shorten it). */
   approverPolicyRefreshSeconds?: number;
+  /** Who is told of approval waits, escalations, rollbacks and promotions (RETRAIN_NOTIFY_*); unset or no targets: nobody. */
+  notifier?: NotifierSettings;
 }

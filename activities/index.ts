@@ -4,8 +4,10 @@ import { createApprovalActivities } from './approval';
 import { createBatchPredictActivities } from './batch-predict';
 import { createCanaryActivities } from './canary-rollout';
 import { createDriftClaimActivities, createDriftPassActivities, createDriftSourceActivities } from './drift-monitor';
+import { createChampionRollbackActivities } from './champion-rollback';
 import { createEvaluateActivities } from './evaluate-offline';
 import { createIngestActivities } from './ingest-partition';
+import { createNotificationActivities } from './notification';
 import { withPermanentFailures } from './permanent-failure';
 import { createPipelineRunActivities } from './pipeline-run';
 import { createPromotionActivities } from './promote-model-version';
@@ -32,7 +34,7 @@ function inStage<T extends Parameters<typeof withPermanentFailures>[0]>(stage: A
   return observe ? observeActivities(stage, mapped, observe) : mapped;
 }
 
-/** The control queue, next to the workflows: run records, promotion, approval, shadow and canary steps (short Postgres work). */
+/** The control queue, next to the workflows: run records, promotion, approval, shadow and canary steps, rollbacks after promotion (short Postgres work), notifications. */
 export function createControlActivities(deps: ActivityDeps, observe?: ActivityObserver) {
   return {
     ...inStage('run', createPipelineRunActivities(deps), observe),
@@ -41,6 +43,8 @@ export function createControlActivities(deps: ActivityDeps, observe?: ActivityOb
     ...inStage('shadow', createShadowActivities(deps), observe),
     ...inStage('canary', createCanaryActivities(deps), observe),
     ...inStage('drift', createDriftClaimActivities(deps), observe),
+    ...inStage('rollback', createChampionRollbackActivities(deps), observe),
+    ...inStage('notify', createNotificationActivities(deps), observe),
   };
 }
 

@@ -4,8 +4,10 @@ import { loadEnvironment } from '../lib/config/environment';
 import { ALL_QUEUE_KINDS } from '../worker/retrain-workers';
 import { installWorkerLogging } from '../worker/worker-logging';
 import { approversCommand } from './commands/approvers';
+import { championRollbackCommand } from './commands/champion-rollback';
 import { demoCommand } from './commands/demo';
 import { driftCommand, driftScheduleCommand, type DriftCommandOptions } from './commands/drift';
+import { pendingCommand } from './commands/pending';
 import { predictCommand } from './commands/predict';
 import { promotionDecisionCommand, type PromotionDecisionCommand } from './commands/promotion-decision';
 import { prepCommand } from './commands/prep';
@@ -85,21 +87,46 @@ async function main(): Promise<void> {
     .option('--html', "print the report's HTML instead of its link", false)
     .action(async (opts: ReportCommandOptions) => reportCommand(loadEnvironment(), opts));
 
-  const decisions: Array<[PromotionDecisionCommand, string]> = [
+  const decisions: Array<[Exclude<PromotionDecisionCommand, 'rollback'>, string]> = [
     ['approve', 'approve the candidate a pipeline run is waiting on (same as the approvePromotion Update in the Temporal UI)'],
     ['reject', 'reject the candidate a pipeline run is waiting on (rejectPromotion)'],
-    ['rollback', "roll back a run's canary now: all traffic returns to the champion"],
   ];
   for (const [name, description] of decisions) {
     program
       .command(name)
       .description(description)
       .option('--model <name>', 'model name', 'flight-delay')
-      .requiredOption('--day <YYYY-MM-DD>', "the run's day (its workflow id is retrain/<model>/<day>)")
+      .option('--day <YYYY-MM-DD>', "the run's day (its workflow id is retrain/<model>/<day>)")
+      .option('--workflow-id <id>', 'the run, by its workflow id (as `retrain pending` lists it), instead of --day')
       .requiredOption('--approver <name>', "your name; must be one of the model's approvers (retrain approvers show)")
       .option('--reason <text>', 'why, for the record')
-      .action(async (opts: { model: string; day: string; approver: string; reason?: string }) => promotionDecisionCommand(loadEnvironment(), name, opts));
+      .action(async (opts: { model: string; day?: string; workflowId?: string; approver: string; reason?: string }) => promotionDecisionCommand(loadEnvironment(), name, opts));
   }
+
+  program
+    .command('rollback')
+    .description("with --day or --workflow-id: roll back that run's canary now; without: roll the model's champion back after its promotion (the previous champion, or --to-version)")
+    .option('--model <name>', 'model name', 'flight-delay')
+    .option('--day <YYYY-MM-DD>', "the run whose canary to roll back (its workflow id is retrain/<model>/<day>)")
+    .option('--workflow-id <id>', 'the run whose canary to roll back, by its workflow id, instead of --day')
+    .option('--to-version <n>', 'without --day: the archived version to restore (default: the champion the current one replaced)', positiveInteger('--to-version'))
+    .requiredOption('--approver <name>', "your name; must be one of the model's approvers (retrain approvers show)")
+    .option('--reason <text>', 'why, for the record (required to roll a champion back)')
+    .action(async (opts: { model: string; day?: string; workflowId?: string; toVersion?: number; approver: string; reason?: string }) => {
+      if (opts.day !== undefined || opts.workflowId !== undefined) {
+        if (opts.toVersion !== undefined) throw new Error('--to-version is for rolling a champion back: leave out --day and --workflow-id (a canary goes back to its champion)');
+        return promotionDecisionCommand(loadEnvironment(), 'rollback', opts);
+      }
+      if (opts.reason === undefined || opts.reason.trim() === '') throw new Error('say why with --reason: a champion rollback is recorded with its reason');
+      return championRollbackCommand(loadEnvironment(), { model: opts.model, toVersion: opts.toVersion, approver: opts.approver, reason: opts.reason });
+    });
+
+  program
+    .command('pending')
+    .description('list every run waiting for a person to approve or reject: model, day, candidate, how long it has waited, who may approve')
+    .option('--model <name>', 'only this model')
+    .option('--json', 'print JSON (with each run id and Temporal UI link)', false)
+    .action(async (opts: { model?: string; json: boolean }) => pendingCommand(loadEnvironment(), opts));
 
   const approvers = program.command('approvers').description("who may approve a model's promotions: the list the approval Updates are checked against (a run's spec may only narrow it)");
   approvers

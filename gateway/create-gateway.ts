@@ -24,6 +24,7 @@ import { DeploymentFollower } from './deployment-follower';
 import { DeploymentRouter } from './deployment-router';
 import { errorAnswer, errorBody, statusOf } from './error-response';
 import { FeedbackService } from './feedback-service';
+import { registerApprovalWaitGauge } from './approval-wait-gauge';
 import { GatewayMetrics } from './gateway-metrics';
 import { checkReadiness, registerHealthRoutes, type Readiness } from './health-routes';
 import { registerInferenceProtocolRoutes } from './inference-protocol-routes';
@@ -104,6 +105,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const limits: GatewayLimits = { ...DEFAULT_GATEWAY_LIMITS, ...options.limits };
   const { db } = options;
   const metrics = new GatewayMetrics();
+  registerApprovalWaitGauge(metrics.registry, db, log);
   const sessions = new SessionCache(options.store);
   const router = new DeploymentRouter({ db, sessions, metrics, log });
   const follower = new DeploymentFollower({

@@ -20,6 +20,8 @@ export const LAYERS = [
   { folder: 'lib/store', rank: 4 },
   { folder: 'lib/clients', rank: 4 },
   { folder: 'lib/dev-stack', rank: 5, only: ['cli', 'bench'] },
+  // Renders and delivers notifications, recording each attempt: above the db and the webhook client it uses, below the activities that send.
+  { folder: 'lib/notification', rank: 5 },
   { folder: 'lib/data', rank: 6 },
   { folder: 'lib/ingestion', rank: 7 },
   { folder: 'lib/scoring', rank: 7 },

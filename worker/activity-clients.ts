@@ -4,10 +4,11 @@ import { createDatabase } from '../lib/db/connection';
 import { migrateToLatest } from '../lib/db/migrate';
 import { createS3Client } from '../lib/clients/s3-client';
 import type { S3Config } from '../lib/config/environment';
+import type { NotifierSettings } from '../lib/notification/notification-delivery';
 import { ArtifactStore } from '../lib/store/artifact-store';
 
 /** Builds the clients activities need, once per process, after bringing the schema up to date. */
-export async function createActivityClients(config: { databaseUrl: string; s3: S3Config; workDir: string; reportsBaseUrl?: string | null }): Promise<{
+export async function createActivityClients(config: { databaseUrl: string; s3: S3Config; workDir: string; reportsBaseUrl?: string | null; notifier?: NotifierSettings }): Promise<{
   deps: ActivityDeps;
   close(): Promise<void>;
 }> {
@@ -27,6 +28,7 @@ export async function createActivityClients(config: { databaseUrl: string; s3: S
       sourceS3: { client, bucket: config.s3.bucket },
       workDir: config.workDir,
       reportsBaseUrl: config.reportsBaseUrl ?? null,
+      ...(config.notifier ? { notifier: config.notifier } : {}),
     },
     async close() {
       client.destroy();

@@ -3,6 +3,7 @@ import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { registerSearchAttributes } from '../lib/clients/register-search-attributes';
 import type { S3Config } from '../lib/config/environment';
+import type { NotifierSettings } from '../lib/notification/notification-delivery';
 import { RETRAIN_SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions';
 import { createActivityClients } from './activity-clients';
 import { createRetrainWorkers, runWorkersUntil, type TaskQueueKind } from './retrain-workers';
@@ -20,6 +21,8 @@ export interface WorkerProcessOptions {
   kinds: readonly TaskQueueKind[];
   /** Serve the worker's metrics at `http://host:port/metrics` (RETRAIN_WORKER_METRICS_*); null: none. */
   metrics: { host: string; port: number; modelWindowSeconds: number } | null;
+  /** The webhooks told of promotion events, with the Temporal UI's address for their links. */
+  notifier?: NotifierSettings;
   log: (msg: string) => void;
 }
 
@@ -35,7 +38,13 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
   } finally {
     await connection.close();
   }
-  const clients = await createActivityClients({ databaseUrl: options.databaseUrl, s3: options.s3, workDir: path.join(options.dataDir, 'work'), reportsBaseUrl: options.reportsBaseUrl });
+  const clients = await createActivityClients({
+    databaseUrl: options.databaseUrl,
+    s3: options.s3,
+    workDir: path.join(options.dataDir, 'work'),
+    reportsBaseUrl: options.reportsBaseUrl,
+    notifier: options.notifier,
+  });
   const nativeConnection = await NativeConnection.connect({ address: options.temporalAddress });
   const metrics = options.metrics
     ? new WorkerMetrics({

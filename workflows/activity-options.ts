@@ -97,10 +97,23 @@ export const activityOptions = {
   },
 
   /**
-   * Sending all traffic back to the champion (rollbackCanary). No attempt limit: giving up
-   * would leave a candidate that failed its analysis, or that someone asked to roll back,
-   * serving users. It keeps trying every 10 s until Postgres takes the change; a permanent
-   * error (e.g. the version row is gone) still fails it at once.
+   * Notifying webhooks (sendNotification). The activity retries each delivery itself with
+   * backoff (RETRAIN_NOTIFY_MAX_ATTEMPTS, 1 s doubling to 30 s) and records every attempt; it
+   * fails only when Postgres cannot record, which these 5 attempts (1 s doubling to 30 s) ride
+   * out for a short restart. The workflow ignores a failure (a notification never fails a run).
+   * Up to 15 minutes: 20 attempts of 10 s with their waits; it heartbeats every 5 s.
+   */
+  notification: {
+    startToCloseTimeout: '15 minutes',
+    heartbeatTimeout: '20 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes },
+  },
+
+  /**
+   * Sending all traffic back to the champion (rollbackCanary), and rolling a champion back after
+   * its promotion (restoreChampion). No attempt limit: giving up would leave a candidate that
+   * failed its analysis, or a version that someone asked to roll back, serving users. It keeps
+   * trying every 10 s until Postgres takes the change; a permanent error (e.g. the version row is gone) still fails it at once.
    */
   trafficRollback: {
     // One transaction; a stuck attempt is abandoned quickly so the next one can move the traffic.

@@ -3,6 +3,7 @@ import {
   condition,
   currentUpdateInfo,
   executeChild,
+  isCancellation,
   patched,
   proxyActivities,
   proxySinks,
@@ -16,6 +17,7 @@ import type { ModelSpec } from '../lib/spec/model-spec';
 import { canaryProgressFromResult, canaryProgressStarting } from '../lib/evidence/canary-evidence';
 import type { RunEvidence } from '../lib/evidence/run-details';
 import { approverRefusal, decisionRequestRefusal, effectiveApprovers, refusalRecord, truncateText } from '../lib/policy/approver-check';
+import type { NotificationEvent } from '../lib/notification/notification-event';
 import { activityOptions } from './activity-options';
 import { canaryRollout } from './canary-rollout';
 import {
@@ -26,9 +28,11 @@ import {
   type PromotionDecisionInput,
   type RefusedDecisionRequest,
   type RetrainSinks,
+  type CanaryRolloutResult,
   type SafePromotionResult,
 } from './definitions';
 import { refusalError } from './refusal-error';
+import { notify, promotionEvidence } from './promotion-notices';
 import { shadowEvaluation } from './shadow-evaluation';
 
 // Runs inside retrainingPipeline, on the control queue.
@@ -43,6 +47,15 @@ const sinks = proxySinks<RetrainSinks>();
  * with an activity, which wrote every refused request (reason and all) into the history.
  */
 export const APPROVERS_FROM_POLICY = 'approvers-from-policy';
+
+/**
+ * Temporal patch id: the run records an `awaiting` approval event when it starts waiting (the
+ * `retrain_runs_awaiting_approval` gauge counts those) and notifies the configured webhooks
+ * (sendNotification) that it waits, of each escalation, and of the canary's outcome (rolled back
+ * or promoted). Called once, where the wait starts; a run that passed that point before the
+ * patch (waiting when the worker was upgraded) notifies nobody, to its end.
+ */
+export const NOTIFY_PROMOTION_EVENTS = 'notify-promotion-events';
 
 export interface SafePromotionInput {
   spec: ModelSpec;
@@ -168,6 +181,32 @@ export async function promoteSafely(input: SafePromotionInput): Promise<SafeProm
     input.showEvidence();
   };
   details('');
+  // The new commands start here: the awaiting record, then a notification that is not waited for (the wait's timer starts now).
+  const notifying = patched(NOTIFY_PROMOTION_EVENTS);
+  const pendingNotices: Promise<void>[] = [];
+  const notice = (event: NotificationEvent['event'], key: string, title: string, more: Partial<NotificationEvent> = {}): NotificationEvent => ({
+    event,
+    key,
+    model,
+    at: new Date().toISOString(),
+    title,
+    candidateVersion: candidate.version,
+    championVersion: champion.version,
+    ...promotionEvidence(offlineSummaryOf(input.evidence.offline), shadow.verdict.reason, allowlist),
+    detail: null,
+    actor: null,
+    ...more,
+  });
+  if (notifying) {
+    await control.recordApprovalEvent({ workflowId, eventKey: 'awaiting', model, modelVersionId: candidate.id, action: 'awaiting', approver: null, reason: `waiting for approvePromotion or rejectPromotion; ${approversLine()}` });
+    pendingNotices.push(
+      notify(
+        notice('awaiting-approval', 'awaiting-approval', `${model} v${candidate.version} is waiting for approval`, {
+          detail: `Send approvePromotion or rejectPromotion from the Temporal UI, or run: retrain approve --workflow-id ${workflowId} --approver <your name>`,
+        }),
+      ),
+    );
+  }
   /** Waits up to `ms` for a decision; on the policy path the allowlist is read again every refreshMs meanwhile. */
   const waitForDecision = async (ms: number): Promise<boolean> => {
     if (!fromPolicy) return condition(() => decided !== undefined, ms);
@@ -199,6 +238,10 @@ export async function promoteSafely(input: SafePromotionInput): Promise<SafeProm
       reason: `no decision after ${(escalations + 1) * spec.promotion.approval.timeoutSeconds} s`,
     });
     details(`Escalated ${escalations + 1}×: no decision after ${(escalations + 1) * spec.promotion.approval.timeoutSeconds} s.`);
+    if (notifying) {
+      const waited = (escalations + 1) * spec.promotion.approval.timeoutSeconds;
+      pendingNotices.push(notify(notice('approval-escalated', `escalated-${escalations + 1}`, `${model} v${candidate.version} has waited ${waited} s for approval (escalation ${escalations + 1})`, { detail: `no decision after ${waited} s` })));
+    }
   }
   awaiting = false;
   upsertSearchAttributes([{ key: searchAttributes.awaitingApproval, value: false }]);
@@ -211,6 +254,7 @@ export async function promoteSafely(input: SafePromotionInput): Promise<SafeProm
   }
   if (!decided || decided.action === 'reject') {
     const reason = decided ? `rejected by ${decided.approver}${decided.reason ? `: ${decided.reason}` : ''}` : approval!.reason;
+    if (notifying) await Promise.all(pendingNotices);
     return { decision: 'reject', reason, championVersion: champion.version, shadow, approval, canary: null };
   }
 
@@ -224,23 +268,52 @@ export async function promoteSafely(input: SafePromotionInput): Promise<SafeProm
     input.showEvidence();
   });
   input.setStage('canary', `approved by ${decided.approver}; canary stages ${spec.promotion.canary.stages.join(', ')} %`);
-  const canary = await executeChild(canaryRollout, {
-    workflowId: `${workflowId}/canary`,
-    args: [
-      {
-        model,
-        candidateVersionId: candidate.id,
-        candidateVersion: candidate.version,
-        championVersionId: champion.id,
-        championVersion: champion.version,
-        // Who may roll the canary back: the allowlist the approval was checked against.
-        approvers: [...allowlist],
-        spec: spec.promotion.canary,
-      },
-    ],
-  });
+  let canary: CanaryRolloutResult;
+  try {
+    canary = await executeChild(canaryRollout, {
+      workflowId: `${workflowId}/canary`,
+      args: [
+        {
+          model,
+          candidateVersionId: candidate.id,
+          candidateVersion: candidate.version,
+          championVersionId: champion.id,
+          championVersion: champion.version,
+          // Who may roll the canary back: the allowlist the approval was checked against.
+          approvers: [...allowlist],
+          spec: spec.promotion.canary,
+        },
+      ],
+    });
+  } catch (err) {
+    // A canary whose step failed for good sent the traffic back before it failed (canary-rollout.ts).
+    if (notifying && !isCancellation(err)) {
+      pendingNotices.push(notify(notice('canary-rolled-back', 'canary-rolled-back', `canary of ${model} v${candidate.version} failed, and sends its traffic back to v${champion.version}`, { detail: failureText(err) })));
+      await Promise.all(pendingNotices);
+    }
+    throw err;
+  }
   canaryEnded = true;
   input.evidence.canary = canaryProgressFromResult(canary, spec.promotion.canary, candidate.version, champion.version);
+  if (notifying) {
+    const rolledBack = canary.outcome !== 'promoted';
+    const percent = canary.stages.at(-1)?.percent ?? 0;
+    pendingNotices.push(
+      notify(
+        rolledBack
+          ? notice('canary-rolled-back', 'canary-rolled-back', `canary of ${model} v${candidate.version} rolled back at ${percent}%: all traffic is back on v${canary.championVersion}`, {
+              detail: canary.reason,
+              championVersion: canary.championVersion,
+            })
+          : notice('promoted', 'promoted', `${model} v${candidate.version} is the champion (it replaced v${champion.version})`, {
+              detail: `approved by ${decided.approver}${decided.reason ? `: ${decided.reason}` : ''}; ${canary.reason}`,
+              championVersion: canary.championVersion,
+              actor: decided.approver,
+            }),
+      ),
+    );
+    await Promise.all(pendingNotices);
+  }
   return {
     decision: canary.outcome === 'promoted' ? 'promote' : 'reject',
     reason: canary.outcome === 'promoted' ? `approved by ${decided.approver}; ${canary.reason}` : `canary rolled back: ${canary.reason}`,
@@ -249,4 +322,17 @@ export async function promoteSafely(input: SafePromotionInput): Promise<SafeProm
     approval,
     canary,
   };
+}
+
+/** The message of a failure, through the chain Temporal wraps it in (child workflow → activity → cause). */
+function failureText(err: unknown): string {
+  let e: unknown = err;
+  while (e instanceof Error && e.cause instanceof Error) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The offline decision line and its report link, as the notification's evidence reads them. */
+function offlineSummaryOf(offline: RunEvidence['offline']): string {
+  if (!offline) return '';
+  return offline.report ? `${offline.verdict}\n\n[evaluation report](${offline.report.url})` : offline.verdict;
 }

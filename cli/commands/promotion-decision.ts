@@ -6,6 +6,9 @@ import { connectToStack } from '../stack/stack-client';
 
 export type PromotionDecisionCommand = 'approve' | 'reject' | 'rollback';
 
+/** Which run a decision is for: by its day (`retrain/<model>/<day>`) or by its workflow id, as `retrain pending` lists it. */
+export type RunSelector = { model: string; day?: string; workflowId?: string };
+
 /**
  * `retrain approve|reject|rollback`: the same Updates the Temporal UI sends.
  * approve/reject go to the pipeline waiting for approval; rollback goes to its
@@ -14,13 +17,12 @@ export type PromotionDecisionCommand = 'approve' | 'reject' | 'rollback';
 export async function promotionDecisionCommand(
   env: RetrainEnvironment,
   command: PromotionDecisionCommand,
-  options: { model: string; day: string; approver: string; reason?: string },
+  options: RunSelector & { approver: string; reason?: string },
 ): Promise<void> {
-  const day = parsePartitionDay(options.day, '--day');
+  const pipelineId = selectedPipelineId(options);
   const stack = await connectToStack(env);
   try {
-    const pipelineId = retrainingPipelineId(options.model, day);
-    const workflowId = command === 'rollback' ? `${pipelineId}/canary` : pipelineId;
+    const workflowId = command === 'rollback' && !pipelineId.endsWith('/canary') ? `${pipelineId}/canary` : pipelineId;
     const update = command === 'approve' ? approvePromotionUpdate : command === 'reject' ? rejectPromotionUpdate : rollbackUpdate;
     const handle = stack.client.workflow.getHandle(workflowId);
     try {
@@ -35,4 +37,15 @@ export async function promotionDecisionCommand(
   } finally {
     await stack.close();
   }
+}
+
+/** The pipeline's workflow id from exactly one of --day and --workflow-id. */
+export function selectedPipelineId(options: RunSelector): string {
+  if (options.day !== undefined && options.workflowId !== undefined) throw new Error('give --day or --workflow-id, not both');
+  if (options.workflowId !== undefined) {
+    if (options.workflowId.trim() === '') throw new Error('--workflow-id is empty: give the id `retrain pending` lists, e.g. retrain/flight-delay/2001-01-10');
+    return options.workflowId.trim();
+  }
+  if (options.day === undefined) throw new Error("name the run: --day <YYYY-MM-DD> (its workflow id is retrain/<model>/<day>) or --workflow-id <id> (as `retrain pending` lists it)");
+  return retrainingPipelineId(options.model, parsePartitionDay(options.day, '--day'));
 }

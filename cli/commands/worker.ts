@@ -28,6 +28,7 @@ export async function workerCommand(env: RetrainEnvironment, options: { queues: 
     reportsBaseUrl: reportsBaseUrlFor(env, connection.gatewayUrl),
     kinds,
     metrics: env.workerMetrics.port === null ? null : { host: env.workerMetrics.host, port: env.workerMetrics.port, modelWindowSeconds: env.workerMetrics.modelWindowSeconds },
+    notifier: { targets: env.notifications.targets, maxAttempts: env.notifications.maxAttempts, temporalUiUrl: connection.temporal.uiUrl || null },
     log: (msg) => process.stderr.write(`[retrain] ${msg}\n`),
   });
 }

@@ -51,7 +51,14 @@ export async function startInProcessStack(env: RetrainEnvironment, log: (msg: st
   };
   const stack = await startStack({ environment: env, searchAttributes: RETRAIN_SEARCH_ATTRIBUTE_KEYS, ports, stopOnSignal: false, log });
   try {
-    const clients = await createActivityClients({ databaseUrl: stack.databaseUrl, s3: stack.s3, workDir: path.join(env.dataDir, 'work'), reportsBaseUrl: options.reportsBaseUrl ?? env.reportsBaseUrl });
+    const clients = await createActivityClients({
+      databaseUrl: stack.databaseUrl,
+      s3: stack.s3,
+      workDir: path.join(env.dataDir, 'work'),
+      reportsBaseUrl: options.reportsBaseUrl ?? env.reportsBaseUrl,
+      // The worker's notifications link runs in the UI this stack serves (or TEMPORAL_UI_URL's).
+      notifier: { targets: env.notifications.targets, maxAttempts: env.notifications.maxAttempts, temporalUiUrl: stack.temporal.uiUrl || null },
+    });
     const connection = await Connection.connect({ address: stack.temporal.address });
     const nativeConnection = await NativeConnection.connect({ address: stack.temporal.address });
     const client = new Client({ connection, namespace: stack.temporal.namespace });

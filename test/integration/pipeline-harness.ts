@@ -18,6 +18,13 @@ import { createEmptyDatabase } from '../fixtures/test-database';
 const execFileAsync = promisify(execFile);
 const ROOT = path.join(__dirname, '..', '..');
 
+/** How a `retrain` command ended. */
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
 export interface PipelineHarness {
   services: TestServices;
   client: Client;
@@ -46,12 +53,6 @@ export interface PipelineHarness {
    */
   retrain(args: readonly string[], env?: NodeJS.ProcessEnv): Promise<CliRun>;
   close(): Promise<void>;
-}
-
-export interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
 }
 
 export interface PipelineHarnessOptions {
@@ -90,6 +91,23 @@ export async function createPipelineHarness(name: string, options: PipelineHarne
     return runWorkersUntil(workers, body());
   }
 
+  function cliEnvironment(dataDirName: string): NodeJS.ProcessEnv {
+    return {
+      ...process.env,
+      TEMPORAL_ADDRESS: services.temporalAddress,
+      TEMPORAL_NAMESPACE: services.namespace,
+      DATABASE_URL: databaseUrl,
+      S3_ENDPOINT: services.s3.endpoint,
+      S3_REGION: services.s3.region,
+      S3_ACCESS_KEY_ID: services.s3.accessKeyId,
+      S3_SECRET_ACCESS_KEY: services.s3.secretAccessKey,
+      S3_BUCKET: services.s3.bucket,
+      RETRAIN_TASK_QUEUE: taskQueue,
+      RETRAIN_DATA_DIR: path.join(workDir, dataDirName),
+      RETRAIN_LOG_LEVEL: 'ERROR',
+    };
+  }
+
   const harness: PipelineHarness = {
     services,
     client,
@@ -115,25 +133,10 @@ export async function createPipelineHarness(name: string, options: PipelineHarne
       );
     },
     withWorkers,
-    cliEnvironment(dataDirName) {
-      return {
-        ...process.env,
-        TEMPORAL_ADDRESS: services.temporalAddress,
-        TEMPORAL_NAMESPACE: services.namespace,
-        DATABASE_URL: databaseUrl,
-        S3_ENDPOINT: services.s3.endpoint,
-        S3_REGION: services.s3.region,
-        S3_ACCESS_KEY_ID: services.s3.accessKeyId,
-        S3_SECRET_ACCESS_KEY: services.s3.secretAccessKey,
-        S3_BUCKET: services.s3.bucket,
-        RETRAIN_TASK_QUEUE: taskQueue,
-        RETRAIN_DATA_DIR: path.join(workDir, dataDirName),
-        RETRAIN_LOG_LEVEL: 'ERROR',
-      };
-    },
+    cliEnvironment,
     async retrain(args, env = {}) {
       try {
-        const { stdout, stderr } = await execFileAsync(process.execPath, [path.join(ROOT, 'bin', 'retrain.cjs'), ...args], { cwd: ROOT, env: { ...harness.cliEnvironment('cli'), ...env } });
+        const { stdout, stderr } = await execFileAsync(process.execPath, [path.join(ROOT, 'bin', 'retrain.cjs'), ...args], { cwd: ROOT, env: { ...cliEnvironment('cli'), ...env } });
         return { code: 0, stdout, stderr };
       } catch (err) {
         const failed = err as { code?: number; stdout?: string; stderr?: string };

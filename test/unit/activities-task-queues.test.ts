@@ -16,8 +16,8 @@ describe('activities per task queue (what each queue worker registers)', () => {
   it('gives each queue only the activities the workflows send to it', () => {
     expect(namesOf('control')).toEqual([
       'applyPromotionDecision', 'claimDriftRetraining', 'completeCanary', 'countMirroredRequests', 'finishShadow', 'loadApproverPolicy', 'observeCanaryStage', 'observeShadow',
-      'recordApprovalEvent', 'recordOfflineVerdict', 'recordPipelineFinish', 'recordPipelineStart', 'rejectCandidate', 'rollbackCanary',
-      'setCanaryTraffic', 'startShadow',
+      'recordApprovalEvent', 'recordOfflineVerdict', 'recordPipelineFinish', 'recordPipelineStart', 'rejectCandidate', 'restoreChampion', 'rollbackCanary',
+      'sendNotification', 'setCanaryTraffic', 'startShadow',
     ]);
     expect(namesOf('data')).toEqual(['ingestPartition', 'newestSourcePartitionDay', 'registerDatasets']);
     expect(namesOf('train')).toEqual(['assessTrainingContext', 'trainModel']);

@@ -135,3 +135,38 @@ describe('parseEnvironment', () => {
     );
   });
 });
+
+describe('parseEnvironment: notification webhooks', () => {
+  it('notifies nobody unless webhooks are named; takes several, each with its format, and the attempts', () => {
+    expect(parse({}).notifications).toEqual({ targets: [], maxAttempts: 6 });
+    const env = parse({
+      RETRAIN_NOTIFY_WEBHOOK_URL: 'https://ops.example/retrain, slack=https://hooks.slack.com/services/T0/B0/secret  json=http://10.0.0.5:8080/hook',
+      RETRAIN_NOTIFY_MAX_ATTEMPTS: '3',
+    });
+    expect(env.notifications).toEqual({
+      targets: [
+        { url: 'https://ops.example/retrain', format: 'json' },
+        { url: 'https://hooks.slack.com/services/T0/B0/secret', format: 'slack' },
+        { url: 'http://10.0.0.5:8080/hook', format: 'json' },
+      ],
+      maxAttempts: 3,
+    });
+    expect(parse({ RETRAIN_NOTIFY_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/x', RETRAIN_NOTIFY_FORMAT: 'slack' }).notifications.targets).toEqual([
+      { url: 'https://hooks.slack.com/services/T0/B0/x', format: 'slack' },
+    ]);
+  });
+
+  it('refuses a bad entry by its position and rule without repeating it (webhook URLs hold tokens), a format without URLs, and attempts out of range', () => {
+    const problems = problemsOf({ RETRAIN_NOTIFY_WEBHOOK_URL: 'https://ok.example/h teams=https://x.example/t0ken ftp://files.example/t0ken hooks.slack.com/t0ken' });
+    expect(problems).toEqual([
+      "RETRAIN_NOTIFY_WEBHOOK_URL entry 2 has the format 'teams': use json= or slack= before the URL, or none",
+      'RETRAIN_NOTIFY_WEBHOOK_URL entry 3 is not an http:// or https:// URL (optionally prefixed with json= or slack=)',
+      'RETRAIN_NOTIFY_WEBHOOK_URL entry 4 is not an http:// or https:// URL (optionally prefixed with json= or slack=)',
+    ]);
+    expect(problems.join(' ')).not.toContain('t0ken');
+    expect(problemsOf({ RETRAIN_NOTIFY_FORMAT: 'slack' })).toEqual([expect.stringMatching(/^RETRAIN_NOTIFY_FORMAT is set but RETRAIN_NOTIFY_WEBHOOK_URL is not/)]);
+    expect(problemsOf({ RETRAIN_NOTIFY_WEBHOOK_URL: 'https://ok.example/h', RETRAIN_NOTIFY_FORMAT: 'teams' })).toEqual(["RETRAIN_NOTIFY_FORMAT must be one of json, slack, got 'teams'"]);
+    expect(problemsOf({ RETRAIN_NOTIFY_MAX_ATTEMPTS: '0' })).toEqual(["RETRAIN_NOTIFY_MAX_ATTEMPTS must be a whole number from 1 to 20, got '0'"]);
+    expect(RETRAIN_ENVIRONMENT_VARIABLES).toEqual(expect.arrayContaining(['RETRAIN_NOTIFY_WEBHOOK_URL', 'RETRAIN_NOTIFY_FORMAT', 'RETRAIN_NOTIFY_MAX_ATTEMPTS']));
+  });
+});

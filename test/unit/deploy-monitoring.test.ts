@@ -10,6 +10,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Kysely } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { registerApprovalWaitGauge } from '../../gateway/approval-wait-gauge';
 import { GatewayMetrics } from '../../gateway/gateway-metrics';
 import type { Database } from '../../lib/db/schema';
 import { WorkerMetrics } from '../../worker/worker-metrics';
@@ -34,6 +36,8 @@ async function promtool(...args: string[]): Promise<{ code: number; output: stri
 /** Every metric name Retrain's registries define, histograms with their _bucket, _sum and _count series. */
 function definedMetricNames(): Set<string> {
   const gateway = new GatewayMetrics();
+  // Registered by createGateway beside the request metrics; it reads Postgres only when scraped.
+  registerApprovalWaitGauge(gateway.registry, {} as Kysely<Database>, pino({ level: 'silent' }));
   const worker = new WorkerMetrics({ modelGauges: { db: {} as Kysely<Database>, windowSeconds: 3600 } });
   const names = new Set<string>();
   for (const registry of [gateway.registry, worker.registry]) {
