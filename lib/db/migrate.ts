@@ -9,6 +9,7 @@ import * as uniqueServedRequestIds from './migrations/2026-12-01-0101-unique-ser
 import * as versionServingContracts from './migrations/2026-12-01-0201-version-serving-contracts';
 import * as approverPolicies from './migrations/2026-12-01-0202-approver-policies';
 import * as approvalRefusalCounts from './migrations/2026-12-01-0203-approval-refusal-counts';
+import * as labelBatches from './migrations/2026-12-01-0601-label-batches';
 
 /** Migrations in code, keyed by their timestamp-prefixed file name (the order Kysely applies them in). */
 const migrations: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-01-0201-version-serving-contracts': versionServingContracts,
   '2026-12-01-0202-approver-policies': approverPolicies,
   '2026-12-01-0203-approval-refusal-counts': approvalRefusalCounts,
+  '2026-12-01-0601-label-batches': labelBatches,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
