@@ -31,6 +31,8 @@ export const PERMANENT_ERROR_TYPES = [
   'BreakingSpecChange',
   // lib/promotion/run-admission.ts: a run's spec names approvers the model's approver policy does not configure.
   'ApproverNotConfigured',
+  // lib/clients/label-studio-client.ts: Label Studio refused the request itself (a 4xx other than 408 and 429: a bad token, config or task).
+  'LabelStudioRejected',
 ] as const;
 
 export type PermanentErrorType = (typeof PERMANENT_ERROR_TYPES)[number];
