@@ -1,6 +1,8 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Kysely } from 'kysely';
+import type { LabelStudioClient } from '../lib/clients/label-studio-client';
 import type { Database } from '../lib/db/schema';
+import type { LabelingWebhookTarget } from '../lib/labeling/label-studio-handoff';
 import type { ArtifactStore } from '../lib/store/artifact-store';
 
 /** Clients the worker builds once and hands to every activity. */
@@ -13,4 +15,9 @@ export interface ActivityDeps {
   workDir: string;
   /** How often a run waiting for approval re-reads its model's approver policy, in seconds (default 600; tests shorten it). */
   approverPolicyRefreshSeconds?: number;
+  /**
+   * Labeling hand-offs (models whose spec has `labels`): the Label Studio to send batches to (null:
+   * none configured; batches then wait for `retrain labels import`) and where its webhooks go.
+   */
+  labeling?: { labelStudio: LabelStudioClient | null; webhook: LabelingWebhookTarget | null };
 }

@@ -4,6 +4,7 @@ import { createBatchPredictActivities } from './batch-predict';
 import { createCanaryActivities } from './canary-rollout';
 import { createEvaluateActivities } from './evaluate-offline';
 import { createIngestActivities } from './ingest-partition';
+import { createLabelingControlActivities, createLabelingEvalActivities } from './labeling';
 import { withPermanentFailures } from './permanent-failure';
 import { createPipelineRunActivities } from './pipeline-run';
 import { createPromotionActivities } from './promote-model-version';
@@ -21,7 +22,7 @@ export type { ActivityDeps } from './activity-deps';
  * The keys are the activity type names recorded in workflow histories: do not rename them.
  */
 
-/** The control queue, next to the workflows: run records, promotion, approval, shadow and canary steps (short Postgres work). */
+/** The control queue, next to the workflows: run records, promotion, approval, shadow and canary steps, labeling hand-offs (short Postgres and Label Studio calls). */
 export function createControlActivities(deps: ActivityDeps) {
   return withPermanentFailures({
     ...createPipelineRunActivities(deps),
@@ -29,6 +30,7 @@ export function createControlActivities(deps: ActivityDeps) {
     ...createApprovalActivities(deps),
     ...createShadowActivities(deps),
     ...createCanaryActivities(deps),
+    ...createLabelingControlActivities(deps),
   });
 }
 
@@ -43,7 +45,8 @@ export function createTrainActivities(deps: ActivityDeps) {
 }
 
 /**
- * The eval queue: scoring with ONNX models. Offline evaluation, and batch prediction,
+ * The eval queue: scoring with ONNX models. Offline evaluation, choosing rows to label by the
+ * champion's uncertainty, and batch prediction,
  * which no workflow calls yet; it scores a snapshot with a version like evaluation does,
  * so it belongs where the scoring capacity is.
  */
@@ -51,6 +54,7 @@ export function createEvalActivities(deps: ActivityDeps) {
   return withPermanentFailures({
     ...createEvaluateActivities(deps),
     ...createBatchPredictActivities(deps),
+    ...createLabelingEvalActivities(deps),
   });
 }
 

@@ -27,6 +27,7 @@ import { FeedbackService } from './feedback-service';
 import { GatewayMetrics } from './gateway-metrics';
 import { checkReadiness, registerHealthRoutes, type Readiness } from './health-routes';
 import { registerInferenceProtocolRoutes } from './inference-protocol-routes';
+import { registerLabelingWebhookRoute, type LabelingWebhookOptions } from './labeling-webhook-route';
 import { registerPredictRoutes } from './predict-routes';
 import { PredictionLog } from './prediction-log';
 import { PredictionService } from './prediction-service';
@@ -78,6 +79,8 @@ export interface GatewayOptions {
   limits?: Partial<GatewayLimits>;
   /** Full deployment refresh interval (the safety net under LISTEN/NOTIFY). Default 30 s. */
   refreshIntervalMs?: number;
+  /** Label Studio's webhook endpoint (labeling-webhook-route.ts); absent: no such route. */
+  labelingWebhook?: LabelingWebhookOptions;
 }
 
 export interface Gateway {
@@ -164,6 +167,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     serverReady: async () => (await checkReadiness(health)).ready,
   });
   registerHealthRoutes(app, health);
+  if (options.labelingWebhook) registerLabelingWebhookRoute(app, { db, log, webhook: options.labelingWebhook });
   registerMethodNotAllowed(app, methodsByUrl);
 
   let closing: Promise<void> | undefined;

@@ -23,6 +23,7 @@ export const LAYERS = [
   { folder: 'lib/ingestion', rank: 7 },
   { folder: 'lib/scoring', rank: 7 },
   { folder: 'lib/training', rank: 8 },
+  { folder: 'lib/labeling', rank: 8 },
   { folder: 'lib/evaluation', rank: 9 },
   { folder: 'lib/promotion', rank: 9 },
   { folder: 'lib/traffic', rank: 10 },

@@ -3,11 +3,12 @@ import type { ActivityDeps } from '../activities';
 import { createDatabase } from '../lib/db/connection';
 import { migrateToLatest } from '../lib/db/migrate';
 import { createS3Client } from '../lib/clients/s3-client';
-import type { S3Config } from '../lib/config/environment';
+import { LabelStudioClient } from '../lib/clients/label-studio-client';
+import type { RetrainEnvironment, S3Config } from '../lib/config/environment';
 import { ArtifactStore } from '../lib/store/artifact-store';
 
 /** Builds the clients activities need, once per process, after bringing the schema up to date. */
-export async function createActivityClients(config: { databaseUrl: string; s3: S3Config; workDir: string }): Promise<{
+export async function createActivityClients(config: { databaseUrl: string; s3: S3Config; workDir: string; labeling?: RetrainEnvironment['labeling'] }): Promise<{
   deps: ActivityDeps;
   close(): Promise<void>;
 }> {
@@ -26,10 +27,17 @@ export async function createActivityClients(config: { databaseUrl: string; s3: S
       store: new ArtifactStore({ client, bucket: config.s3.bucket }),
       sourceS3: { client, bucket: config.s3.bucket },
       workDir: config.workDir,
+      labeling: labelingDeps(config.labeling),
     },
     async close() {
       client.destroy();
       await db.destroy();
     },
   };
+}
+
+/** The Label Studio client and webhook target of LABEL_STUDIO_URL, LABEL_STUDIO_API_TOKEN and RETRAIN_LABELING_WEBHOOK_*. */
+export function labelingDeps(labeling: RetrainEnvironment['labeling'] | undefined): ActivityDeps['labeling'] {
+  const webhook = labeling?.webhook?.url ? { url: labeling.webhook.url, secret: labeling.webhook.secret } : null;
+  return { labelStudio: labeling?.labelStudio ? new LabelStudioClient(labeling.labelStudio) : null, webhook };
 }

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { registerSearchAttributes } from '../lib/clients/register-search-attributes';
-import type { S3Config } from '../lib/config/environment';
+import type { RetrainEnvironment, S3Config } from '../lib/config/environment';
 import { RETRAIN_SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions';
 import { createActivityClients } from './activity-clients';
 import { createRetrainWorkers, runWorkersUntil, type TaskQueueKind } from './retrain-workers';
@@ -16,6 +16,8 @@ export interface WorkerProcessOptions {
   dataDir: string;
   kinds: readonly TaskQueueKind[];
   log: (msg: string) => void;
+  /** Label Studio and its webhook, for labeling hand-offs. */
+  labeling?: RetrainEnvironment['labeling'];
 }
 
 /**
@@ -30,7 +32,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
   } finally {
     await connection.close();
   }
-  const clients = await createActivityClients({ databaseUrl: options.databaseUrl, s3: options.s3, workDir: path.join(options.dataDir, 'work') });
+  const clients = await createActivityClients({ databaseUrl: options.databaseUrl, s3: options.s3, workDir: path.join(options.dataDir, 'work'), labeling: options.labeling });
   const nativeConnection = await NativeConnection.connect({ address: options.temporalAddress });
   try {
     const workers = await createRetrainWorkers({

@@ -26,6 +26,7 @@ export async function workerCommand(env: RetrainEnvironment, options: { queues: 
     s3: connection.s3,
     dataDir: env.dataDir,
     kinds,
+    labeling: env.labeling,
     log: (msg) => process.stderr.write(`[retrain] ${msg}\n`),
   });
 }

@@ -49,7 +49,7 @@ export async function startInProcessStack(env: RetrainEnvironment, log: (msg: st
   };
   const stack = await startStack({ environment: env, searchAttributes: RETRAIN_SEARCH_ATTRIBUTE_KEYS, ports, stopOnSignal: false, log });
   try {
-    const clients = await createActivityClients({ databaseUrl: stack.databaseUrl, s3: stack.s3, workDir: path.join(env.dataDir, 'work') });
+    const clients = await createActivityClients({ databaseUrl: stack.databaseUrl, s3: stack.s3, workDir: path.join(env.dataDir, 'work'), labeling: env.labeling });
     const connection = await Connection.connect({ address: stack.temporal.address });
     const nativeConnection = await NativeConnection.connect({ address: stack.temporal.address });
     const client = new Client({ connection, namespace: stack.temporal.namespace });

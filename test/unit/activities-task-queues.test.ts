@@ -14,13 +14,13 @@ const namesOf = (kind: keyof typeof activitiesByQueue) => Object.keys(activities
 describe('activities per task queue (what each queue worker registers)', () => {
   it('gives each queue only the activities the workflows send to it', () => {
     expect(namesOf('control')).toEqual([
-      'applyPromotionDecision', 'completeCanary', 'countMirroredRequests', 'finishShadow', 'loadApproverPolicy', 'observeCanaryStage', 'observeShadow',
+      'applyPromotionDecision', 'closeLabelBatch', 'completeCanary', 'countMirroredRequests', 'finishShadow', 'loadApproverPolicy', 'observeCanaryStage', 'observeShadow',
       'recordApprovalEvent', 'recordOfflineVerdict', 'recordPipelineFinish', 'recordPipelineStart', 'rejectCandidate', 'rollbackCanary',
-      'setCanaryTraffic', 'startShadow',
+      'sendLabelBatch', 'setCanaryTraffic', 'startShadow', 'syncLabelBatch',
     ]);
     expect(namesOf('data')).toEqual(['ingestPartition', 'registerDatasets']);
     expect(namesOf('train')).toEqual(['assessTrainingContext', 'trainModel']);
-    expect(namesOf('eval')).toEqual(['batchPredict', 'evaluateOffline']);
+    expect(namesOf('eval')).toEqual(['batchPredict', 'evaluateOffline', 'prepareLabelBatch']);
   });
 
   it('a data worker cannot run training, and no activity is on two queues', () => {
