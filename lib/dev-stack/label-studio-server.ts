@@ -1,12 +1,13 @@
 /**
  * A real Label Studio started locally from the pinned Python environment
  * (test/python/label-studio-requirements.txt, prepared by lib/dev-stack/python-environment.ts),
- * on a free port with a data directory of its own (SQLite, media, its SECRET_KEY in `.env`), for
+ * on a free port with a data directory of its own (SQLite, media, its SECRET_KEY in `retrain-secret-key`), for
  * the labeling tests. Its admin user is created on the first start; the first start also
  * migrates the SQLite database, which takes about a minute on two cores, so start it once and
  * restart it (same port, data and token) rather than starting another.
  */
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { startChildProcess, type SupervisedProcess } from './child-process';
 import { findFreePort } from './free-port';
@@ -50,6 +51,11 @@ export async function startLabelStudio(options: LabelStudioServerOptions): Promi
   const admin = options.admin ?? { email: 'retrain-admin@example.com', password: 'retrain-admin-password' };
   let process_: SupervisedProcess | null = null;
   let startupMs = 0;
+  // Without a SECRET_KEY Label Studio makes a random one at every start, which would invalidate the
+  // token (a signed JWT) at a restart: keep one in the data directory.
+  const secretFile = path.join(dataDir, 'retrain-secret-key');
+  if (!existsSync(secretFile)) writeFileSync(secretFile, randomBytes(32).toString('hex'), { mode: 0o600 });
+  const secretKey = readFileSync(secretFile, 'utf8').trim();
 
   const launch = async () => {
     const started = Date.now();
@@ -68,6 +74,10 @@ export async function startLabelStudio(options: LabelStudioServerOptions): Promi
         // Its webhooks go to Retrain on the loopback, which SSRF protection refuses by default.
         SSRF_PROTECTION_ENABLED: 'false',
         COLLECT_ANALYTICS: 'false',
+        SECRET_KEY: secretKey,
+        // No error reports to Label Studio's Sentry from a test machine.
+        SENTRY_DSN: '',
+        FRONTEND_SENTRY_DSN: '',
       },
       stopSignal: 'SIGINT',
       log: options.log,
@@ -87,8 +97,15 @@ export async function startLabelStudio(options: LabelStudioServerOptions): Promi
 
   await launch();
   let token: string;
+  // Label Studio keeps one personal access token per user: a data directory started before keeps its admin's token here.
+  const tokenFile = path.join(dataDir, 'retrain-admin-token');
   try {
-    token = await personalAccessToken(url, admin);
+    if (existsSync(tokenFile)) {
+      token = readFileSync(tokenFile, 'utf8').trim();
+    } else {
+      token = await personalAccessToken(url, admin);
+      writeFileSync(tokenFile, token, { mode: 0o600 });
+    }
   } catch (err) {
     await (process_ as SupervisedProcess | null)?.stop();
     throw err;

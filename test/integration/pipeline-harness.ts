@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { loadEnvironment } from '../../lib/config/environment';
+import { loadEnvironment, type RetrainEnvironment } from '../../lib/config/environment';
 import { locateTemporalCli } from '../../lib/dev-stack/temporal-cli';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
@@ -41,7 +41,7 @@ export interface PipelineHarness {
  * A fresh, migrated database, a unique task queue and a worker set for one
  * test file, over the real services of the global setup.
  */
-export async function createPipelineHarness(name: string): Promise<PipelineHarness> {
+export async function createPipelineHarness(name: string, options: { labeling?: RetrainEnvironment['labeling'] } = {}): Promise<PipelineHarness> {
   const services = inject('services');
   installQuietRuntime();
   const suffix = `${name.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(3).toString('hex')}`;
@@ -50,7 +50,7 @@ export async function createPipelineHarness(name: string): Promise<PipelineHarne
   const databaseUrl = created.url;
 
   const workDir = await mkdtemp(path.join(services.workDir, `${suffix}-`));
-  const clients = await createActivityClients({ databaseUrl, s3: services.s3, workDir });
+  const clients = await createActivityClients({ databaseUrl, s3: services.s3, workDir, ...(options.labeling ? { labeling: options.labeling } : {}) });
   const connection = await Connection.connect({ address: services.temporalAddress });
   const client = new Client({ connection, namespace: services.namespace });
   const nativeConnection = await NativeConnection.connect({ address: services.temporalAddress });
