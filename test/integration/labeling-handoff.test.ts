@@ -221,6 +221,25 @@ describe('labelingHandoff with a real Label Studio', () => {
     expect(versions).toEqual([]);
   }, 900_000);
 
+  it('a timeout set to escalate records the escalation and keeps waiting until the labels arrive', async () => {
+    const spec = specWith({ annotatorsPerItem: 1, budget: 2, timeout: { seconds: 15, onTimeout: 'escalate', minLabeledFraction: 0.8 } });
+    const result = await harness.withWorkers(async () => {
+      const { handle, taskIds } = await startAndWaitForTasks(spec);
+      const child = harness.client.workflow.getHandle(`${handle.workflowId}/labeling`);
+      for (const deadline = Date.now() + 120_000; ; ) {
+        const text = (await child.query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails ?? '';
+        if (text.includes('Escalated 1')) break;
+        if (Date.now() > deadline) throw new Error(`no escalation after 120 s; details: ${text}`);
+        await new Promise((r) => setTimeout(r, 2000));
+      }
+      expect((await child.describe()).status.name).toBe('RUNNING');
+      for (const taskId of taskIds) await first.annotate(taskId, 'delayed');
+      return (await handle.result()) as RetrainingPipelineResult;
+    });
+    expect(result.labeling).toMatchObject({ status: 'labeled', labeled: 2 });
+    expect(result.labeling!.escalations).toBeGreaterThanOrEqual(1);
+  }, 900_000);
+
   it('Label Studio stopped mid-wait and started again: the run keeps waiting, then proceeds', async () => {
     const spec = specWith({ pollSeconds: 5, annotatorsPerItem: 1, budget: 2 });
     const result = await harness.withWorkers(async () => {
