@@ -310,6 +310,23 @@ describe('labelingHandoff with a real Label Studio', () => {
     }
   }, 900_000);
 
+  it("the webhook endpoint refuses a request without the secret (401) or that is not a Label Studio webhook (400), and ignores other actions", async () => {
+    const post = (body: unknown, secret?: string) =>
+      fetch(`${gateway.url}${LABELING_WEBHOOK_PATH}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(secret ? { 'x-retrain-webhook-secret': secret } : {}) }, body: JSON.stringify(body) });
+    const created = { action: 'ANNOTATION_CREATED', project: { id: 1 }, annotation: { id: 1, task: 1 } };
+    const missing = await post(created);
+    expect(missing.status).toBe(401);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('invalid_webhook_secret');
+    expect((await post(created, 'not-the-secret-at-all')).status).toBe(401);
+    const invalid = await post({ action: 'ANNOTATION_CREATED', project: { id: 'one' } }, WEBHOOK_SECRET);
+    expect(invalid.status).toBe(400);
+    expect(((await invalid.json()) as { error: { field?: string } }).error.field).toBe('project.id');
+    const other = await post({ action: 'PROJECT_UPDATED', project: { id: 1 } }, WEBHOOK_SECRET);
+    expect(await other.json()).toMatchObject({ status: 'ignored' });
+    // A task no open batch holds (its run ended): nothing to signal.
+    expect(await (await post({ ...created, annotation: { id: 999_999, task: 999_999 } }, WEBHOOK_SECRET)).json()).toMatchObject({ status: 'ignored' });
+  });
+
   /** Turns the project's webhooks (Retrain's) on or off, as an admin in Label Studio's settings would. */
   async function setWebhooksActive(projectId: number, active: boolean): Promise<void> {
     const refresh = await fetch(`${labelStudio.url}/api/token/refresh/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ refresh: labelStudio.token }) });
