@@ -104,7 +104,7 @@ describe('labelingHandoff with a real Label Studio', () => {
   /** A spec of a model of its own (its own Label Studio project) with these labeling settings. */
   function specWith(labels: Partial<LabelingSpec>): ModelSpec {
     runs++;
-    const name = `fd-lab-${harness.taskQueue.slice(-6)}-${runs}`;
+    const name = `flight-delay-lab-${harness.taskQueue.slice(-6)}-${runs}`;
     return {
       ...base,
       name,
