@@ -1,7 +1,9 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Kysely } from 'kysely';
+import type { LabelStudioClient } from '../lib/clients/label-studio-client';
 import type { Database } from '../lib/db/schema';
 import type { NotifierSettings } from '../lib/notification/notification-delivery';
+import type { LabelingWebhookTarget } from '../lib/labeling/label-studio-handoff';
 import type { ArtifactStore } from '../lib/store/artifact-store';
 
 /** Clients the worker builds once and hands to every activity. */
@@ -21,4 +23,9 @@ export interface ActivityDeps {
   approverPolicyRefreshSeconds?: number;
   /** Who is told of approval waits, escalations, rollbacks and promotions (RETRAIN_NOTIFY_*); unset or no targets: nobody. */
   notifier?: NotifierSettings;
+  /**
+   * Labeling hand-offs (models whose spec has `labels`): the Label Studio to send batches to (null:
+   * none configured; batches then wait for `retrain labels import`) and where its webhooks go.
+   */
+  labeling?: { labelStudio: LabelStudioClient | null; webhook: LabelingWebhookTarget | null };
 }

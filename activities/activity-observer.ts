@@ -4,7 +4,7 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
  * The pipeline stage an activity belongs to (docs/architecture.md, "Every pipeline stage leads to
  * one folder"): what the worker's activity metrics group by. `run` is the run's own bookkeeping.
  */
-export type ActivityStage = 'run' | 'ingest' | 'train' | 'evaluate' | 'promote' | 'approval' | 'shadow' | 'canary' | 'batch-predict' | 'drift' | 'rollback' | 'notify';
+export type ActivityStage = 'run' | 'ingest' | 'train' | 'evaluate' | 'promote' | 'approval' | 'shadow' | 'canary' | 'batch-predict' | 'drift' | 'rollback' | 'notify' | 'labeling';
 
 /** One attempt of an activity, as it ended in this worker. */
 export interface ActivityObservation {

@@ -8,6 +8,7 @@ import { createChampionRollbackActivities } from './champion-rollback';
 import { createEvaluateActivities } from './evaluate-offline';
 import { createIngestActivities } from './ingest-partition';
 import { createNotificationActivities } from './notification';
+import { createLabelingControlActivities, createLabelingEvalActivities } from './labeling';
 import { withPermanentFailures } from './permanent-failure';
 import { createPipelineRunActivities } from './pipeline-run';
 import { createPromotionActivities } from './promote-model-version';
@@ -34,7 +35,7 @@ function inStage<T extends Parameters<typeof withPermanentFailures>[0]>(stage: A
   return observe ? observeActivities(stage, mapped, observe) : mapped;
 }
 
-/** The control queue, next to the workflows: run records, promotion, approval, shadow and canary steps, rollbacks after promotion (short Postgres work), notifications. */
+/** The control queue, next to the workflows: run records, promotion, approval, shadow and canary steps, rollbacks after promotion, labeling hand-offs (short Postgres and Label Studio calls), notifications. */
 export function createControlActivities(deps: ActivityDeps, observe?: ActivityObserver) {
   return {
     ...inStage('run', createPipelineRunActivities(deps), observe),
@@ -45,6 +46,7 @@ export function createControlActivities(deps: ActivityDeps, observe?: ActivityOb
     ...inStage('drift', createDriftClaimActivities(deps), observe),
     ...inStage('rollback', createChampionRollbackActivities(deps), observe),
     ...inStage('notify', createNotificationActivities(deps), observe),
+    ...inStage('labeling', createLabelingControlActivities(deps), observe),
   };
 }
 
@@ -59,7 +61,8 @@ export function createTrainActivities(deps: ActivityDeps, observe?: ActivityObse
 }
 
 /**
- * The eval queue: scoring with ONNX models. Offline evaluation, the drift monitor's pass (it scores the champion's held-out day to calibrate), and batch prediction,
+ * The eval queue: scoring with ONNX models. Offline evaluation, the drift monitor's pass (it scores the champion's held-out day to calibrate),
+ * choosing rows to label by the champion's uncertainty, and batch prediction,
  * which no workflow calls yet; it scores a snapshot with a version like evaluation does,
  * so it belongs where the scoring capacity is.
  */
@@ -68,6 +71,7 @@ export function createEvalActivities(deps: ActivityDeps, observe?: ActivityObser
     ...inStage('evaluate', createEvaluateActivities(deps), observe),
     ...inStage('batch-predict', createBatchPredictActivities(deps), observe),
     ...inStage('drift', createDriftPassActivities(deps), observe),
+    ...inStage('labeling', createLabelingEvalActivities(deps), observe),
   };
 }
 

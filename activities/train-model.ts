@@ -1,6 +1,6 @@
 import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
 import type { ModelSpec } from '../lib/spec/model-spec';
-import { trainCandidate, type TrainingHeartbeat } from '../lib/training/candidate-training';
+import { trainCandidate, type HumanLabelsUse, type TrainingHeartbeat } from '../lib/training/candidate-training';
 import { assessTrainingContext, type AssessedTrainingContext } from '../lib/training/training-context';
 import type { TrainingModeDecision } from '../lib/policy/training-mode';
 import type { ActivityDeps } from './activity-deps';
@@ -17,6 +17,8 @@ export interface TrainModelResult {
   rows: number;
   finalLoss: number | null;
   logsKey: string | null;
+  /** How labels from people entered training (models with `labels`); absent otherwise. */
+  humanLabels?: HumanLabelsUse;
 }
 
 export function createTrainModelActivities(deps: ActivityDeps) {
@@ -37,6 +39,8 @@ export function createTrainModelActivities(deps: ActivityDeps) {
       decision: TrainingModeDecision;
       context: AssessedTrainingContext;
       workflowId: string;
+      /** Labeling batches whose resolved labels replace the natural label of their rows. */
+      labelBatchIds?: string[];
     }): Promise<TrainModelResult> {
       const lastHeartbeat = activityInfo().heartbeatDetails as TrainingHeartbeat | undefined;
       const result = await trainCandidate(deps, input, { heartbeat: (details) => heartbeat(details), lastHeartbeat, signal: cancellationSignal() });
@@ -51,6 +55,7 @@ export function createTrainModelActivities(deps: ActivityDeps) {
         rows: result.rows,
         finalLoss: result.finalLoss,
         logsKey: result.logsKey,
+        ...(result.humanLabels ? { humanLabels: result.humanLabels } : {}),
       };
     },
   };

@@ -19,6 +19,7 @@ import { trafficCommand, type TrafficCommandOptions } from './commands/traffic';
 import { upCommand } from './commands/up';
 import { gatewayCommand } from './commands/gateway';
 import { gatewayKeyCreateCommand } from './commands/gateway-key';
+import { labelsImportCommand } from './commands/labels';
 import { workerCommand } from './commands/worker';
 
 const EXAMPLE_SPEC = path.join(__dirname, '..', 'examples', 'flight-delay', 'model.json');
@@ -144,6 +145,13 @@ async function main(): Promise<void> {
     .description("show a model's approvers and every change to them")
     .requiredOption('--model <name>', 'model name')
     .action(async (opts: { model: string }) => approversCommand(loadEnvironment(), { action: 'show', model: opts.model }));
+
+  const labels = program.command('labels').description('labels from people (models whose spec has `labels`)');
+  labels
+    .command('import')
+    .description("store the annotations of a Label Studio JSON export (Export → JSON) for Retrain's batches, and signal the runs waiting for them")
+    .argument('<file>', 'the exported JSON file')
+    .action(async (file: string) => labelsImportCommand(loadEnvironment(), file));
 
   program
     .command('predict')

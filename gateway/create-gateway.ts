@@ -28,6 +28,7 @@ import { registerApprovalWaitGauge } from './approval-wait-gauge';
 import { GatewayMetrics } from './gateway-metrics';
 import { checkReadiness, registerHealthRoutes, type Readiness } from './health-routes';
 import { registerInferenceProtocolRoutes } from './inference-protocol-routes';
+import { registerLabelingWebhookRoute, type LabelingWebhookOptions } from './labeling-webhook-route';
 import { registerPredictRoutes } from './predict-routes';
 import { registerReportRoutes } from './report-routes';
 import { PredictionLog } from './prediction-log';
@@ -84,6 +85,8 @@ export interface GatewayOptions {
   limits?: Partial<GatewayLimits>;
   /** Full deployment refresh interval (the safety net under LISTEN/NOTIFY). Default 30 s. */
   refreshIntervalMs?: number;
+  /** Label Studio's webhook endpoint (labeling-webhook-route.ts); absent: no such route. */
+  labelingWebhook?: LabelingWebhookOptions;
 }
 
 export interface Gateway {
@@ -172,6 +175,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
   registerHealthRoutes(app, health);
   registerReportRoutes(app, { db, store: options.store, log, maxReportBytes: limits.maxReportBytes });
+  if (options.labelingWebhook) registerLabelingWebhookRoute(app, { db, log, webhook: options.labelingWebhook });
   registerMethodNotAllowed(app, methodsByUrl);
 
   let closing: Promise<void> | undefined;

@@ -6,7 +6,9 @@
  * GATEWAY_PORT (8080), GATEWAY_HOST (127.0.0.1), RETRAIN_LOG_LEVEL (WARN), and its API keys:
  * RETRAIN_GATEWAY_API_KEYS_FILE, or RETRAIN_GATEWAY_AUTH=open to serve without keys.
  */
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import pino, { type Logger } from 'pino';
+import { labelsChangedSignal } from '../workflows/definitions';
 import { createDatabase } from '../lib/db/connection';
 import { createS3Client } from '../lib/clients/s3-client';
 import { loadEnvironment, type RetrainEnvironment, type S3Config } from '../lib/config/environment';
@@ -28,6 +30,11 @@ export interface StartGatewayOptions {
   limits?: Partial<GatewayLimits>;
   /** Connections in the gateway's pool (prediction-log writes, feedback, reloads). Default 4. */
   poolSize?: number;
+  /**
+   * Serves Label Studio's webhook (RETRAIN_LABELING_WEBHOOK_SECRET) and signals the waiting
+   * labelingHandoff runs through this Temporal frontend.
+   */
+  labelingWebhook?: { secret: string; temporalAddress: string; namespace: string };
 }
 
 export interface RunningGateway {
@@ -46,6 +53,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     onConnectionError: (err) => options.log?.warn({ err }, 'a database connection was lost; the next query reconnects'),
   });
   const s3 = createS3Client(options.s3);
+  const temporal = options.labelingWebhook ? await Connection.connect({ address: options.labelingWebhook.temporalAddress }) : null;
+  const temporalClient = temporal && new Client({ connection: temporal, namespace: options.labelingWebhook!.namespace });
   const gateway = createGateway({
     db,
     store: new ArtifactStore({ client: s3, bucket: options.s3.bucket }),
@@ -53,9 +62,26 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     auth: options.auth,
     log: options.log,
     limits: options.limits,
+    ...(options.labelingWebhook && temporalClient
+      ? {
+          labelingWebhook: {
+            secret: options.labelingWebhook.secret,
+            async signal(workflowId, payload) {
+              try {
+                await temporalClient.workflow.getHandle(workflowId).signal(labelsChangedSignal, payload);
+                return true;
+              } catch (err) {
+                if (err instanceof WorkflowNotFoundError) return false;
+                throw err;
+              }
+            },
+          },
+        }
+      : {}),
   });
   const closeClients = async () => {
     s3.destroy();
+    await temporal?.close();
     await db.destroy();
   };
   try {

@@ -32,6 +32,7 @@ export type GatewayErrorCode =
   // 401, 403: API keys
   | 'missing_api_key'
   | 'invalid_api_key'
+  | 'invalid_webhook_secret'
   | 'forbidden'
   // 404, 405: what was asked for
   | 'route_not_found'
@@ -55,6 +56,7 @@ export type GatewayErrorCode =
   | 'model_unavailable'
   | 'overloaded'
   | 'database_unavailable'
+  | 'temporal_unavailable'
   | 'shutting_down';
 
 export interface GatewayRequestErrorOptions {

@@ -26,6 +26,7 @@ export const LAYERS = [
   { folder: 'lib/ingestion', rank: 7 },
   { folder: 'lib/scoring', rank: 7 },
   { folder: 'lib/training', rank: 8 },
+  { folder: 'lib/labeling', rank: 8 },
   { folder: 'lib/evaluation', rank: 9 },
   { folder: 'lib/promotion', rank: 9 },
   // The drift pass (reads data, scores with the champion) and the model gauges and metrics server the worker serves.

@@ -1,7 +1,7 @@
 /**
  * `npm test`: prepares what the tests need and then runs vitest with the arguments given
- * (`npm test -- --project unit`). It makes the Python referees' virtual environment in the
- * cache directory (once; lib/dev-stack/python-environment.ts); what it cannot install without root (Chromium, Go when the service
+ * (`npm test -- --project unit`). It makes the Python referees' virtual environment and the
+ * pinned Label Studio's in the cache directory (once each; lib/dev-stack/python-environment.ts); what it cannot install without root (Chromium, Go when the service
  * binaries are not built yet) stops it at once with the command that fixes it. Nothing is
  * skipped for want of a tool.
  */
@@ -21,8 +21,11 @@ async function main(): Promise<number> {
   }
   const { cacheDir } = loadEnvironment();
   const python = await preparePythonEnvironment(cacheDir, 'referees', PYTHON_ENVIRONMENTS.referees, log);
+  const labelStudio = await preparePythonEnvironment(cacheDir, 'label-studio', PYTHON_ENVIRONMENTS['label-studio'], log);
   const env = {
     ...process.env,
+    // Where the labeling tests find `label-studio` (test/fixtures/label-studio.ts); its own venv, not on PATH.
+    RETRAIN_TEST_LABEL_STUDIO_BIN: labelStudio.binDir,
     // `python3` in tests (and in the external trainers they start) is the referees' venv.
     PATH: `${python.binDir}${path.delimiter}${process.env.PATH ?? ''}`,
     VIRTUAL_ENV: python.dir,

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { registerSearchAttributes } from '../lib/clients/register-search-attributes';
-import type { S3Config } from '../lib/config/environment';
+import type { RetrainEnvironment, S3Config } from '../lib/config/environment';
 import type { NotifierSettings } from '../lib/notification/notification-delivery';
 import { RETRAIN_SEARCH_ATTRIBUTE_KEYS } from '../workflows/definitions';
 import { createActivityClients } from './activity-clients';
@@ -24,6 +24,8 @@ export interface WorkerProcessOptions {
   /** The webhooks told of promotion events, with the Temporal UI's address for their links. */
   notifier?: NotifierSettings;
   log: (msg: string) => void;
+  /** Label Studio and its webhook, for labeling hand-offs. */
+  labeling?: RetrainEnvironment['labeling'];
 }
 
 /**
@@ -44,6 +46,7 @@ export async function runWorkerProcess(options: WorkerProcessOptions): Promise<v
     workDir: path.join(options.dataDir, 'work'),
     reportsBaseUrl: options.reportsBaseUrl,
     notifier: options.notifier,
+    labeling: options.labeling,
   });
   const nativeConnection = await NativeConnection.connect({ address: options.temporalAddress });
   const metrics = options.metrics

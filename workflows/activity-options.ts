@@ -110,10 +110,35 @@ export const activityOptions = {
   },
 
   /**
+   * Sending a labeling batch to Label Studio (sendLabelBatch: project, webhook, task import). No
+   * attempt limit, 1 s doubling to 1 minute apart: the batch waits for people for hours or days,
+   * so a Label Studio that is down or restarting is waited for rather than failing the run; a
+   * refusal of the request itself (LabelStudioRejected: a bad token or config) fails at once.
+   * Idempotent: tasks already imported are found by their item id.
+   */
+  labelStudioSend: {
+    startToCloseTimeout: '5 minutes',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes },
+  },
+
+  /**
+   * Reading a batch's annotations from Label Studio (syncLabelBatch), on a webhook's signal or a
+   * poll. 3 attempts over a few seconds: a failed read does not fail the run, the wait notes it in
+   * the run's details and the next poll (or webhook) reads again, so Label Studio being away for
+   * longer only delays the labels.
+   */
+  labelStudioSync: {
+    startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: '20 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 seconds', maximumAttempts: 3, nonRetryableErrorTypes },
+  },
+
+  /**
    * Sending all traffic back to the champion (rollbackCanary), and rolling a champion back after
    * its promotion (restoreChampion). No attempt limit: giving up would leave a candidate that
    * failed its analysis, or a version that someone asked to roll back, serving users. It keeps
-   * trying every 10 s until Postgres takes the change; a permanent error (e.g. the version row is gone) still fails it at once.
+   * trying every 10 s until Postgres takes the change; a permanent error (e.g. the version row is
+   * gone) still fails it at once.
    */
   trafficRollback: {
     // One transaction; a stuck attempt is abandoned quickly so the next one can move the traffic.

@@ -8,9 +8,11 @@ import type { OfflineGateCheck } from '../lib/policy/offline-gates';
 import type { HoldoutComparison } from '../lib/policy/holdout-comparison';
 import type { PromotionDecision } from '../lib/policy/offline-promotion-gate';
 import type { TrainingMode } from '../lib/policy/training-mode';
+import type { HumanLabelsUse } from '../lib/training/candidate-training';
 import type { CanaryObservation } from '../lib/policy/canary-stage-analysis';
 import type { ShadowObservation, ShadowVerdict } from '../lib/policy/shadow-gates';
 import type { CanaryProgress } from '../lib/evidence/canary-evidence';
+import type { BatchAgreement } from '../lib/policy/label-resolution';
 
 /** Importable by clients (CLI, tests) without pulling in workflow code. */
 
@@ -36,7 +38,7 @@ export interface RetrainingPipelineInput {
   breakingChange?: boolean;
 }
 
-export type PipelineStage = 'ingest' | 'train' | 'evaluate' | 'shadow' | 'awaiting-approval' | 'canary' | 'promote' | 'done' | 'failed';
+export type PipelineStage = 'ingest' | 'labeling' | 'train' | 'evaluate' | 'shadow' | 'awaiting-approval' | 'canary' | 'promote' | 'done' | 'failed';
 
 export type { DatasetSummary };
 
@@ -59,6 +61,8 @@ export interface RetrainingPipelineResult {
     /** stdout/stderr of an external trainer in the artifact store. */
     logsKey: string | null;
     worstDrift: { feature: string; score: number } | null;
+    /** How labels from people entered training (models with `labels`; absent otherwise). */
+    humanLabels?: HumanLabelsUse;
   };
   metrics: { candidate: BinaryClassifierMetrics; champion: BinaryClassifierMetrics | null; championVersion: number | null };
   evaluation: {
@@ -77,6 +81,8 @@ export interface RetrainingPipelineResult {
     /** Set when an earlier run of this window had decided about this same version: its decision stood. */
     recordedDecision?: { workflowId: string; decision: PromotionDecision; reason: string; finishedAt: string } | null;
   };
+  /** The labeling hand-off, for models whose spec has `labels` (absent in results of runs without). */
+  labeling?: LabelingHandoffResult;
   /** Shadow, approval and canary, when the candidate took the live path (strategy 'safe' with a champion). */
   live: { shadow: ShadowEvaluationResult; approval: SafePromotionResult['approval']; canary: CanaryRolloutResult | null } | null;
   decision: PromotionDecision;
@@ -237,3 +243,73 @@ export interface SafePromotionResult {
  * "invalid retrainingPipeline input: day: must be a date YYYY-MM-DD, got '2001-13-45'".
  */
 export const INVALID_WORKFLOW_INPUT = 'InvalidWorkflowInput';
+
+// The labeling hand-off (child workflow labelingHandoff, id `<pipeline id>/labeling`), for models whose spec has `labels`.
+
+export const LABELING_HANDOFF = 'labelingHandoff';
+
+export interface LabelingHandoffInput {
+  /** The run's spec; its `labels` block says how to label. */
+  spec: ModelSpec;
+  day: string;
+  /** The snapshot whose rows are labeled: the run's newest training partition. */
+  datasetId: string;
+  /** The champion that ranks the rows and pre-annotates them; null when the model has none yet. */
+  championVersionId: string | null;
+  pipelineWorkflowId: string;
+  /** Set by continueAsNew: the batch already sent and how long it has been waited for. */
+  resume?: LabelingHandoffResume;
+}
+
+export interface LabelingHandoffResume {
+  batch: LabelingBatchSummary;
+  /** Workflow time (ms) the wait started, in the first run of the chain. */
+  waitStartedAt: number;
+  escalations: number;
+  reminders: number;
+}
+
+/** The batch as chosen and sent. */
+export interface LabelingBatchSummary {
+  batchId: string;
+  items: number;
+  uncertainty: number;
+  random: number;
+  /** Whether a champion ranked the rows (false: all random). */
+  ranked: boolean;
+  marginCutoff: number | null;
+  tasksKey: string;
+  /** The Label Studio project; null when no Label Studio is configured (labels arrive by `retrain labels import`). */
+  projectId: number | null;
+}
+
+export interface LabelingHandoffResult {
+  batch: LabelingBatchSummary;
+  /** labeled: every item has its annotations (ties reported); proceeded: the timeout came with enough labeled. */
+  status: 'labeled' | 'proceeded';
+  reason: string;
+  labeled: number;
+  conflicts: number;
+  ties: number;
+  agreement: BatchAgreement;
+  escalations: number;
+  waitedSeconds: number;
+}
+
+/** Sent by Retrain's webhook endpoint (and `retrain labels import`) to a waiting labelingHandoff: look at the batch now. */
+export interface LabelsChangedSignal {
+  /** `webhook`: Label Studio said an annotation was made or changed; `import`: labels were imported from a file. */
+  source: 'webhook' | 'import';
+  taskId?: number;
+}
+export const labelsChangedSignal = defineSignal<[LabelsChangedSignal]>('labelsChanged');
+
+/** What a waiting labelingHandoff shows (also in its current details). */
+export interface LabelingState {
+  batchId: string | null;
+  items: number;
+  labeled: number;
+  pending: number;
+  message: string;
+}
+export const labelingStateQuery = defineQuery<LabelingState>('labelingState');

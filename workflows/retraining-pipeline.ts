@@ -4,7 +4,9 @@ import {
   CancellationScope,
   CancelledFailure,
   ChildWorkflowFailure,
+  executeChild,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -25,14 +27,19 @@ import {
   searchAttributes,
   taskQueuesFor,
   type DatasetSummary,
+  type LabelingHandoffResult,
   type PipelineStage,
   type RetrainingPipelineInput,
   type RetrainingPipelineResult,
   type RetrainingPipelineState,
   type SafePromotionResult,
 } from './definitions';
+import { labelingHandoff } from './labeling-handoff';
 import { promoteSafely } from './safe-promotion';
 import { invalidWorkflowInput, validateWorkflowInput } from './workflow-input';
+
+/** Patch id of the labeling stage (docs/changing-workflows.md): runs of specs with `labels` hand rows to labelingHandoff before training. */
+export const LABELING_HANDOFF_STAGE = 'labeling-handoff-stage';
 
 /**
  * One retraining run for one model and one day: ingest the partitions the run
@@ -84,8 +91,19 @@ export async function retrainingPipeline(input: RetrainingPipelineInput): Promis
     const datasetIds = trainingDatasets.map((d) => d.id);
     const context = await train.assessTrainingContext({ spec, datasetIds, day });
     const decision = chooseTrainingMode(context, spec.training.policy, spec.training.trainer);
+    // Only specs that declare `labels` take this stage; a spec without it takes no new command, and
+    // the patch marker keeps any run recorded before the stage existed on its old path.
+    let labeling: LabelingHandoffResult | undefined;
+    if (spec.labels && patched(LABELING_HANDOFF_STAGE)) {
+      const newest = trainingDatasets[trainingDatasets.length - 1] as DatasetSummary;
+      enterStage('labeling', `sending ${spec.labels.budget} rows of ${newest.day} to Label Studio and waiting for their labels`);
+      labeling = await executeChild(labelingHandoff, {
+        workflowId: `${info.workflowId}/labeling`,
+        args: [{ spec, day, datasetId: newest.id, championVersionId: context.champion?.versionId ?? null, pipelineWorkflowId: info.workflowId }],
+      });
+    }
     enterStage('train', `${decision.mode === 'fine_tune' ? 'fine-tuning' : 'training from scratch'}: ${decision.reason}`);
-    const candidate = await train.trainModel({ spec, datasetIds, day, decision, context, workflowId: info.workflowId });
+    const candidate = await train.trainModel({ spec, datasetIds, day, decision, context, workflowId: info.workflowId, ...(labeling ? { labelBatchIds: [labeling.batch.batchId] } : {}) });
     evidence.candidateVersion = candidate.version;
 
     enterStage('evaluate', `scoring v${candidate.version} and the champion on ${holdout}`);
@@ -147,9 +165,11 @@ export async function retrainingPipeline(input: RetrainingPipelineInput): Promis
         finalLoss: candidate.finalLoss,
         logsKey: candidate.logsKey,
         worstDrift: context.worstDrift,
+        ...(candidate.humanLabels ? { humanLabels: candidate.humanLabels } : {}),
       },
       metrics: { candidate: summary.candidate, champion: summary.champion, championVersion: summary.championVersion },
       evaluation: { id: offline.evaluationId, deltas: summary.deltas, gates: gate.gates, report: offline.report, comparison: offline.comparison ?? null, recordedDecision: offline.recorded ?? null },
+      ...(labeling ? { labeling } : {}),
       live: outcome.live && { shadow: outcome.live.shadow, approval: outcome.live.approval, canary: outcome.live.canary },
       decision: outcome.decision,
       reason: outcome.reason,

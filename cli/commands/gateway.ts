@@ -11,7 +11,15 @@ export async function gatewayCommand(env: RetrainEnvironment): Promise<void> {
   const auth = gatewayAuthFromEnvironment(env);
   const connection = await resolveStackConnection(env);
   const log = pino({ level: env.logLevel.toLowerCase(), base: { service: 'retrain-gateway' } }, pino.destination(2));
-  const running = await startGateway({ databaseUrl: connection.databaseUrl, s3: connection.s3, auth, port: env.gatewayListen.port, host: env.gatewayListen.host, log });
+  const running = await startGateway({
+    databaseUrl: connection.databaseUrl,
+    s3: connection.s3,
+    auth,
+    port: env.gatewayListen.port,
+    host: env.gatewayListen.host,
+    log,
+    ...(env.labeling.webhook ? { labelingWebhook: { secret: env.labeling.webhook.secret, temporalAddress: connection.temporal.address, namespace: connection.temporal.namespace } } : {}),
+  });
   process.stderr.write(`[retrain] gateway listening on ${running.url}\n`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));

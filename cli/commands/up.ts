@@ -22,6 +22,7 @@ export async function upCommand(env: RetrainEnvironment): Promise<void> {
     port: gatewayPort,
     host: '127.0.0.1',
     log: pino({ level: env.logLevel.toLowerCase(), base: { service: 'retrain-gateway' } }, pino.destination(2)),
+    ...(env.labeling.webhook ? { labelingWebhook: { secret: env.labeling.webhook.secret, temporalAddress: stack.temporal.address, namespace: stack.temporal.namespace } } : {}),
   }).catch(async (err: unknown) => {
     await running.close();
     throw err;

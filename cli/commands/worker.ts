@@ -29,6 +29,7 @@ export async function workerCommand(env: RetrainEnvironment, options: { queues: 
     kinds,
     metrics: env.workerMetrics.port === null ? null : { host: env.workerMetrics.host, port: env.workerMetrics.port, modelWindowSeconds: env.workerMetrics.modelWindowSeconds },
     notifier: { targets: env.notifications.targets, maxAttempts: env.notifications.maxAttempts, temporalUiUrl: connection.temporal.uiUrl || null },
+    labeling: env.labeling,
     log: (msg) => process.stderr.write(`[retrain] ${msg}\n`),
   });
 }

@@ -57,6 +57,7 @@ export async function startInProcessStack(env: RetrainEnvironment, log: (msg: st
       workDir: path.join(env.dataDir, 'work'),
       reportsBaseUrl: options.reportsBaseUrl ?? env.reportsBaseUrl,
       // The worker's notifications link runs in the UI this stack serves (or TEMPORAL_UI_URL's).
+      labeling: env.labeling,
       notifier: { targets: env.notifications.targets, maxAttempts: env.notifications.maxAttempts, temporalUiUrl: stack.temporal.uiUrl || null },
     });
     const connection = await Connection.connect({ address: stack.temporal.address });

@@ -78,6 +78,14 @@ const EnvironmentSchema = z.object({
   S3_SECRET_ACCESS_KEY: optional(z.string()),
   S3_REGION: withDefault(z.string(), 'us-east-1'),
   S3_BUCKET: withDefault(bucketName, 'retrain'),
+  /** A team's Label Studio (base URL) that labeling hand-offs send batches to; with LABEL_STUDIO_API_TOKEN. */
+  LABEL_STUDIO_URL: optional(httpUrl),
+  /** A personal access token of a Label Studio user (Account & Settings), or a legacy API token where the organization enabled them. */
+  LABEL_STUDIO_API_TOKEN: optional(z.string().regex(/^\S+$/, 'must be one word (a personal access token from Label Studio)')),
+  /** Retrain's webhook endpoint as Label Studio reaches it (the gateway's /v1/labeling/label-studio/webhook); unset: no webhook, the poll alone. */
+  RETRAIN_LABELING_WEBHOOK_URL: optional(httpUrl),
+  /** Shared secret Label Studio sends in X-Retrain-Webhook-Secret and the gateway checks; at least 16 characters. */
+  RETRAIN_LABELING_WEBHOOK_SECRET: optional(z.string().min(16, 'must be at least 16 characters (e.g. `openssl rand -hex 24`)')),
   /** Where a standalone gateway listens. */
   GATEWAY_HOST: withDefault(z.string(), '127.0.0.1'),
   GATEWAY_PORT: withDefault(port, 8080),
@@ -153,6 +161,15 @@ export interface RetrainEnvironment {
    * (`temporalPort`, null: none), both on `host`; and the window of the model gauges.
    */
   readonly workerMetrics: { readonly host: string; readonly port: number | null; readonly temporalPort: number | null; readonly modelWindowSeconds: number };
+  /**
+   * Labels from people: the Label Studio batches go to (null: none; batches then wait for
+   * `retrain labels import`), and the webhook Label Studio calls (url: what to register with
+   * Label Studio, null when unset; secret: what the gateway's endpoint requires; null: no endpoint).
+   */
+  readonly labeling: {
+    readonly labelStudio: { readonly url: string; readonly token: string } | null;
+    readonly webhook: { readonly url: string | null; readonly secret: string } | null;
+  };
   readonly binaries: { readonly temporalCli: string | null; readonly versitygw: string | null; readonly postgresBinDir: string | null };
   /** RETRAIN_NOTIFY_*: the webhooks notified of promotion events (none: nobody is notified) and the attempts per delivery. */
   readonly notifications: { readonly targets: readonly NotifyTarget[]; readonly maxAttempts: number };
@@ -203,6 +220,16 @@ export function parseEnvironment(env: Readonly<Record<string, string | undefined
   if (v.RETRAIN_NOTIFY_FORMAT && !v.RETRAIN_NOTIFY_WEBHOOK_URL) {
     problems.push('RETRAIN_NOTIFY_FORMAT is set but RETRAIN_NOTIFY_WEBHOOK_URL is not: name the webhook(s) to notify, or unset the format');
   }
+  if (Boolean(v.LABEL_STUDIO_URL) !== Boolean(v.LABEL_STUDIO_API_TOKEN)) {
+    problems.push(
+      v.LABEL_STUDIO_URL
+        ? 'LABEL_STUDIO_API_TOKEN is required when LABEL_STUDIO_URL is set: a personal access token of a Label Studio user (Account & Settings → Personal Access Token)'
+        : 'LABEL_STUDIO_URL is missing: the token needs the Label Studio it belongs to',
+    );
+  }
+  if (v.RETRAIN_LABELING_WEBHOOK_URL && !v.RETRAIN_LABELING_WEBHOOK_SECRET) {
+    problems.push('RETRAIN_LABELING_WEBHOOK_SECRET is required when RETRAIN_LABELING_WEBHOOK_URL is set: Label Studio sends it with every webhook and the gateway refuses webhooks without it');
+  }
   if (problems.length > 0) throw new EnvironmentError(problems);
 
   const cacheBase = context.xdgCacheHome ? path.resolve(context.cwd, context.xdgCacheHome) : path.join(context.homeDir, '.cache');
@@ -239,6 +266,10 @@ export function parseEnvironment(env: Readonly<Record<string, string | undefined
       port: v.RETRAIN_WORKER_METRICS_PORT ?? null,
       temporalPort: v.RETRAIN_TEMPORAL_METRICS_PORT ?? null,
       modelWindowSeconds: v.RETRAIN_MODEL_METRICS_WINDOW_SECONDS,
+    }),
+    labeling: Object.freeze({
+      labelStudio: v.LABEL_STUDIO_URL && v.LABEL_STUDIO_API_TOKEN ? Object.freeze({ url: v.LABEL_STUDIO_URL, token: v.LABEL_STUDIO_API_TOKEN }) : null,
+      webhook: v.RETRAIN_LABELING_WEBHOOK_SECRET ? Object.freeze({ url: v.RETRAIN_LABELING_WEBHOOK_URL ?? null, secret: v.RETRAIN_LABELING_WEBHOOK_SECRET }) : null,
     }),
     binaries: Object.freeze({ temporalCli: v.TEMPORAL_CLI ?? null, versitygw: v.VERSITYGW_BIN ?? null, postgresBinDir: v.POSTGRES_BIN_DIR ?? null }),
     notifications: Object.freeze({ targets: Object.freeze(notifyTargets), maxAttempts: v.RETRAIN_NOTIFY_MAX_ATTEMPTS }),
@@ -306,7 +337,7 @@ export function localOnlyEnvironment(dataDir: string, s3Server: 'embedded' | 've
 /** "must be …, got 'x'" without echoing secrets. */
 function describeIssue(issue: z.core.$ZodIssue, env: Readonly<Record<string, string | undefined>>): string {
   const name = String(issue.path[0] ?? '');
-  const secret = /SECRET|PASSWORD|DATABASE_URL|API_KEY$|WEBHOOK/.test(name);
+  const secret = /SECRET|PASSWORD|DATABASE_URL|API_KEY$|WEBHOOK|TOKEN$/.test(name);
   const value = env[name];
   return value === undefined || secret ? issue.message : `${issue.message}, got '${value}'`;
 }

@@ -2,11 +2,14 @@ import { quotedIdentifier, type DuckDBConnection, type DuckDBVector } from '@duc
 import type { FeatureSpec, ModelSpec } from '../spec/model-spec';
 import type { FeatureTable } from './feature-table';
 import { withDuckDB } from './duckdb';
+import { rowKeySql } from './row-keys';
 import { sourceRelation } from './source-relation';
 
 export interface LoadFeatureTableOptions {
   /** Compute the label and drop rows whose label is null (default true); false for scoring. */
   readonly withLabel?: boolean;
+  /** Also read each row's key (lib/data/row-keys.ts) into `rowKeys`, for labels from people. */
+  readonly withRowKeys?: boolean;
 }
 
 /** A feature's (or the label's) DuckDB expression, cast to the type the table stores. */
@@ -37,7 +40,8 @@ export function featureTableQuery(snapshotFiles: readonly string[], spec: ModelS
   if (withLabel) expressions.push({ what: `label '${spec.label.name}'`, sql: spec.label.sql, castTo: 'BOOLEAN' });
 
   const relation = sourceRelation(snapshotFiles, 'parquet');
-  const select = expressions.map((e, i) => `CAST((${e.sql}) AS ${e.castTo}) AS __column_${i}`).join(', ');
+  const keys = options.withRowKeys ? `, ${rowKeySql(spec)} AS __row_key` : '';
+  const select = expressions.map((e, i) => `CAST((${e.sql}) AS ${e.castTo}) AS __column_${i}`).join(', ') + keys;
   const where = withLabel ? `WHERE (${spec.label.sql}) IS NOT NULL` : '';
   const orderColumns = [spec.partition.column, ...spec.schema.columns.map((c) => c.name).filter((name) => name !== spec.partition.column)];
   const orderBy = orderColumns.map(quotedIdentifier).join(', ');
@@ -53,7 +57,7 @@ export function featureTableQuery(snapshotFiles: readonly string[], spec: ModelS
  */
 export async function loadFeatureTable(snapshotFiles: readonly string[], spec: ModelSpec, options: LoadFeatureTableOptions = {}): Promise<FeatureTable> {
   const withLabel = options.withLabel ?? true;
-  const query = featureTableQuery(snapshotFiles, spec, { withLabel });
+  const query = featureTableQuery(snapshotFiles, spec, { withLabel, withRowKeys: options.withRowKeys });
 
   return withDuckDB(async (connection) => {
     const result = await connection.run(query.sql).catch(async (err: unknown) => {
@@ -77,7 +81,10 @@ export async function loadFeatureTable(snapshotFiles: readonly string[], spec: M
         offset += vector.itemCount;
       }
     }
-    return label ? { rows, numeric, categorical, label } : { rows, numeric, categorical };
+    const keyColumn = spec.features.length + (withLabel ? 1 : 0);
+    const rowKeys = options.withRowKeys ? (readStrings(chunks.map((c) => c.getColumnVector(keyColumn)), rows) as string[]) : undefined;
+    const table = label ? { rows, numeric, categorical, label } : { rows, numeric, categorical };
+    return rowKeys ? { ...table, rowKeys } : table;
   });
 }
 

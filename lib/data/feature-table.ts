@@ -9,4 +9,6 @@ export interface FeatureTable {
   readonly numeric: Readonly<Record<string, Float64Array>>;
   readonly categorical: Readonly<Record<string, ReadonlyArray<string | null>>>;
   readonly label?: Uint8Array;
+  /** Each row's key in its snapshot (lib/data/row-keys.ts), when loaded `withRowKeys`. */
+  readonly rowKeys?: readonly string[];
 }

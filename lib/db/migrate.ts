@@ -12,6 +12,7 @@ import * as approvalRefusalCounts from './migrations/2026-12-01-0203-approval-re
 import * as versionStageEvents from './migrations/2026-12-01-0301-version-stage-events';
 import * as reportArtifacts from './migrations/2026-12-01-0302-report-artifacts';
 import * as notificationsAndApprovalWaits from './migrations/2026-12-01-0401-notifications-and-approval-waits';
+import * as labelBatches from './migrations/2026-12-01-0601-label-batches';
 import * as driftReports from './migrations/2026-12-01-0701-drift-reports';
 
 /** Migrations in code, keyed by their timestamp-prefixed file name (the order Kysely applies them in). */
@@ -29,6 +30,7 @@ const migrations: Record<string, Migration> = {
   '2026-12-01-0301-version-stage-events': versionStageEvents,
   '2026-12-01-0302-report-artifacts': reportArtifacts,
   '2026-12-01-0401-notifications-and-approval-waits': notificationsAndApprovalWaits,
+  '2026-12-01-0601-label-batches': labelBatches,
   '2026-12-01-0701-drift-reports': driftReports,
 };
 

@@ -329,6 +329,63 @@ export interface NotificationTable {
   updated_at: ColumnType<Date, never, Date>;
 }
 
+// --- labels from people (migration 2026-12-01-0601) ---
+
+export type LabelBatchStatus = 'open' | 'labeled' | 'proceeded' | 'failed';
+export type LabelItemResolution = 'pending' | 'unanimous' | 'majority' | 'review' | 'tie';
+export type LabelSource = 'webhook' | 'poll' | 'import';
+
+/** One labeling hand-off: the rows a run sent to Label Studio and how the wait ended. */
+export interface LabelBatchTable {
+  id: Generated<string>;
+  model: string;
+  workflow_id: string;
+  pipeline_workflow_id: string;
+  day: ColumnType<string, string, never>;
+  dataset_id: string;
+  champion_version_id: string | null;
+  classes: Json<unknown>;
+  annotators_per_item: number;
+  conflict_rule: 'majority' | 'review';
+  selection: Json<unknown>;
+  status: ColumnType<LabelBatchStatus, LabelBatchStatus | undefined, LabelBatchStatus>;
+  status_reason: string | null;
+  project_id: number | null;
+  tasks_key: string | null;
+  agreement: Json<unknown> | null;
+  created_at: CreatedAt;
+  closed_at: Date | null;
+}
+
+/** One row sent to labeling, keyed by its row key in the snapshot. */
+export interface LabelItemTable {
+  id: Generated<string>;
+  batch_id: string;
+  row_key: string;
+  row_index: number;
+  reason: 'uncertainty' | 'random';
+  margin: number | null;
+  probabilities: Json<unknown> | null;
+  task_id: number | null;
+  resolution: LabelItemResolution | null;
+  value: number | null;
+  agreement: number | null;
+}
+
+/** One annotator's current answer for one item. */
+export interface LabelTable {
+  id: Generated<string>;
+  batch_id: string;
+  item_id: string;
+  value: number;
+  annotator: string;
+  annotation_id: string | null;
+  labeled_at: Date;
+  source: LabelSource;
+  created_at: CreatedAt;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
+}
+
 export interface Database {
   models: ModelTable;
   datasets: DatasetTable;
@@ -350,6 +407,9 @@ export interface Database {
   version_stage_events: VersionStageEventTable;
   report_artifacts: ReportArtifactTable;
   notifications: NotificationTable;
+  label_batches: LabelBatchTable;
+  label_items: LabelItemTable;
+  labels: LabelTable;
 }
 
 export type DatasetRow = Selectable<DatasetTable>;

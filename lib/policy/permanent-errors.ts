@@ -33,6 +33,8 @@ export const PERMANENT_ERROR_TYPES = [
   'ApproverNotConfigured',
   // lib/policy/champion-rollback.ts: a rollback after promotion that cannot be done as asked (nothing to restore, a version never champion, a canary running).
   'RollbackRefused',
+  // lib/clients/label-studio-client.ts: Label Studio refused the request itself (a 4xx other than 408 and 429: a bad token, config or task).
+  'LabelStudioRejected',
 ] as const;
 
 export type PermanentErrorType = (typeof PERMANENT_ERROR_TYPES)[number];

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MonitoringSpec, monitoringProblems } from './monitoring-spec';
+import { LabelingSpec, labelingSpecProblems } from './labeling-spec';
 import { specIssueMessages, unknownFieldPaths } from './spec-issue-messages';
 
 /** Column types a source may declare; each maps to a family of DuckDB types (see lib/ingestion/schema-validation). */
@@ -391,7 +392,19 @@ export const ModelSpec = z.strictObject({
   promotion: PromotionSpec.default(PromotionSpec.parse({})),
   /** Drift monitoring (lib/spec/monitoring-spec.ts); absent: the model is not monitored. */
   monitoring: MonitoringSpec.optional(),
+  /**
+   * Labels from people (lib/spec/labeling-spec.ts); absent: natural labels only (`label.sql`, and
+   * gateway feedback by request id). Optional without a default: recorded inputs have none, and
+   * a run with none takes exactly the path it took before labeling existed.
+   */
+  labels: LabelingSpec.optional(),
 }).superRefine((spec, ctx) => {
+  for (const problem of spec.labels ? labelingSpecProblems(spec.labels) : []) {
+    ctx.addIssue({ code: 'custom', path: ['labels', ...problem.path], message: problem.message });
+  }
+  if (spec.labels && spec.training.trainer.kind === 'external') {
+    ctx.addIssue({ code: 'custom', path: ['labels'], message: 'labels from people are trained on by the built-in trainers only (external trainers read label.sql): use a builtin trainer or remove labels' });
+  }
   const columns = new Set(spec.schema.columns.map((c) => c.name));
   const partitionColumn = spec.schema.columns.find((c) => c.name === spec.partition.column);
   if (!partitionColumn) {

@@ -21,6 +21,31 @@ export const RetrainingPipelineInputSchema = z.object({
   breakingChange: z.boolean().optional(),
 });
 
+export const LabelingHandoffInputSchema = z.object({
+  spec: ModelSpec.refine((spec) => spec.labels !== undefined, 'the spec has no labels block: labelingHandoff runs only for models labeled by people'),
+  day: CalendarDay,
+  datasetId: rowId('dataset'),
+  championVersionId: ModelVersionId.nullable(),
+  pipelineWorkflowId: z.string().min(1),
+  resume: z
+    .object({
+      batch: z.object({
+        batchId: rowId('label batch'),
+        items: z.number().int().nonnegative(),
+        uncertainty: z.number().int().nonnegative(),
+        random: z.number().int().nonnegative(),
+        ranked: z.boolean(),
+        marginCutoff: z.number().nullable(),
+        tasksKey: z.string().min(1),
+        projectId: z.number().int().positive().nullable(),
+      }),
+      waitStartedAt: z.number(),
+      escalations: z.number().int().nonnegative(),
+      reminders: z.number().int().nonnegative(),
+    })
+    .optional(),
+});
+
 export const ShadowEvaluationInputSchema = z.object({
   model: z.string().min(1),
   candidateVersionId: ModelVersionId,

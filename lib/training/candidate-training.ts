@@ -6,6 +6,7 @@ import type { BuiltinTrainerSpec, ExternalTrainerSpec, ModelSpec } from '../spec
 import { loadFeatureTable } from '../data/feature-table-loader';
 import { writeFeatureParquet } from '../data/feature-parquet-writer';
 import { getDataset, type DatasetSnapshot } from '../db/repositories/datasets';
+import { listResolvedLabels } from '../db/repositories/label-batches';
 import { findVersionByTrainingRun, getModelVersion, insertModelVersion, type ModelVersion } from '../db/repositories/model-versions';
 import { findTrainingRunByFingerprint, insertTrainingRun } from '../db/repositories/training-runs';
 import type { Database } from '../db/schema';
@@ -43,6 +44,21 @@ export interface CandidateTrainingInput {
   decision: TrainingModeDecision;
   context: AssessedTrainingContext;
   workflowId: string;
+  /** Labeling batches whose resolved labels replace the natural label of their rows (models with `labels`). */
+  labelBatchIds?: string[];
+}
+
+/** How labels from people entered a training run. */
+export interface HumanLabelsUse {
+  batches: string[];
+  /** Resolved labels of those batches. */
+  resolved: number;
+  /** Rows of the training data that took a person's label. */
+  applied: number;
+  /** Of those, rows whose natural label (label.sql) said otherwise. */
+  changedFromNatural: number;
+  /** Resolved labels whose row was not in the training data (its snapshot is not among the run's). */
+  notFound: number;
 }
 
 export interface CandidateTrainingResult {
@@ -54,6 +70,8 @@ export interface CandidateTrainingResult {
   rows: number;
   finalLoss: number | null;
   logsKey: string | null;
+  /** Set when labels from people were trained on. */
+  humanLabels?: HumanLabelsUse;
 }
 
 /** Bumped whenever the trainers' output for the same inputs would change. */
@@ -64,8 +82,10 @@ const TRAINER_REVISION = 'retrain-trainers/2';
  * features, label, trainer settings, and for fine-tuning the base model.
  * Same fingerprint, same model: a repeated run reuses the version.
  */
-export function trainingFingerprint(spec: ModelSpec, datasets: DatasetSnapshot[], decision: TrainingModeDecision, base: ModelVersion | null): string {
+export function trainingFingerprint(spec: ModelSpec, datasets: DatasetSnapshot[], decision: TrainingModeDecision, base: ModelVersion | null, humanLabels?: HumanLabelSet): string {
   const inputs = {
+    // Only when people labeled rows: fingerprints of runs without (all recorded ones) stay what they were.
+    ...(humanLabels ? { humanLabels: humanLabels.hash } : {}),
     revision: TRAINER_REVISION,
     datasets: datasets.map((d) => [d.partitionDay, d.snapshotSha256]).sort(),
     features: spec.features,
@@ -94,7 +114,8 @@ export async function trainCandidate(
   const { spec, decision, workflowId } = input;
   const datasets = await Promise.all(input.datasetIds.map((id) => getDataset(deps.db, id)));
   const base = decision.baseVersionId ? await getModelVersion(deps.db, decision.baseVersionId) : null;
-  const fingerprint = trainingFingerprint(spec, datasets, decision, base);
+  const humanLabels = input.labelBatchIds ? await loadHumanLabels(deps, input.labelBatchIds) : undefined;
+  const fingerprint = trainingFingerprint(spec, datasets, decision, base, humanLabels);
 
   const previous = await findTrainingRunByFingerprint(deps.db, spec.name, fingerprint);
   const previousVersion = previous && (await findVersionByTrainingRun(deps.db, previous.id));
@@ -116,8 +137,8 @@ export async function trainCandidate(
     const trainer = spec.training.trainer;
     const trained =
       trainer.kind === 'builtin'
-        ? await trainBuiltin(deps, { spec, trainer, files, fingerprint, decision, base }, hooks)
-        : await trainExternal(deps, { spec, trainer, files, fingerprint, decision, base, dir }, hooks);
+        ? await trainBuiltin(deps, { spec, trainer, files, fingerprint, decision, base, humanLabels }, hooks)
+        : await trainExternal(deps, { spec, trainer, files, fingerprint, decision, base, dir, humanLabels }, hooks);
     const durationMs = performance.now() - started;
 
     const version = await deps.db.transaction().execute(async (trx) => {
@@ -151,7 +172,15 @@ export async function trainCandidate(
         }))
       );
     });
-    return { version, reused: false, resumedFromEpoch: trained.resumedFromEpoch, rows: trained.rows, finalLoss: trained.finalLoss, logsKey: trained.logsKey };
+    return {
+      version,
+      reused: false,
+      resumedFromEpoch: trained.resumedFromEpoch,
+      rows: trained.rows,
+      finalLoss: trained.finalLoss,
+      logsKey: trained.logsKey,
+      ...(trained.humanLabels ? { humanLabels: trained.humanLabels } : {}),
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -167,15 +196,50 @@ interface TrainedArtifacts {
   finalLoss: number | null;
   resumedFromEpoch: number;
   logsKey: string | null;
+  humanLabels?: HumanLabelsUse;
+}
+
+/** The resolved labels of some labeling batches, by row key, with a hash of them for the fingerprint. */
+interface HumanLabelSet {
+  batches: string[];
+  byRowKey: Map<string, number>;
+  hash: string;
+}
+
+async function loadHumanLabels(deps: CandidateTrainingDeps, batchIds: string[]): Promise<HumanLabelSet> {
+  const resolved = await listResolvedLabels(deps.db, batchIds);
+  const byRowKey = new Map(resolved.map((r) => [r.rowKey, r.value]));
+  const canonical = [...byRowKey].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return { batches: [...batchIds], byRowKey, hash: createHash('sha256').update(JSON.stringify(canonical)).digest('hex') };
+}
+
+/**
+ * Replaces the natural label of every row that people labeled (by its row key) with their
+ * resolved label; rows they did not label keep label.sql's.
+ */
+function applyHumanLabels(label: Uint8Array, rowKeys: readonly string[], humanLabels: HumanLabelSet): HumanLabelsUse {
+  let applied = 0;
+  let changedFromNatural = 0;
+  const found = new Set<string>();
+  for (let r = 0; r < rowKeys.length; r++) {
+    const value = humanLabels.byRowKey.get(rowKeys[r]!);
+    if (value === undefined) continue;
+    found.add(rowKeys[r]!);
+    applied++;
+    if (label[r] !== value) changedFromNatural++;
+    label[r] = value;
+  }
+  return { batches: humanLabels.batches, resolved: humanLabels.byRowKey.size, applied, changedFromNatural, notFound: humanLabels.byRowKey.size - found.size };
 }
 
 async function trainBuiltin(
   deps: CandidateTrainingDeps,
-  job: { spec: ModelSpec; trainer: BuiltinTrainerSpec; files: string[]; fingerprint: string; decision: TrainingModeDecision; base: ModelVersion | null },
+  job: { spec: ModelSpec; trainer: BuiltinTrainerSpec; files: string[]; fingerprint: string; decision: TrainingModeDecision; base: ModelVersion | null; humanLabels?: HumanLabelSet },
   hooks: { heartbeat: (details: TrainingHeartbeat) => void; lastHeartbeat?: TrainingHeartbeat; signal?: AbortSignal },
 ): Promise<TrainedArtifacts> {
   const { spec, trainer, fingerprint, decision, base } = job;
-  const table = await loadFeatureTable(job.files, spec);
+  const table = await loadFeatureTable(job.files, spec, { withRowKeys: job.humanLabels !== undefined });
+  const humanLabels = job.humanLabels ? applyHumanLabels(table.label!, table.rowKeys!, job.humanLabels) : undefined;
   let warmStart: BuiltinModel | undefined;
   if (decision.mode === 'fine_tune') {
     if (!base?.weights) throw new Error(`cannot fine-tune: base version ${base ? `v${base.version}` : decision.baseVersionId} has no stored weights`);
@@ -209,20 +273,23 @@ async function trainBuiltin(
     onnx,
     contract,
     weights: { key: weights.key, sha256: weights.sha256 },
-    metrics: { rows: table.rows, epochs: model.training.epochs, finalLoss: model.training.finalLoss, lossHistory: model.training.lossHistory },
+    metrics: { rows: table.rows, epochs: model.training.epochs, finalLoss: model.training.finalLoss, lossHistory: model.training.lossHistory, ...(humanLabels ? { humanLabels } : {}) },
     rows: table.rows,
     finalLoss: model.training.finalLoss,
     resumedFromEpoch: resumeFrom?.epoch ?? 0,
     logsKey: null,
+    ...(humanLabels ? { humanLabels } : {}),
   };
 }
 
 async function trainExternal(
   deps: CandidateTrainingDeps,
-  job: { spec: ModelSpec; trainer: ExternalTrainerSpec; files: string[]; fingerprint: string; decision: TrainingModeDecision; base: ModelVersion | null; dir: string },
+  job: { spec: ModelSpec; trainer: ExternalTrainerSpec; files: string[]; fingerprint: string; decision: TrainingModeDecision; base: ModelVersion | null; dir: string; humanLabels?: HumanLabelSet },
   hooks: { heartbeat: (details: TrainingHeartbeat) => void; signal?: AbortSignal },
 ): Promise<TrainedArtifacts> {
   const { spec, trainer, fingerprint, decision, base, dir } = job;
+  // The spec parser refuses `labels` with an external trainer; a recorded input cannot carry both either.
+  if (job.humanLabels) throw new Error(`model ${spec.name}: labels from people are not passed to external trainers yet (use a built-in trainer)`);
   const trainingData = path.join(dir, 'training-data.parquet');
   const { rowCount } = await writeFeatureParquet(job.files, spec, trainingData);
   let warmStartModel: string | null = null;

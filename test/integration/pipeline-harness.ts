@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { loadEnvironment } from '../../lib/config/environment';
+import { loadEnvironment, type RetrainEnvironment } from '../../lib/config/environment';
 import { locateTemporalCli } from '../../lib/dev-stack/temporal-cli';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
@@ -58,6 +58,8 @@ export interface PipelineHarness {
 export interface PipelineHarnessOptions {
   /** The gateway base URL the workers make report links under (ActivityDeps.reportsBaseUrl); unset: presigned S3 links. */
   reportsBaseUrl?: string;
+  /** The Label Studio and webhook the workers' labeling hand-offs use (RetrainEnvironment['labeling']); unset: none. */
+  labeling?: RetrainEnvironment['labeling'];
 }
 
 /**
@@ -73,7 +75,7 @@ export async function createPipelineHarness(name: string, options: PipelineHarne
   const databaseUrl = created.url;
 
   const workDir = await mkdtemp(path.join(services.workDir, `${suffix}-`));
-  const clients = await createActivityClients({ databaseUrl, s3: services.s3, workDir, reportsBaseUrl: options.reportsBaseUrl });
+  const clients = await createActivityClients({ databaseUrl, s3: services.s3, workDir, reportsBaseUrl: options.reportsBaseUrl, ...(options.labeling ? { labeling: options.labeling } : {}) });
   const connection = await Connection.connect({ address: services.temporalAddress });
   const client = new Client({ connection, namespace: services.namespace });
   const nativeConnection = await NativeConnection.connect({ address: services.temporalAddress });

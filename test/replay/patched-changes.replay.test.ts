@@ -108,3 +108,29 @@ describe("patched('canary-progress-to-parent'): the canary signals its progress 
     await expect(replay(before, unguarded)).rejects.toBeInstanceOf(DeterminismViolationError);
   });
 });
+
+// Histories recorded before the labeling stage existed have no `labels` in their spec, so they never
+// reach the guard (`spec.labels && patched(...)`): they replay unchanged (recorded-histories.replay.test.ts).
+// What this pins is the new path: a run whose spec has labels records the marker and the child.
+describe("patched('labeling-handoff-stage'): runs of specs with labels hand rows to labelingHandoff before training", () => {
+  const file = 'retraining-pipeline-labeled.json';
+
+  it('a run of the current code records the patch marker and starts labelingHandoff before trainModel, and replays', async () => {
+    const { events } = loadHistory(file).history;
+    expect(patchIds(events)).toContain('labeling-handoff-stage');
+    const types = events.map((e) => e.eventType);
+    const childStarted = types.indexOf('EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED');
+    const trainScheduled = events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'trainModel');
+    expect(childStarted).toBeGreaterThan(-1);
+    expect(childStarted).toBeLessThan(trainScheduled);
+    expect(activityInputs(events, 'trainModel')[0]).toContain('"labelBatchIds"');
+    await replay(file);
+  });
+
+  it('the labelingHandoff history replays: webhook signals, reads, agreement, close', async () => {
+    const { events } = loadHistory('labeling-handoff-labeled.json').history;
+    expect(events.filter((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED').length).toBeGreaterThan(0);
+    expect(scheduledActivities(events)).toEqual(expect.arrayContaining(['prepareLabelBatch', 'sendLabelBatch', 'syncLabelBatch', 'closeLabelBatch']));
+    await replay('labeling-handoff-labeled.json');
+  });
+});

@@ -15,13 +15,13 @@ const namesOf = (kind: keyof typeof activitiesByQueue) => Object.keys(activities
 describe('activities per task queue (what each queue worker registers)', () => {
   it('gives each queue only the activities the workflows send to it', () => {
     expect(namesOf('control')).toEqual([
-      'applyPromotionDecision', 'claimDriftRetraining', 'completeCanary', 'countMirroredRequests', 'finishShadow', 'loadApproverPolicy', 'observeCanaryStage', 'observeShadow',
-      'recordApprovalEvent', 'recordOfflineVerdict', 'recordPipelineFinish', 'recordPipelineStart', 'rejectCandidate', 'restoreChampion', 'rollbackCanary',
-      'sendNotification', 'setCanaryTraffic', 'startShadow',
+      'applyPromotionDecision', 'claimDriftRetraining', 'closeLabelBatch', 'completeCanary', 'countMirroredRequests', 'finishShadow', 'loadApproverPolicy', 'observeCanaryStage',
+      'observeShadow', 'recordApprovalEvent', 'recordOfflineVerdict', 'recordPipelineFinish', 'recordPipelineStart', 'rejectCandidate', 'restoreChampion', 'rollbackCanary',
+      'sendLabelBatch', 'sendNotification', 'setCanaryTraffic', 'startShadow', 'syncLabelBatch',
     ]);
     expect(namesOf('data')).toEqual(['ingestPartition', 'newestSourcePartitionDay', 'registerDatasets']);
     expect(namesOf('train')).toEqual(['assessTrainingContext', 'trainModel']);
-    expect(namesOf('eval')).toEqual(['batchPredict', 'evaluateOffline', 'runDriftPass']);
+    expect(namesOf('eval')).toEqual(['batchPredict', 'evaluateOffline', 'prepareLabelBatch', 'runDriftPass']);
   });
 
   it('a data worker cannot run training, and no activity is on two queues', () => {

@@ -129,9 +129,20 @@ describe('parseEnvironment', () => {
     ]);
   });
 
+  it('takes a Label Studio with its token, and the webhook with its secret, refusing either half alone and never echoing them', () => {
+    const env = parse({ LABEL_STUDIO_URL: 'http://labels.internal:8080', LABEL_STUDIO_API_TOKEN: 'a.b.c', RETRAIN_LABELING_WEBHOOK_URL: 'http://retrain:8080/v1/labeling/label-studio/webhook', RETRAIN_LABELING_WEBHOOK_SECRET: 'x'.repeat(24) });
+    expect(env.labeling).toEqual({ labelStudio: { url: 'http://labels.internal:8080', token: 'a.b.c' }, webhook: { url: 'http://retrain:8080/v1/labeling/label-studio/webhook', secret: 'x'.repeat(24) } });
+    expect(parse({}).labeling).toEqual({ labelStudio: null, webhook: null });
+    expect(problemsOf({ LABEL_STUDIO_URL: 'http://labels.internal:8080' })).toEqual([expect.stringMatching(/^LABEL_STUDIO_API_TOKEN is required when LABEL_STUDIO_URL is set/)]);
+    expect(problemsOf({ RETRAIN_LABELING_WEBHOOK_URL: 'http://retrain:8080/hook' })).toEqual([expect.stringMatching(/^RETRAIN_LABELING_WEBHOOK_SECRET is required/)]);
+    const problems = problemsOf({ RETRAIN_LABELING_WEBHOOK_SECRET: 'short-secret', LABEL_STUDIO_API_TOKEN: 'tok en' });
+    expect(problems).toHaveLength(2);
+    expect(problems.join(' ')).not.toMatch(/short-secret|tok en/);
+  });
+
   it('lists every variable it reads', () => {
     expect(RETRAIN_ENVIRONMENT_VARIABLES).toEqual(
-      expect.arrayContaining(['RETRAIN_DATA_DIR', 'TEMPORAL_ADDRESS', 'DATABASE_URL', 'S3_ENDPOINT', 'S3_BUCKET', 'GATEWAY_PORT', 'TEMPORAL_CLI', 'VERSITYGW_BIN', 'RETRAIN_GATEWAY_AUTH', 'RETRAIN_GATEWAY_API_KEYS_FILE', 'RETRAIN_GATEWAY_API_KEY', 'RETRAIN_REPORTS_BASE_URL']),
+      expect.arrayContaining(['RETRAIN_DATA_DIR', 'TEMPORAL_ADDRESS', 'DATABASE_URL', 'S3_ENDPOINT', 'S3_BUCKET', 'GATEWAY_PORT', 'TEMPORAL_CLI', 'VERSITYGW_BIN', 'RETRAIN_GATEWAY_AUTH', 'RETRAIN_GATEWAY_API_KEYS_FILE', 'RETRAIN_GATEWAY_API_KEY', 'RETRAIN_REPORTS_BASE_URL', 'LABEL_STUDIO_URL', 'LABEL_STUDIO_API_TOKEN', 'RETRAIN_LABELING_WEBHOOK_URL', 'RETRAIN_LABELING_WEBHOOK_SECRET']),
     );
   });
 });

@@ -90,7 +90,7 @@ const validSpec = fc
 
 describe('strict model spec parsing', () => {
   it('accepts the examples, and a parsed spec (what models.spec stores) parses again to itself', () => {
-    for (const file of ['examples/flight-delay/model.json', 'examples/flight-delay/model-live.json', 'examples/python-trainer/model.json']) {
+    for (const file of ['examples/flight-delay/model.json', 'examples/flight-delay/model-live.json', 'examples/flight-delay/model-labeled.json', 'examples/python-trainer/model.json']) {
       const parsed = parseModelSpec(readJson(file), file);
       expect(parseModelSpec(JSON.parse(JSON.stringify(parsed)))).toEqual(parsed);
     }

@@ -6,7 +6,8 @@ import { CanarySpec } from '../../lib/spec/model-spec';
 import { CanaryRolloutInputSchema, RetrainingPipelineInputSchema } from '../../lib/spec/workflow-inputs';
 import { InvalidDayError, partitionsForRun } from '../../lib/policy/training-window';
 import { canaryRollout } from '../../workflows/canary-rollout';
-import { CANARY_ROLLOUT, RETRAINING_PIPELINE, SHADOW_EVALUATION } from '../../workflows/definitions';
+import { CANARY_ROLLOUT, LABELING_HANDOFF, RETRAINING_PIPELINE, SHADOW_EVALUATION } from '../../workflows/definitions';
+import { labelingHandoff } from '../../workflows/labeling-handoff';
 import { retrainingPipeline } from '../../workflows/retraining-pipeline';
 import { shadowEvaluation } from '../../workflows/shadow-evaluation';
 import { validateWorkflowInput } from '../../workflows/workflow-input';
@@ -27,7 +28,7 @@ describe('workflow types', () => {
   // Children are started by function reference (executeChild(shadowEvaluation, ...)), whose name is the workflow type:
   // it must stay the name clients start them by and recorded histories hold.
   it('are the function names clients and histories use', () => {
-    expect([retrainingPipeline.name, shadowEvaluation.name, canaryRollout.name]).toEqual([RETRAINING_PIPELINE, SHADOW_EVALUATION, CANARY_ROLLOUT]);
+    expect([retrainingPipeline.name, shadowEvaluation.name, canaryRollout.name, labelingHandoff.name]).toEqual([RETRAINING_PIPELINE, SHADOW_EVALUATION, CANARY_ROLLOUT, LABELING_HANDOFF]);
   });
 });
 
