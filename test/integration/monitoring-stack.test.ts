@@ -21,9 +21,9 @@ import { RETRAINING_PIPELINE, retrainingPipelineId } from '../../workflows/defin
 import { registerVersion } from '../fixtures/registered-version';
 import { dashboardQueries, DEPLOY_DIR, METRICS_WITHOUT_SOURCE_YET, readDashboard } from '../fixtures/monitoring-deploy';
 import { flightDelayOnHarness } from './flight-delay-on-harness';
+import { NO_GATES } from '../fixtures/live-promotion-spec';
 import { createPipelineHarness, killWorkerProcess, type PipelineHarness } from './pipeline-harness';
 
-const noGates = { minimums: {}, maxRegression: {}, sliceMaxRegression: {}, sliceMinRows: 200 };
 const apiKey = generateApiKey();
 
 interface QueryResult {
@@ -56,7 +56,7 @@ describe('Prometheus against a live gateway and worker: deploy/ config, alerts a
   beforeAll(async () => {
     harness = await createPipelineHarness('monitoring');
     const example = await flightDelayOnHarness(harness, { name: 'flight-delay-monitoring', days: { from: '2001-01-06', to: '2001-01-09' } });
-    spec = { ...example, gates: noGates, training: { ...example.training, windowPartitions: 3 } };
+    spec = { ...example, gates: NO_GATES, training: { ...example.training, windowPartitions: 3 } };
 
     // The worker as production runs it: `retrain worker`, its metrics on the two ports.
     ports.worker = await findFreePort();
