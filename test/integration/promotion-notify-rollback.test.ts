@@ -96,9 +96,14 @@ describe('notifications of promotion events, and rollback after promotion', () =
       const line = pending.stdout.split('\n').find((l) => l.includes(handle.workflowId));
       expect(line, pending.stdout).toBeDefined();
       expect(line).toMatch(/2001-01-10.*v2.*alice, bob/);
+      // The gauge a dashboard and the "waiting too long" alert read, on the gateway's /metrics.
+      const awaitingGauge = async () => new RegExp(`^retrain_runs_awaiting_approval\\{model="${spec.name}"\\} (\\d+)$`, 'm').exec(await (await fetch(`${url}/metrics`)).text())?.[1];
+      expect(await awaitingGauge()).toBe('1');
 
       expect(await retrain('approve', '--model', spec.name, '--workflow-id', handle.workflowId, '--approver', 'alice', '--reason', 'shadow looks fine')).toMatchObject({ code: 0 });
-      return handle.result();
+      const decided = await handle.result();
+      expect(await awaitingGauge()).toBe('0');
+      return decided;
     })) as RetrainingPipelineResult;
     const report = await traffic.stop();
     // The pipeline's notifying path (patched('notify-promotion-events')), for the replay tests.
