@@ -129,7 +129,8 @@ describe('live promotion under load: shadow, approval, canary', () => {
     const deployment = await getDeployment(harness.deps.db, spec.name);
     expect(deployment).toMatchObject({ championVersionId: result.version.id, canaryVersionId: null, canaryWeight: 0, shadowVersionId: null });
     const actions = (await listApprovalEvents(harness.deps.db, result.workflowId)).map((e) => [e.action, e.approver]);
-    expect(actions).toEqual([['refused', 'mallory'], ['approve', 'alice']]);
+    // The wait itself is recorded first (what the awaiting-approval gauge counts), then each person's answer.
+    expect(actions).toEqual([['awaiting', null], ['refused', 'mallory'], ['approve', 'alice']]);
     const changes = await listDeploymentChanges(harness.deps.db, spec.name);
     expect(changes.map((c) => c.reason).join('\n')).toMatch(/canary stage 2 of 3: 50% of traffic/);
     // What an engineer sees from the terminal.
@@ -314,7 +315,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
     await traffic.stop();
     expect(timedOut.decision).toBe('reject');
     expect(timedOut.reason).toBe('no decision within 2 s');
-    expect((await listApprovalEvents(harness.deps.db, timedOut.workflowId)).map((e) => e.action)).toEqual(['timeout']);
+    expect((await listApprovalEvents(harness.deps.db, timedOut.workflowId)).map((e) => e.action)).toEqual(['awaiting', 'timeout']);
     expect(escalated.reason).toBe('rejected by alice: seen the escalation');
     const actions = (await listApprovalEvents(harness.deps.db, escalated.workflowId)).map((e) => e.action);
     expect(actions.filter((a) => a === 'escalated').length).toBeGreaterThanOrEqual(2);
