@@ -62,10 +62,8 @@ import { prepareFlightDelayPartitions } from '../lib/data/flight-delay-prep';
 import { createDatabase } from '../lib/db/connection';
 import { migrateToLatest } from '../lib/db/migrate';
 import { applyDeploymentChange, type DeploymentTraffic } from '../lib/db/repositories/deployments';
-import { insertModelVersion, type ModelVersion } from '../lib/db/repositories/model-versions';
-import { readServingContract } from '../lib/scoring/version-contract';
+import type { ModelVersion } from '../lib/db/repositories/model-versions';
 import { upsertModel } from '../lib/db/repositories/models';
-import { insertTrainingRun } from '../lib/db/repositories/training-runs';
 import type { Database } from '../lib/db/schema';
 import { provideDatabase } from '../lib/dev-stack/database-provider';
 import { createS3Client } from '../lib/clients/s3-client';
@@ -74,6 +72,7 @@ import { generateApiKey, hashApiKey, type GatewayApiKeyEntry } from '../lib/conf
 import { PYTHON_ENVIRONMENTS, preparePythonEnvironment } from '../lib/dev-stack/python-environment';
 import { provideS3 } from '../lib/dev-stack/s3-provider';
 import { ArtifactStore } from '../lib/store/artifact-store';
+import { registerUploadedVersion } from '../test/fixtures/registered-version';
 import { exportBuiltinModelToOnnx, trainBuiltinModel } from '../lib/training/trainers';
 
 const SECONDS = Number(process.env.BENCH_GATEWAY_SECONDS ?? 6);
@@ -258,38 +257,8 @@ async function prepareModel(db: Kysely<Database>, s3: S3Config, dir: string, log
       onnxFile = path.join(dir, 'champion.onnx');
       await writeFile(onnxFile, bytes);
     }
-    const artifact = await store.putBytes(`models/${spec.name}`, bytes, '.onnx');
-    const contract = await readServingContract(bytes, spec.features);
-    versions.push(
-      await db.transaction().execute(async (trx) => {
-        const { run } = await insertTrainingRun(trx, {
-          model: spec.name,
-          fingerprint: `bench-seed-${seed}`,
-          datasetIds: [],
-          trainer: { ...trainer, seed },
-          mode: 'from_scratch',
-          modeReason: 'bench:gateway',
-          metrics: {},
-          durationMs: 0,
-          windowDay: null,
-          baseVersionId: null,
-          context: null,
-          logsKey: null,
-          workflowId: WORKFLOW_ID,
-        });
-        return insertModelVersion(trx, {
-          model: spec.name,
-          trainingRunId: run.id,
-          artifactKey: artifact.key,
-          artifactSha256: artifact.sha256,
-          artifactSize: artifact.size,
-          trainingSignature: '',
-          weights: null,
-          contract,
-          workflowId: WORKFLOW_ID,
-        });
-      }),
-    );
+    const registered = { spec: { ...spec, training: { ...spec.training, trainer: { ...trainer, seed } } }, onnx: bytes, fingerprint: `bench-seed-${seed}`, registeredBy: 'bench:gateway', workflowId: WORKFLOW_ID };
+    versions.push(await registerUploadedVersion(db, store, registered));
   }
   client.destroy();
   await deploy(db, spec.name, 'champion', { championVersionId: versions[0]!.id });

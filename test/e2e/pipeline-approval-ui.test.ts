@@ -164,7 +164,10 @@ describe('approving a real pipeline run in the Temporal Web UI', () => {
       // A refusal is an answer, not a fault: no stack trace with the worker's file paths below it.
       expect(refused.alertText).not.toMatch(/\.ts:\d+|\.js:\d+|\n\s*at /);
       expect(await readWorkflowStatus(browser.page)).toMatch(/running/i);
-      expect((await listApprovalEvents(harness.deps.db, handle.workflowId)).map((e) => [e.action, e.approver])).toEqual([['refused', 'mallory']]);
+      expect((await listApprovalEvents(harness.deps.db, handle.workflowId)).map((e) => [e.action, e.approver])).toEqual([
+        ['awaiting', null],
+        ['refused', 'mallory'],
+      ]);
       // The run is still waiting: an allowed approver can still decide, here from the UI's rejectPromotion dialog.
       const rejected = await sendUpdateFromUi(browser.page, 'rejectPromotion', { approver: 'bob', reason: 'not today' });
       expect(rejected).toMatchObject({ ok: true, result: { accepted: true, action: 'reject', approver: 'bob' } });

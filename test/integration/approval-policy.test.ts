@@ -14,9 +14,8 @@ import { labelledRequestsFromDay, startLabelledTraffic } from '../../lib/traffic
 import { approvePromotionUpdate, rejectPromotionUpdate, RETRAINING_PIPELINE, retrainingPipelineId, type RetrainingPipelineInput, type RetrainingPipelineResult } from '../../workflows/definitions';
 import { flightDelayOnHarness } from './flight-delay-on-harness';
 import { createPipelineHarness, type PipelineHarness } from './pipeline-harness';
-import { fastSafePromotion } from '../fixtures/live-promotion-spec';
+import { fastSafePromotion, NO_GATES } from '../fixtures/live-promotion-spec';
 
-const noGates = { minimums: {}, maxRegression: {}, sliceMaxRegression: {}, sliceMinRows: 200 };
 const ONE_MB = 1 << 20;
 
 /**
@@ -76,7 +75,7 @@ describe('approvals that the starter of a run cannot forge', () => {
     harness = await createPipelineHarness('approvals');
     spec = {
       ...(await flightDelayOnHarness(harness, { name: 'flight-delay-approvals', days: { from: '2001-01-02', to: '2001-01-12' } })),
-      gates: noGates,
+      gates: NO_GATES,
       promotion: fastSafePromotion(),
     };
     // The operator configures who may approve, with the audited command.

@@ -1,4 +1,4 @@
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ModelSpec } from '../../lib/spec/model-spec';
@@ -8,9 +8,7 @@ import { getDeployment, listDeploymentChanges } from '../../lib/db/repositories/
 import { findLatestDatasetForDay } from '../../lib/db/repositories/datasets';
 import { findChampion, insertModelVersion, listModelVersions } from '../../lib/db/repositories/model-versions';
 import { listPredictedRequestIds } from '../../lib/db/repositories/predictions';
-import type { GatewayAuth } from '../../gateway/api-key-auth';
 import { createGateway, type Gateway } from '../../gateway/create-gateway';
-import { generateApiKey, hashApiKey } from '../../lib/config/gateway-api-keys';
 import {
   approvePromotionUpdate,
   rollbackUpdate,
@@ -24,14 +22,12 @@ import {
 } from '../../workflows/definitions';
 import { labelledRequestsFromDay, sampleLabelledDay, startLabelledTraffic, type LabelledRequest } from '../../lib/traffic/labelled-traffic';
 import { flightDelayOnHarness } from './flight-delay-on-harness';
+import { trafficApiKey } from '../fixtures/traffic-api-key';
+import { waitForApproval } from './awaiting-approval';
 import { createPipelineHarness, type PipelineHarness } from './pipeline-harness';
-import { ANY_SCORES, fastSafePromotion } from '../fixtures/live-promotion-spec';
+import { ANY_SCORES, fastSafePromotion, NO_GATES } from '../fixtures/live-promotion-spec';
 
-/** For tests about the live path: some later January days fall below the example's AUC floor, which is not what they test. */
-const noGates = { minimums: {}, maxRegression: {}, sliceMaxRegression: {}, sliceMinRows: 200 };
-/** The clients' API key (predict and feedback on every model), as `retrain gateway-key create` would make it. */
-const apiKey = generateApiKey();
-const auth: GatewayAuth = { mode: 'keys', keys: [{ name: 'live-traffic', sha256: hashApiKey(apiKey), models: ['*'], scopes: ['predict', 'feedback'] }] };
+const { apiKey, auth } = trafficApiKey('live-traffic');
 
 describe('live promotion under load: shadow, approval, canary', () => {
   let harness: PipelineHarness;
@@ -67,20 +63,6 @@ describe('live promotion under load: shadow, approval, canary', () => {
     const status = models.find((m) => m.model === spec.name);
     if (!status) throw new Error(`the gateway does not serve ${spec.name}`);
     return status;
-  }
-
-  /** Waits until the run is listed as awaiting approval: what an engineer's search in the UI finds. */
-  async function waitForApproval(handle: WorkflowHandle, model: string): Promise<void> {
-    const deadline = Date.now() + 120_000;
-    while (Date.now() < deadline) {
-      for await (const execution of harness.client.workflow.list({ query: `RetrainAwaitingApproval = true AND RetrainModel = "${model}"` })) {
-        if (execution.status.name === 'RUNNING') return;
-      }
-      const { status } = await handle.describe();
-      if (status.name !== 'RUNNING') throw new Error(`the run ended (${status.name}) before awaiting approval: ${JSON.stringify(await handle.result().catch((e: unknown) => String(e)))}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    throw new Error(`no run of ${model} is awaiting approval`);
   }
 
   beforeAll(async () => {
@@ -125,7 +107,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
     const traffic = startLabelledTraffic({ url, apiKey, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 6, prefix: 'good' });
     const result = (await harness.withWorkers(async () => {
       const handle = await startPipeline({ spec, day: '2001-01-10' });
-      await waitForApproval(handle, spec.name);
+      await waitForApproval(harness.client, handle, spec.name);
       // Someone not on the allowlist is refused, and the run keeps waiting.
       const refused = await handle.executeUpdate(approvePromotionUpdate, { args: [{ approver: 'mallory' }] }).catch((e: unknown) => e);
       expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
@@ -147,7 +129,8 @@ describe('live promotion under load: shadow, approval, canary', () => {
     const deployment = await getDeployment(harness.deps.db, spec.name);
     expect(deployment).toMatchObject({ championVersionId: result.version.id, canaryVersionId: null, canaryWeight: 0, shadowVersionId: null });
     const actions = (await listApprovalEvents(harness.deps.db, result.workflowId)).map((e) => [e.action, e.approver]);
-    expect(actions).toEqual([['refused', 'mallory'], ['approve', 'alice']]);
+    // The wait itself is recorded first (what the awaiting-approval gauge counts), then each person's answer.
+    expect(actions).toEqual([['awaiting', null], ['refused', 'mallory'], ['approve', 'alice']]);
     const changes = await listDeploymentChanges(harness.deps.db, spec.name);
     expect(changes.map((c) => c.reason).join('\n')).toMatch(/canary stage 2 of 3: 50% of traffic/);
     // What an engineer sees from the terminal.
@@ -217,7 +200,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
     const traffic = startLabelledTraffic({ url, apiKey, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 6, prefix: 'bad' });
     const result = (await harness.withWorkers(async () => {
       const handle = await startPipeline({ spec: bad, day: '2001-01-11' });
-      await waitForApproval(handle, spec.name);
+      await waitForApproval(harness.client, handle, spec.name);
       // From the terminal: the same Update the UI sends.
       expect(await retrain('approve', '--model', spec.name, '--day', '2001-01-11', '--approver', 'bob')).toMatchObject({
         code: 0,
@@ -272,13 +255,13 @@ describe('live promotion under load: shadow, approval, canary', () => {
     // Stages that cannot pass quickly, so the rollback arrives mid-canary.
     const slow: ModelSpec = {
       ...spec,
-      gates: noGates,
+      gates: NO_GATES,
       promotion: { ...spec.promotion, shadow: { ...spec.promotion.shadow, ...ANY_SCORES }, canary: { ...spec.promotion.canary, stages: [25, 100], bakeSeconds: 600, maxBakeSeconds: 1200 } },
     };
     const traffic = startLabelledTraffic({ url, apiKey, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 4, prefix: 'rollback' });
     const result = (await harness.withWorkers(async () => {
       const handle = await startPipeline({ spec: slow, day: '2001-01-13' });
-      await waitForApproval(handle, spec.name);
+      await waitForApproval(harness.client, handle, spec.name);
       await handle.executeUpdate(approvePromotionUpdate, { args: [{ approver: 'alice' }] });
       const canary = harness.client.workflow.getHandle(`${handle.workflowId}/canary`);
       const deadline = Date.now() + 60_000;
@@ -313,12 +296,12 @@ describe('live promotion under load: shadow, approval, canary', () => {
   it('an approval that times out is rejected or escalated, as configured, and recorded', async () => {
     const traffic = startLabelledTraffic({ url, apiKey, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 4, prefix: 'timeout' });
     const shadow = { ...spec.promotion.shadow, ...ANY_SCORES };
-    const rejectOnTimeout: ModelSpec = { ...spec, gates: noGates, promotion: { ...spec.promotion, shadow, approval: { approvers: ['alice'], timeoutSeconds: 2, onTimeout: 'reject' } } };
-    const escalateOnTimeout: ModelSpec = { ...spec, gates: noGates, promotion: { ...spec.promotion, shadow, approval: { approvers: ['alice'], timeoutSeconds: 1, onTimeout: 'escalate' } } };
+    const rejectOnTimeout: ModelSpec = { ...spec, gates: NO_GATES, promotion: { ...spec.promotion, shadow, approval: { approvers: ['alice'], timeoutSeconds: 2, onTimeout: 'reject' } } };
+    const escalateOnTimeout: ModelSpec = { ...spec, gates: NO_GATES, promotion: { ...spec.promotion, shadow, approval: { approvers: ['alice'], timeoutSeconds: 1, onTimeout: 'escalate' } } };
     const [timedOut, escalated] = await harness.withWorkers(async () => {
       const first = await (await startPipeline({ spec: rejectOnTimeout, day: '2001-01-14' })).result();
       const handle = await startPipeline({ spec: escalateOnTimeout, day: '2001-01-15' });
-      await waitForApproval(handle, spec.name);
+      await waitForApproval(harness.client, handle, spec.name);
       const deadline = Date.now() + 60_000;
       while ((await listApprovalEvents(harness.deps.db, handle.workflowId)).filter((e) => e.action === 'escalated').length < 2 && Date.now() < deadline) {
         await new Promise((r) => setTimeout(r, 250));
@@ -332,7 +315,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
     await traffic.stop();
     expect(timedOut.decision).toBe('reject');
     expect(timedOut.reason).toBe('no decision within 2 s');
-    expect((await listApprovalEvents(harness.deps.db, timedOut.workflowId)).map((e) => e.action)).toEqual(['timeout']);
+    expect((await listApprovalEvents(harness.deps.db, timedOut.workflowId)).map((e) => e.action)).toEqual(['awaiting', 'timeout']);
     expect(escalated.reason).toBe('rejected by alice: seen the escalation');
     const actions = (await listApprovalEvents(harness.deps.db, escalated.workflowId)).map((e) => e.action);
     expect(actions.filter((a) => a === 'escalated').length).toBeGreaterThanOrEqual(2);
@@ -345,7 +328,7 @@ describe('live promotion under load: shadow, approval, canary', () => {
       // A delay rate like January's (2001-01-10: 0.235), on no feature: the model predicts about 0.235 for every flight,
       // so it never predicts "delayed", and neither does the champion, almost: their accuracy at 0.5 is the same.
       label: { name: 'delayed', sql: '(hash(date, origin, destination, distance, delay) % 1000) < 235' },
-      gates: noGates,
+      gates: NO_GATES,
     };
     const traffic = startLabelledTraffic({ url, apiKey, model: spec.name, requests: rows, keepRequestIds: true, concurrency: 4, prefix: 'shuffled' });
     const result = (await harness.withWorkers(() => startPipeline({ spec: shuffled, day: '2001-01-16' }).then((h) => h.result()))) as RetrainingPipelineResult;

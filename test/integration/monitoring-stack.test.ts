@@ -21,9 +21,10 @@ import { RETRAINING_PIPELINE, retrainingPipelineId } from '../../workflows/defin
 import { registerVersion } from '../fixtures/registered-version';
 import { dashboardQueries, DEPLOY_DIR, METRICS_WITHOUT_SOURCE_YET, readDashboard } from '../fixtures/monitoring-deploy';
 import { flightDelayOnHarness } from './flight-delay-on-harness';
+import { NO_GATES } from '../fixtures/live-promotion-spec';
+import { runDriftMonitorPass } from '../../cli/commands/drift';
 import { createPipelineHarness, killWorkerProcess, type PipelineHarness } from './pipeline-harness';
 
-const noGates = { minimums: {}, maxRegression: {}, sliceMaxRegression: {}, sliceMinRows: 200 };
 const apiKey = generateApiKey();
 
 interface QueryResult {
@@ -56,7 +57,9 @@ describe('Prometheus against a live gateway and worker: deploy/ config, alerts a
   beforeAll(async () => {
     harness = await createPipelineHarness('monitoring');
     const example = await flightDelayOnHarness(harness, { name: 'flight-delay-monitoring', days: { from: '2001-01-06', to: '2001-01-09' } });
-    spec = { ...example, gates: noGates, training: { ...example.training, windowPartitions: 3 } };
+    // The drift pass below reads the few hundred requests this test sends (the default floor is 1000); it never triggers a run.
+    const monitoring = { ...example.monitoring!, minRows: 200, trigger: { driftedShare: 1, anyOf: [] } };
+    spec = { ...example, gates: NO_GATES, training: { ...example.training, windowPartitions: 3 }, monitoring };
 
     // The worker as production runs it: `retrain worker`, its metrics on the two ports.
     ports.worker = await findFreePort();
@@ -101,10 +104,20 @@ describe('Prometheus against a live gateway and worker: deploy/ config, alerts a
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     const rows = await labelledRequestsFromDay(harness.deps, spec, '2001-01-09', 500);
+    const windowStart = new Date(Date.now() - 1_000).toISOString();
     traffic = startLabelledTraffic({ url: started.url, apiKey, model: spec.name, requests: rows, concurrency: 2, prefix: 'monitoring' });
     // Refused requests, so the 4xx panel has series: no key, and a body that is not an instance.
     await fetch(`${started.url}/v1/models/${spec.name}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     await fetch(`${started.url}/v1/models/${spec.name}/predict`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` }, body: '{}' });
+
+    // A drift monitor pass over that traffic, run by the worker as its schedule would: the drift and estimated-accuracy panels read its report.
+    for (let waited = 0; Number((await db.selectFrom('predictions').select((eb) => eb.fn.countAll().as('n')).where('model', '=', spec.name).executeTakeFirstOrThrow()).n) < 300; waited++) {
+      if (waited > 600) throw new Error('the traffic did not reach 300 logged predictions in a minute');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const drift = await runDriftMonitorPass(harness.client, { spec, taskQueue: harness.taskQueue, windowStart, windowEnd: new Date().toISOString() });
+    expect(drift.pass.status, drift.pass.message).toBe('ok');
+    expect(drift.pass.estimatedAccuracy).not.toBeNull();
 
     // The shipped configuration with a 1 s scrape and evaluation interval, and target files naming this test's processes.
     promDir = await mkdtemp(path.join(harness.services.workDir, 'prometheus-'));
@@ -181,13 +194,13 @@ describe('Prometheus against a live gateway and worker: deploy/ config, alerts a
       await new Promise((resolve) => setTimeout(resolve, 2_000));
     }
     expect(empty).toEqual([]);
-    // Those without a source yet (drift reports, runs awaiting approval) are valid queries, only empty.
+    // Those without a source here (runs awaiting approval: none waits in this test) are valid queries, only empty.
     for (const q of queries.filter((q) => withoutSource(q.expr))) expect((await query(withVariables(q.expr))).status, q.panel).toBe('success');
   });
 
   it('exports activity durations by stage from the pipeline run, and the model gauges of the deployed versions', async () => {
     const stages = await query('sum by (stage) (retrain_worker_activity_duration_seconds_count{outcome="completed"})');
-    expect(new Set(stages.data?.result.map((r) => r.metric.stage))).toEqual(new Set(['run', 'ingest', 'train', 'evaluate', 'promote']));
+    expect(new Set(stages.data?.result.map((r) => r.metric.stage))).toEqual(new Set(['run', 'ingest', 'train', 'evaluate', 'promote', 'drift']));
     const deployed = await query(`retrain_version_deployed_timestamp_seconds{model="${spec.name}"}`);
     expect(new Set(deployed.data?.result.map((r) => `${r.metric.role} v${r.metric.version}`))).toEqual(
       new Set([`champion v${versions.champion}`, `canary v${versions.canary}`, `shadow v${versions.shadow}`]),

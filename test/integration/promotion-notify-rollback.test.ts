@@ -1,11 +1,5 @@
-import path from 'node:path';
-import { type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GatewayAuth } from '../../gateway/api-key-auth';
 import { createGateway, type Gateway } from '../../gateway/create-gateway';
-import { generateApiKey, hashApiKey } from '../../lib/config/gateway-api-keys';
-import { loadModelSpec } from '../../lib/config/model-spec-file';
-import { prepareFlightDelayPartitions } from '../../lib/data/flight-delay-prep';
 import { listApprovalEvents } from '../../lib/db/repositories/approvals';
 import { setApproverPolicy } from '../../lib/db/repositories/approver-policies';
 import { getDeployment, listDeploymentChanges } from '../../lib/db/repositories/deployments';
@@ -24,8 +18,11 @@ import {
   type RetrainingPipelineResult,
 } from '../../workflows/definitions';
 import { ROLLBACK_CHAMPION, type RollbackChampionInput, type RollbackChampionResult } from '../../workflows/rollback-definitions';
-import { fastSafePromotion } from '../fixtures/live-promotion-spec';
+import { fastSafePromotion, NO_GATES } from '../fixtures/live-promotion-spec';
 import { startWebhookReceiver, type WebhookReceiver } from '../fixtures/webhook-receiver';
+import { flightDelayOnHarness } from './flight-delay-on-harness';
+import { trafficApiKey } from '../fixtures/traffic-api-key';
+import { waitForApproval } from './awaiting-approval';
 import { createPipelineHarness, type PipelineHarness } from './pipeline-harness';
 
 /**
@@ -35,10 +32,7 @@ import { createPipelineHarness, type PipelineHarness } from './pipeline-harness'
  * lists the waiting run; `retrain rollback --model M` puts the previous champion back in the
  * gateway under live load, with no failed request, recorded, and a repeat changes nothing.
  */
-const ROOT = path.join(__dirname, '..', '..');
-const noGates = { minimums: {}, maxRegression: {}, sliceMaxRegression: {}, sliceMinRows: 200 };
-const apiKey = generateApiKey();
-const auth: GatewayAuth = { mode: 'keys', keys: [{ name: 'live-traffic', sha256: hashApiKey(apiKey), models: ['*'], scopes: ['predict', 'feedback'] }] };
+const { apiKey, auth } = trafficApiKey('live-traffic');
 
 const isEvent =
   (event: JsonNotificationPayload['event'], workflowId?: string) =>
@@ -57,19 +51,6 @@ describe('notifications of promotion events, and rollback after promotion', () =
     harness.client.workflow.start(RETRAINING_PIPELINE, { taskQueue: harness.taskQueue, workflowId: retrainingPipelineId(input.spec.name, input.day), args: [input] });
   const retrain = (...args: string[]) => harness.retrain(args, { RETRAIN_GATEWAY_API_KEY: apiKey });
 
-  async function waitForApproval(handle: WorkflowHandle, model: string): Promise<void> {
-    const deadline = Date.now() + 120_000;
-    while (Date.now() < deadline) {
-      for await (const execution of harness.client.workflow.list({ query: `RetrainAwaitingApproval = true AND RetrainModel = "${model}"` })) {
-        if (execution.status.name === 'RUNNING') return;
-      }
-      const { status } = await handle.describe();
-      if (status.name !== 'RUNNING') throw new Error(`the run ended (${status.name}) before awaiting approval`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    throw new Error(`no run of ${model} is awaiting approval`);
-  }
-
   /** The champion the gateway serves for the model now (its `GET /v1/models` entry). */
   async function servedChampion(): Promise<number | null> {
     const { models } = (await (await fetch(`${url}/v1/models`)).json()) as { models: { model: string; champion: number | null }[] };
@@ -81,21 +62,12 @@ describe('notifications of promotion events, and rollback after promotion', () =
     // Down for its first two requests: the first notification is delivered on the third attempt.
     receiver = await startWebhookReceiver((index) => (index < 2 ? 503 : 200));
     harness.deps.notifier = { targets: [{ url: receiver.url, format: 'json' }], temporalUiUrl: 'http://127.0.0.1:8233', maxAttempts: 5, initialDelayMs: 200, maxDelayMs: 1_000 };
-    const prefix = `sources/${harness.taskQueue}/flight-delay/`;
-    const example = loadModelSpec(path.join(ROOT, 'examples', 'flight-delay', 'model.json'));
     spec = {
-      ...example,
-      name: `flight-delay-nr-${harness.taskQueue.slice(-6)}`,
-      source: { kind: 's3', prefix, format: 'parquet' },
-      gates: noGates,
+      ...(await flightDelayOnHarness(harness, { name: 'flight-delay-nr', days: { from: '2001-01-02', to: '2001-01-12' } })),
+      gates: NO_GATES,
       promotion: fastSafePromotion({ approvers: ['alice', 'bob'] }),
     };
     await setApproverPolicy(harness.deps.db, { model: spec.name, approvers: ['alice', 'bob'], changedBy: 'notify-rollback test', reason: 'the test on-call engineers' });
-    await prepareFlightDelayPartitions({
-      from: '2001-01-02',
-      to: '2001-01-12',
-      target: { kind: 's3', client: harness.deps.sourceS3.client, bucket: harness.deps.sourceS3.bucket, prefix },
-    });
     const first = await harness.withWorkers(() => harness.client.workflow.execute(RETRAINING_PIPELINE, { taskQueue: harness.taskQueue, workflowId: retrainingPipelineId(spec.name, '2001-01-09'), args: [{ spec, day: '2001-01-09' }] }));
     expect(first.decision).toBe('promote');
     rows = await labelledRequestsFromDay(harness.deps, spec, '2001-01-09', 2000);
@@ -113,7 +85,7 @@ describe('notifications of promotion events, and rollback after promotion', () =
     const traffic = startLabelledTraffic({ url, apiKey, model: spec.name, requests: rows, concurrency: 4, prefix: 'promote' });
     const result = (await harness.withWorkers(async () => {
       const handle = await startPipeline({ spec, day: '2001-01-10' });
-      await waitForApproval(handle, spec.name);
+      await waitForApproval(harness.client, handle, spec.name);
       const waiting = await receiver.waitFor(isEvent('awaiting-approval', handle.workflowId));
       expect(waiting).toMatchObject({ model: spec.name, championVersion: 1, candidateVersion: 2, evidence: { approvers: ['alice', 'bob'] } });
       expect(waiting.run.url).toMatch(/^http:\/\/127\.0\.0\.1:8233\/namespaces\/.+\/workflows\//);
@@ -124,9 +96,14 @@ describe('notifications of promotion events, and rollback after promotion', () =
       const line = pending.stdout.split('\n').find((l) => l.includes(handle.workflowId));
       expect(line, pending.stdout).toBeDefined();
       expect(line).toMatch(/2001-01-10.*v2.*alice, bob/);
+      // The gauge a dashboard and the "waiting too long" alert read, on the gateway's /metrics.
+      const awaitingGauge = async () => new RegExp(`^retrain_runs_awaiting_approval\\{model="${spec.name}"\\} (\\d+)$`, 'm').exec(await (await fetch(`${url}/metrics`)).text())?.[1];
+      expect(await awaitingGauge()).toBe('1');
 
       expect(await retrain('approve', '--model', spec.name, '--workflow-id', handle.workflowId, '--approver', 'alice', '--reason', 'shadow looks fine')).toMatchObject({ code: 0 });
-      return handle.result();
+      const decided = await handle.result();
+      expect(await awaitingGauge()).toBe('0');
+      return decided;
     })) as RetrainingPipelineResult;
     const report = await traffic.stop();
     // The pipeline's notifying path (patched('notify-promotion-events')), for the replay tests.
@@ -247,7 +224,7 @@ describe('notifications of promotion events, and rollback after promotion', () =
     const traffic = startLabelledTraffic({ url, apiKey, model: spec.name, requests: rows, concurrency: 4, prefix: 'rollback-canary' });
     const result = (await harness.withWorkers(async () => {
       const handle = await startPipeline({ spec: slow, day: '2001-01-11' });
-      await waitForApproval(handle, spec.name);
+      await waitForApproval(harness.client, handle, spec.name);
       await handle.executeUpdate(approvePromotionUpdate, { args: [{ approver: 'alice' }] });
       const deadline = Date.now() + 60_000;
       while ((await getDeployment(harness.deps.db, spec.name))?.canaryWeight !== 0.25 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));

@@ -14,11 +14,11 @@ import type { ModelSpec } from '../../lib/spec/model-spec';
 import { labelledRequestsFromDay } from '../../lib/traffic/labelled-traffic';
 import { RETRAINING_PIPELINE, retrainingPipelineId, type RetrainingPipelineInput, type RetrainingPipelineResult } from '../../workflows/definitions';
 import { flightDelayOnHarness } from './flight-delay-on-harness';
+import { NO_GATES } from '../fixtures/live-promotion-spec';
 import { createPipelineHarness, type PipelineHarness } from './pipeline-harness';
 import { createEmptyDatabase } from '../fixtures/test-database';
 
 const ROOT = path.join(__dirname, '..', '..');
-const noGates = { minimums: {}, maxRegression: {}, sliceMaxRegression: {}, sliceMinRows: 200 };
 
 /**
  * What the gateway validates requests against is the serving version's own contract, written when
@@ -97,7 +97,7 @@ describe('a version serves under its own contract, whatever later specs say', ()
     harness = await createPipelineHarness('contract-version');
     // The example's direct strategy: the offline gates alone decide, so a run promotes within seconds.
     const example = await flightDelayOnHarness(harness, { name: 'flight-delay-contract', days: { from: '2001-01-02', to: '2001-01-10' } });
-    spec = { ...example, gates: noGates };
+    spec = { ...example, gates: NO_GATES };
     const first = await harness.runPipeline({ spec, day: '2001-01-09' });
     expect(first.decision).toBe('promote');
     instance = (await labelledRequestsFromDay(harness.deps, spec, '2001-01-09', 1))[0]!.instance;
