@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { startChildProcess } from './child-process';
@@ -39,6 +40,28 @@ export interface TemporalDevServer {
  * the namespace and the UI answers HTTP.
  */
 export async function startTemporalDevServer(options: TemporalDevServerOptions): Promise<TemporalDevServer> {
+  // A port the OS just called free can be taken (by another listener, or as the source port of an
+  // outgoing connection) before the server binds it; with ports of our choosing, choose again.
+  const choosesPorts = options.port === undefined && options.uiPort === undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (err) {
+      const logFile = path.join(options.logDir ?? path.join(path.resolve(options.dataDir), 'logs'), 'temporal.log');
+      if (!choosesPorts || attempt >= 3 || !(await lastStartFailedToBind(logFile))) throw err;
+      options.log?.(`temporal could not bind its ports (taken since they were chosen): starting again on others (attempt ${attempt + 1} of 3)`);
+    }
+  }
+}
+
+/** Whether the server's latest start, as its log records it, failed on a port already in use. */
+async function lastStartFailedToBind(logFile: string): Promise<boolean> {
+  const text = await readFile(logFile, 'utf8').catch(() => '');
+  const lastStart = text.lastIndexOf('\n=== ');
+  return /address already in use/.test(lastStart >= 0 ? text.slice(lastStart) : text);
+}
+
+async function startOnce(options: TemporalDevServerOptions): Promise<TemporalDevServer> {
   const { cliPath, ip = '127.0.0.1', namespace = 'default', startTimeoutMs = 60_000, log } = options;
   const dataDir = path.resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
