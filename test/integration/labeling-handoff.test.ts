@@ -221,15 +221,16 @@ describe('labelingHandoff with a real Label Studio', () => {
     expect(versions).toEqual([]);
   }, 900_000);
 
-  it('a timeout set to escalate records the escalation and keeps waiting until the labels arrive', async () => {
-    const spec = specWith({ annotatorsPerItem: 1, budget: 2, timeout: { seconds: 15, onTimeout: 'escalate', minLabeledFraction: 0.8 } });
+  it('a timeout set to escalate records the escalation, reminds while it waits, and keeps waiting until the labels arrive', async () => {
+    const spec = specWith({ annotatorsPerItem: 1, budget: 2, reminderSeconds: 5, timeout: { seconds: 15, onTimeout: 'escalate', minLabeledFraction: 0.8 } });
     const result = await harness.withWorkers(async () => {
       const { handle, taskIds } = await startAndWaitForTasks(spec);
       const child = harness.client.workflow.getHandle(`${handle.workflowId}/labeling`);
       for (const deadline = Date.now() + 120_000; ; ) {
         const text = (await child.query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails ?? '';
-        if (text.includes('Escalated 1')) break;
-        if (Date.now() > deadline) throw new Error(`no escalation after 120 s; details: ${text}`);
+        // A reminder every 5 s (log line, metric, these details), the escalation after 15 s.
+        if (/reminders [1-9]\d*, escalations [1-9]/.test(text)) break;
+        if (Date.now() > deadline) throw new Error(`no escalation and reminder after 120 s; details: ${text}`);
         await new Promise((r) => setTimeout(r, 2000));
       }
       expect((await child.describe()).status.name).toBe('RUNNING');
