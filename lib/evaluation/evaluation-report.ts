@@ -6,6 +6,7 @@
  * so tests and scrapers find it without parsing text.
  * Reads the summary as it arrives from JSON: null numbers show as "n/a".
  */
+import { escapeHtml as esc, htmlPage } from '../evidence/html-page';
 import type { MetricName } from '../spec/model-spec';
 import type { OfflineGateCheck, OfflineGatesResult } from '../policy/offline-gates';
 import type { CalibrationBin, EvaluationCurves, RocPoint } from '../stats/evaluation-curves';
@@ -55,22 +56,7 @@ export function renderEvaluationReport(input: EvaluationReportInput): string {
     section('Gates', gateList(gates)),
     section('Method', methodNotes(summary)),
   ];
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-${sections.filter(Boolean).join('\n')}
-</main>
-</body>
-</html>
-`;
+  return htmlPage(title, STYLE, sections);
 }
 
 const STYLE = `
@@ -486,6 +472,3 @@ function oriented(m: MetricDefinition, d: MetricDelta): [number, number] {
   return m.higherIsBetter ? [d.low, d.high] : [-d.high, -d.low];
 }
 
-function esc(value: unknown): string {
-  return String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}

@@ -6,6 +6,7 @@
  * Key numbers carry `data-metric` attributes (`feature.requests.distance.score`, `summary.drifted`,
  * `accuracy.estimated`) so tests find them without parsing text. The same input gives the same bytes.
  */
+import { escapeHtml as esc, htmlPage } from '../evidence/html-page';
 import type { TriggerCrossing } from '../policy/drift-trigger';
 import { DRIFT_TESTS } from '../stats/drift-tests';
 import type { ClassMixDrift, DriftReportBody, FeatureDrift } from './drift-report';
@@ -40,20 +41,7 @@ export function renderDriftReport(body: DriftReportBody, crossing: TriggerCrossi
     body.performance ? section('Accuracy', performanceTable(body)) : '',
     section('Method', methodNotes()),
   ];
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body><main>
-${sections.filter(Boolean).join('\n')}
-</main></body>
-</html>
-`;
+  return htmlPage(title, STYLE, sections);
 }
 
 const STYLE = `
@@ -179,6 +167,3 @@ function n1(x: number): string {
   return (Math.round(x * 10) / 10).toString();
 }
 
-function esc(value: unknown): string {
-  return String(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
